@@ -1,0 +1,89 @@
+"""The headless state: the reduced store as one JSON object.
+
+Keys pinned by ARCHITECTURE.md ("Headless state") are the ones scripts may
+rely on; extra keys are allowed. ``now`` is the clock the ages are measured
+against: the replay position in a replay, the wall clock when live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from migration_tui.rules import evaluate
+from migration_tui.store import Store
+
+HEADLESS_VERSION = 1
+
+
+def state_dict(store: Store, now: float, at: float | None = None, skipped_lines: int = 0) -> dict[str, Any]:
+    migrations = []
+    for migration in store.migrations.values():
+        item = migration.to_dict()
+        item["participants"] = [p.to_dict(now) for p in store.participants_of(migration.id)]
+        item["breakers"] = [b.to_dict() for name, b in store.breakers.items() if name in (migration.pair, migration.id)]
+        migrations.append(item)
+    host = store.host.get("host")
+    fleet = store.host.get("fleet")
+    return {
+        "version": HEADLESS_VERSION,
+        "at": at,
+        "now": now,
+        "skipped_lines": skipped_lines,
+        "migrations": migrations,
+        "breakers": [b.to_dict() for b in store.breakers.values()],
+        "series": {name: series.latest() for name, series in store.series.items()},
+        "host": host.to_dict() if host is not None else {"cpu_percent": None, "memory_percent": None},
+        "fleet": fleet.to_dict() if fleet is not None else None,
+        "alerts": [alert.to_dict() for alert in evaluate(store, now)],
+        "sources": {name: store.source(name).to_dict(now) for name in store.source_names()},
+        "events_applied": store.events_applied,
+        "rejected_events": store.rejected_events,
+    }
+
+
+def reduce_recording(path: str, at: float) -> dict[str, Any]:
+    """Stream a recording up to ``at`` seconds from its start and return the state.
+
+    Streams (a gzip file is never decompressed to disk, and memory does not
+    grow with the file). ``at`` past the end means the end.
+    """
+    from migration_tui.recording import RecordingReader, monotonic
+
+    reader = RecordingReader(path)
+    store = Store()
+    start = reader.started_at
+    at = max(0.0, at)
+    last: float | None = None
+    reached_end = True
+    for _offset, event in monotonic(reader.events_from(reader.data_offset)):
+        if start is None:
+            start = event.ts
+        if event.ts > start + at:
+            reached_end = False
+            break
+        store.apply(event)
+        last = event.ts
+    if start is None:
+        start = 0.0
+    duration = None
+    if reached_end:
+        duration = max(0.0, (last if last is not None else start) - start)
+        at = min(at, duration)
+    state = state_dict(store, start + at, at=at, skipped_lines=reader.stats.skipped_lines)
+    state["started_at"] = start
+    state["duration"] = duration
+    state["header_ok"] = reader.stats.header_ok
+    return state
+
+
+def summary(state: dict[str, Any]) -> str:
+    """A few plain lines for a person (``--headless`` without ``--json``)."""
+    lines = [
+        f"at {state['at']:.1f}s, {len(state['migrations'])} migration(s), {state['skipped_lines']} line(s) skipped"
+    ]
+    for m in state["migrations"]:
+        progress = "invalid" if m["progress"] is None else f"{m['progress']:.1f}%"
+        lines.append(f"  {m['id']} [{m['system']}] {m['pair']} {m['status']} / {m['phase']} {progress}")
+    for alert in state["alerts"]:
+        lines.append(f"  {alert['state'].upper()} {alert['severity']}: {alert['message']}")
+    return "\n".join(lines)

@@ -1,0 +1,361 @@
+"""Immutable domain objects for the migrations the dashboard watches.
+
+No IO and no Textual here. Values that come from outside are validated by
+the ``*_from_dict`` constructors: a number that is NaN, infinite or out of
+range becomes ``None`` and its field name is listed in ``invalid``, so a
+widget can say "invalid" instead of showing a plausible wrong number.
+An unknown phase or status is kept as the string the server sent.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+# --- the systems and their stages ------------------------------------------
+
+#: The five systems of ../shared/seeds, by the name used in events and the CLI.
+SYSTEMS: dict[str, str] = {
+    "2pc": "two-phase-commit order-book cutover",
+    "orderbook-rollout": "adaptive order book, per-pair gradual rollout",
+    "canary": "heartbeat service canary traffic split",
+    "batch": "batch schema migration with checkpoints",
+    "dual-write": "event store moved by dual write",
+}
+
+#: The happy path of each system, in order; the timeline widget draws these.
+STAGES: dict[str, tuple[str, ...]] = {
+    "2pc": ("preparing", "prepared", "committing", "committed"),
+    "orderbook-rollout": ("0%", "10%", "25%", "50%", "75%", "100%"),
+    "canary": ("parallel_run", "canary_10", "canary_25", "canary_50", "full_100"),
+    "batch": ("preparing", "migrating", "validating", "completed"),
+    "dual-write": ("legacy", "dual_write", "new_read_path", "new_only"),
+}
+
+#: Phases off the happy path (seed 000's abort and rollback branch).
+FAILURE_PHASES: tuple[str, ...] = (
+    "aborting",
+    "aborted",
+    "rolling_back",
+    "rolled_back",
+    "rollback_failed",
+    "failed",
+)
+
+#: Statuses after which nothing more happens.
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "aborted", "rolled_back", "rollback_failed"})
+
+VOTES: frozenset[str] = frozenset({"pending", "yes", "no", "timeout"})
+
+HEALTH_STATES: tuple[str, ...] = ("HEALTHY", "DEGRADED", "UNHEALTHY", "CRITICAL", "MAINTENANCE")
+
+BREAKER_STATES: frozenset[str] = frozenset({"open", "closed", "half_open"})
+
+
+# --- number validation -------------------------------------------------------
+
+#: Largest magnitude accepted for any number from outside; past it is invalid.
+MAX_ABS = 1e15
+
+
+def finite(value: Any, lo: float = -MAX_ABS, hi: float = MAX_ABS) -> float | None:
+    """The value as a float if it is a real, finite number within [lo, hi], else None.
+
+    Booleans are not numbers here, and neither are numeric strings: a server
+    that sends ``"42"`` for a progress has sent something we cannot trust.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        return None
+    if math.isnan(number) or math.isinf(number) or number < lo or number > hi:
+        return None
+    return number
+
+
+def text(value: Any, default: str = "", limit: int = 256) -> str:
+    """A string field from outside, or the default if it is not a string.
+
+    Length is capped so that one field cannot fill memory or the screen;
+    what the string contains is left alone (see ``safe_text`` for display).
+    """
+    if isinstance(value, str):
+        return value[:limit]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)[:limit]
+    return default
+
+
+def _num(data: Mapping[str, Any], key: str, invalid: list[str], lo: float, hi: float) -> float | None:
+    """Read a number field; note it as invalid if present but unusable."""
+    if key not in data or data[key] is None:
+        return None
+    number = finite(data[key], lo, hi)
+    if number is None:
+        invalid.append(key)
+    return number
+
+
+# --- domain objects ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """One participant of a two-phase commit (or a worker of another system)."""
+
+    id: str
+    type: str = ""
+    vote: str = "pending"
+    healthy: bool | None = None
+    last_heartbeat: float | None = None
+    invalid: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Participant:
+        invalid: list[str] = []
+        healthy = data.get("healthy", data.get("is_healthy"))
+        if healthy is not None and not isinstance(healthy, bool):
+            invalid.append("healthy")
+            healthy = None
+        heartbeat = _num(data, "last_heartbeat", invalid, 0.0, 1e11)
+        return cls(
+            id=text(data.get("id"), "?"),
+            type=text(data.get("type")),
+            vote=text(data.get("vote"), "pending") or "pending",
+            healthy=healthy,
+            last_heartbeat=heartbeat,
+            invalid=tuple(invalid),
+        )
+
+    def heartbeat_age_s(self, now: float) -> float | None:
+        if self.last_heartbeat is None:
+            return None
+        return max(0.0, now - self.last_heartbeat)
+
+    def to_dict(self, now: float) -> dict[str, Any]:
+        age = self.heartbeat_age_s(now)
+        return {
+            "id": self.id,
+            "type": self.type,
+            "vote": self.vote,
+            "healthy": self.healthy,
+            "heartbeat_age_s": None if age is None else round(age, 3),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitBreaker:
+    """A circuit breaker, usually one per trading pair."""
+
+    name: str
+    state: str = "closed"
+    reason: str = ""
+    opens_10m: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.state == "open"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CircuitBreaker:
+        state = data.get("state")
+        if not isinstance(state, str):
+            is_open = data.get("open")
+            state = "open" if is_open is True else "closed" if is_open is False else "unknown"
+        opens = finite(data.get("opens_10m"), 0, 1e9)
+        return cls(
+            name=text(data.get("name", data.get("pair")), "?"),
+            state=text(state, "unknown"),
+            reason=text(data.get("reason"), "", 512),
+            opens_10m=None if opens is None else int(opens),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "open": self.open,
+            "state": self.state,
+            "reason": self.reason,
+            "opens_10m": self.opens_10m,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """The latest known state of one migration, as reported by its controller."""
+
+    id: str
+    system: str = "2pc"
+    pair: str = ""
+    status: str = "unknown"
+    phase: str = "unknown"
+    progress: float | None = None
+    started_at: float | None = None
+    health: str = ""
+    health_score: float | None = None
+    #: Per-system figures (traffic split, documents done, write mode, ...), numbers validated.
+    details: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    invalid: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Migration:
+        invalid: list[str] = []
+        progress = _num(data, "progress", invalid, 0.0, 100.0)
+        started = _num(data, "started_at", invalid, 0.0, 1e11)
+        score = _num(data, "health_score", invalid, 0.0, 100.0)
+        details_in = data.get("details")
+        details: dict[str, Any] = {}
+        if isinstance(details_in, Mapping):
+            for key, value in list(details_in.items())[:64]:
+                if not isinstance(key, str):
+                    continue
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    number = finite(value)
+                    if number is None:
+                        invalid.append(f"details.{key}")
+                    details[key] = number
+                elif isinstance(value, (str, bool)) or value is None:
+                    details[key] = text(value, "", 512) if isinstance(value, str) else value
+        config = data.get("config")
+        return cls(
+            id=text(data.get("id"), "?"),
+            system=text(data.get("system"), "2pc") or "2pc",
+            pair=text(data.get("pair", data.get("scope"))),
+            status=text(data.get("status"), "unknown") or "unknown",
+            phase=text(data.get("phase"), "unknown") or "unknown",
+            progress=progress,
+            started_at=started,
+            health=text(data.get("health")),
+            health_score=score,
+            details=details,
+            config=config if isinstance(config, Mapping) else {},
+            invalid=tuple(invalid),
+        )
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        return STAGES.get(self.system, ())
+
+    @property
+    def phase_is_known(self) -> bool:
+        return self.phase in self.stages or self.phase in FAILURE_PHASES
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "system": self.system,
+            "pair": self.pair,
+            "status": self.status,
+            "phase": self.phase,
+            "progress": self.progress,
+            "started_at": self.started_at,
+            "health": self.health,
+            "health_score": self.health_score,
+            "details": dict(self.details),
+            "invalid": list(self.invalid),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class HostResources:
+    """Resource usage of one machine (this host, or the fleet from Prometheus)."""
+
+    cpu_percent: float | None = None
+    memory_percent: float | None = None
+    disk_percent: float | None = None
+    net_sent_bps: float | None = None
+    net_recv_bps: float | None = None
+    load1: float | None = None
+    invalid: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HostResources:
+        invalid: list[str] = []
+        return cls(
+            cpu_percent=_num(data, "cpu_percent", invalid, 0.0, 100.0 * 4096),
+            memory_percent=_num(data, "memory_percent", invalid, 0.0, 100.0),
+            disk_percent=_num(data, "disk_percent", invalid, 0.0, 100.0),
+            net_sent_bps=_num(data, "net_sent_bps", invalid, 0.0, 1e13),
+            net_recv_bps=_num(data, "net_recv_bps", invalid, 0.0, 1e13),
+            load1=_num(data, "load1", invalid, 0.0, 1e6),
+            invalid=tuple(invalid),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cpu_percent": self.cpu_percent,
+            "memory_percent": self.memory_percent,
+            "disk_percent": self.disk_percent,
+            "net_sent_bps": self.net_sent_bps,
+            "net_recv_bps": self.net_recv_bps,
+            "load1": self.load1,
+            "invalid": list(self.invalid),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A rule that is pending or firing, or a message a source raised."""
+
+    rule: str
+    severity: str
+    since: float
+    message: str
+    state: str = "firing"  # "pending" or "firing"
+    fires_at: float | None = None
+    action: str = ""  # the action it recommends: "pause", "rollback", ...
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "since": self.since,
+            "message": self.message,
+            "state": self.state,
+            "fires_at": self.fires_at,
+            "action": self.action,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SourceHealth:
+    """How fresh one source's data is."""
+
+    name: str
+    last_success: float | None = None
+    last_error_at: float | None = None
+    error: str | None = None
+
+    def ok(self) -> bool:
+        if self.last_success is None:
+            return False
+        return self.last_error_at is None or self.last_success >= self.last_error_at
+
+    def age_s(self, now: float) -> float | None:
+        return None if self.last_success is None else max(0.0, now - self.last_success)
+
+    def to_dict(self, now: float) -> dict[str, Any]:
+        age = self.age_s(now)
+        return {
+            "ok": self.ok(),
+            "age_s": None if age is None else round(age, 3),
+            "error": None if self.ok() else self.error,
+        }
+
+
+def participants_from(items: Iterable[Any]) -> tuple[Participant, ...]:
+    """Participants from a list of dicts; non-dicts are dropped, duplicate ids keep the last."""
+    by_id: dict[str, Participant] = {}
+    for item in items:
+        if isinstance(item, Mapping):
+            participant = Participant.from_dict(item)
+            by_id[participant.id] = participant
+    return tuple(by_id.values())

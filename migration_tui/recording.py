@@ -1,0 +1,248 @@
+"""Recording format v1: a writer and a tolerant reader.
+
+JSON Lines, gzip-compressed when the name ends in ``.gz``. The first line is
+a header ``{"format": "migration-tui/recording", "version": 1, "started_at": s}``;
+every other line is one event ``{"ts", "source", "kind", "data"}``.
+
+The reader never raises on content: lines it cannot decode (garbage, wrong
+types, non-UTF-8 bytes, a truncated last line) and kinds it does not know are
+skipped and counted. Events are returned in file order; an event stamped
+earlier than the one before it is played at the earlier one's time (see
+``effective_ts``), so the replay clock never runs backwards.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+import orjson
+
+from migration_tui.events import KINDS, Event
+
+FORMAT = "migration-tui/recording"
+VERSION = 1
+#: Longest line the reader accepts; a longer one is skipped (and counted).
+MAX_LINE_BYTES = 4 * 1024 * 1024
+_MAX_TS = 1e11
+
+
+@dataclass
+class ReadStats:
+    """What the reader had to skip."""
+
+    bad_lines: int = 0  # not JSON, not an object, wrong field types, too long
+    unknown_kinds: int = 0
+    events: int = 0
+    header_ok: bool = False
+    errors: list[str] = field(default_factory=list)  # the first few reasons, for the screen
+
+    @property
+    def skipped_lines(self) -> int:
+        return self.bad_lines + self.unknown_kinds
+
+    def note(self, reason: str) -> None:
+        self.bad_lines += 1
+        if len(self.errors) < 5:
+            self.errors.append(reason)
+
+
+def is_gzip(path: str | os.PathLike[str]) -> bool:
+    return str(path).endswith(".gz")
+
+
+def open_binary(path: str | os.PathLike[str]) -> IO[bytes]:
+    """Open a recording for reading, decompressing on the fly if it is gzip."""
+    if is_gzip(path):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb", buffering=1024 * 1024)
+
+
+def decode_event(line: bytes, stats: ReadStats) -> Event | None:
+    """One event from one line, or None (counted in ``stats``) if it is not one."""
+    if len(line) > MAX_LINE_BYTES:
+        stats.note("line too long")
+        return None
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        if line.strip():
+            stats.note("not JSON")
+        return None
+    if type(obj) is not dict:
+        stats.note("not an object")
+        return None
+    ts = obj.get("ts")
+    source = obj.get("source")
+    kind = obj.get("kind")
+    data = obj.get("data")
+    if (
+        type(source) is not str
+        or type(kind) is not str
+        or type(data) is not dict
+        or type(ts) not in (float, int)
+        or not (0 <= ts < _MAX_TS)
+    ):
+        stats.note("wrong field types")
+        return None
+    if kind not in KINDS:
+        stats.unknown_kinds += 1
+        return None
+    stats.events += 1
+    return Event(float(ts), source, kind, data)
+
+
+def monotonic(pairs: Iterator[tuple[int, Event]], clock: float = float("-inf")) -> Iterator[tuple[int, Event]]:
+    """Events with ``effective_ts``: one stamped before its predecessor takes the predecessor's time."""
+    for offset, event in pairs:
+        if event.ts < clock:
+            event = Event(clock, event.source, event.kind, event.data)
+        else:
+            clock = event.ts
+        yield offset, event
+
+
+def parse_header(line: bytes) -> dict[str, Any] | None:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if type(obj) is not dict or obj.get("format") != FORMAT:
+        return None
+    started = obj.get("started_at")
+    if type(started) not in (int, float) or not math.isfinite(started):
+        return None
+    return obj
+
+
+class RecordingReader:
+    """Reads one recording. ``events()`` streams; ``events_from(offset)`` resumes.
+
+    Byte offsets are offsets into the decompressed stream. For a gzip file
+    they are only meaningful to ``events_from`` on a plain copy; the replay
+    engine makes one when it needs to seek (see ``replay.py``).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.stats = ReadStats()
+        self.header: dict[str, Any] | None = None
+        self.data_offset = 0
+        with open_binary(self.path) as fp:
+            first = fp.readline(MAX_LINE_BYTES + 1)
+        header = parse_header(first) if first else None
+        if header is not None:
+            self.header = header
+            self.stats.header_ok = True
+            self.data_offset = len(first)
+
+    @property
+    def started_at(self) -> float | None:
+        return None if self.header is None else float(self.header["started_at"])
+
+    def events(self) -> Iterator[Event]:
+        """Every event, in file order."""
+        for _offset, event in self.events_from(self.data_offset):
+            yield event
+
+    def events_from(self, offset: int, fp: IO[bytes] | None = None) -> Iterator[tuple[int, Event]]:
+        """(offset just past the line, event) for each event from byte ``offset`` on."""
+        own = fp is None
+        if fp is None:
+            fp = open_binary(self.path)
+        stats = self.stats
+        try:
+            if offset:
+                fp.seek(offset)
+            position = offset
+            try:
+                for line in fp:
+                    position += len(line)
+                    event = decode_event(line, stats)
+                    if event is not None:
+                        yield position, event
+            except (EOFError, OSError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+                # A gzip stream cut short, or a damaged member: what came before stands.
+                stats.note(f"stream ended early: {type(exc).__name__}")
+        finally:
+            if own:
+                fp.close()
+
+
+class RecordingWriter:
+    """Appends events to a recording, one line each, flushed at once.
+
+    ``secrets`` are strings that must never reach the file (the API token):
+    any line that contains one has it replaced before it is written.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        started_at: float | None = None,
+        meta: dict[str, Any] | None = None,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
+        self.path = Path(path)
+        self._secrets = tuple(s.encode() for s in secrets if s)
+        raw: IO[bytes]
+        if is_gzip(self.path):
+            raw = gzip.open(self.path, "wb", compresslevel=6)  # type: ignore[assignment]
+        else:
+            raw = open(self.path, "wb")
+        self._fp = raw
+        header = {"format": FORMAT, "version": VERSION, "started_at": started_at or time.time()}
+        if meta:
+            header.update({k: v for k, v in meta.items() if k not in header})
+        self._write_line(orjson.dumps(header, option=orjson.OPT_NON_STR_KEYS))
+        self.events_written = 0
+
+    def _write_line(self, line: bytes) -> None:
+        for secret in self._secrets:
+            if secret in line:
+                line = line.replace(secret, b"[redacted]")
+        self._fp.write(line + b"\n")
+        self._fp.flush()
+
+    def write(self, event: Event) -> None:
+        self._write_line(orjson.dumps(event.to_json_obj(), option=orjson.OPT_NON_STR_KEYS))
+        self.events_written += 1
+
+    def close(self) -> None:
+        if not self._fp.closed:
+            self._fp.close()
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def decompress_to(path: str | os.PathLike[str], target: IO[bytes]) -> None:
+    """Copy a gzip recording's plain text into ``target``, keeping what is readable."""
+    try:
+        with gzip.open(path, "rb") as src:
+            while chunk := src.read(1024 * 1024):
+                target.write(chunk)
+    except (EOFError, OSError, gzip.BadGzipFile):
+        pass  # truncated: keep what came before
+    target.flush()
+
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "ReadStats",
+    "RecordingReader",
+    "RecordingWriter",
+    "decode_event",
+    "monotonic",
+    "decompress_to",
+    "open_binary",
+]

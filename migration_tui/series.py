@@ -1,0 +1,100 @@
+"""A bounded time series that is cheap to append to and cheap to snapshot.
+
+Samples live in fixed-size chunks of ``array('d')``. Full chunks are never
+changed again, so a snapshot shares them and copies only the open chunk:
+that is what lets the replay engine keep many keyframes of long series in
+little memory. Memory is bounded by ``capacity`` samples plus one chunk.
+
+A value of ``None`` is a gap (the source had no answer, or the number was
+invalid) and is stored as NaN; readers get ``None`` back, so a sparkline
+draws a gap instead of a line across it.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import deque
+from typing import Iterator
+
+CHUNK = 128
+_NAN = float("nan")
+
+
+class Series:
+    __slots__ = ("resolution_s", "capacity", "_chunks", "_chunked", "_ts", "_vals", "_bucket")
+
+    def __init__(self, capacity: int = 3600, resolution_s: float = 1.0) -> None:
+        self.capacity = max(1, capacity)
+        self.resolution_s = resolution_s
+        self._chunks: deque[tuple[array, array]] = deque()
+        self._chunked = 0  # samples held in _chunks
+        self._ts = array("d")
+        self._vals = array("d")
+        self._bucket: float | None = None
+
+    def append(self, ts: float, value: float | None) -> None:
+        """Add a sample; one in the same resolution bucket as the last replaces it."""
+        bucket = ts // self.resolution_s if self.resolution_s > 0 else ts
+        stored = _NAN if value is None else value
+        if bucket == self._bucket and self._ts:
+            self._ts[-1] = ts
+            self._vals[-1] = stored
+            return
+        if self._bucket is not None and bucket < self._bucket:
+            return  # out of order: a series only moves forward
+        self._bucket = bucket
+        if len(self._ts) >= CHUNK:
+            self._chunks.append((self._ts, self._vals))
+            self._chunked += len(self._ts)
+            self._ts = array("d")
+            self._vals = array("d")
+            while self._chunks and self._chunked - len(self._chunks[0][0]) >= self.capacity:
+                self._chunked -= len(self._chunks.popleft()[0])
+        self._ts.append(ts)
+        self._vals.append(stored)
+
+    def __len__(self) -> int:
+        return min(self.capacity, self._chunked + len(self._ts))
+
+    def _all(self) -> Iterator[tuple[float, float]]:
+        for ts_chunk, val_chunk in self._chunks:
+            yield from zip(ts_chunk, val_chunk)
+        yield from zip(self._ts, self._vals)
+
+    def points(self, since: float | None = None) -> list[tuple[float, float | None]]:
+        """The retained samples, oldest first, as (ts, value or None)."""
+        out = [(t, None if math.isnan(v) else v) for t, v in self._all()]
+        out = out[-self.capacity :]
+        if since is not None:
+            out = [p for p in out if p[0] >= since]
+        return out
+
+    def latest(self) -> float | None:
+        """The newest value, or None if there is none or it is a gap."""
+        if self._vals:
+            value = self._vals[-1]
+        elif self._chunks:
+            value = self._chunks[-1][1][-1]
+        else:
+            return None
+        return None if math.isnan(value) else value
+
+    def latest_ts(self) -> float | None:
+        if self._ts:
+            return self._ts[-1]
+        if self._chunks:
+            return self._chunks[-1][0][-1]
+        return None
+
+    def snapshot(self) -> Series:
+        """A copy that shares the full chunks and copies the open one."""
+        copy = Series.__new__(Series)
+        copy.capacity = self.capacity
+        copy.resolution_s = self.resolution_s
+        copy._chunks = deque(self._chunks)
+        copy._chunked = self._chunked
+        copy._ts = array("d", self._ts)
+        copy._vals = array("d", self._vals)
+        copy._bucket = self._bucket
+        return copy

@@ -1,0 +1,298 @@
+"""The store: the one place where state lives.
+
+``Store.apply(event)`` folds events, in order, into the latest migrations,
+participants, breakers, bounded series, host resources, a bounded log and
+each source's freshness. Nothing here does IO or knows about Textual.
+
+``revision`` counts changes per section so that a widget can skip a repaint
+when the part it shows did not change.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from migration_tui.events import Event
+from migration_tui.model import (
+    CircuitBreaker,
+    HostResources,
+    Migration,
+    Participant,
+    SourceHealth,
+    finite,
+    participants_from,
+    text,
+)
+from migration_tui.series import Series
+
+LOG_LINES = 500
+# Revisions are unique across every store in the process, so a store restored
+# from a keyframe never repeats a number a widget has already drawn.
+_REVISIONS = itertools.count(1)
+BREAKER_WINDOW_S = 600.0
+MAX_SERIES = 4096
+MAX_MIGRATIONS = 10_000
+MAX_PARTICIPANTS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    ts: float
+    level: str
+    source: str
+    message: str
+
+
+class Store:
+    """Folds events into state. Call ``apply`` from one thread only."""
+
+    def __init__(self, series_window_s: float = 3600.0, series_resolution_s: float = 1.0) -> None:
+        self.series_window_s = series_window_s
+        self.series_resolution_s = series_resolution_s
+        self._series_capacity = max(1, int(series_window_s / series_resolution_s))
+        self.migrations: dict[str, Migration] = {}
+        self.participants: dict[str, dict[str, Participant]] = {}
+        self.breakers: dict[str, CircuitBreaker] = {}
+        self.breaker_opens: dict[str, deque[float]] = {}
+        self.series: dict[str, Series] = {}
+        self.host: dict[str, HostResources] = {}
+        self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
+        # source name -> [last_success, last_error_at, error]
+        self._sources: dict[str, list[Any]] = {}
+        self.now: float = 0.0  # the newest event time seen
+        self.events_applied = 0
+        self.unknown_kinds = 0
+        self.rejected_events = 0
+        self.revision: dict[str, int] = {
+            section: next(_REVISIONS)
+            for section in ("migrations", "participants", "breakers", "series", "host", "log", "sources")
+        }
+        self._handlers: dict[str, Callable[[float, str, dict[str, Any]], None]] = {
+            "migration": self._on_migration,
+            "migration_gone": self._on_migration_gone,
+            "participants": self._on_participants,
+            "heartbeat": self._on_heartbeat,
+            "breakers": self._on_breakers,
+            "metrics": self._on_metrics,
+            "host": self._on_host,
+            "source_ok": self._on_source_ok,
+            "source_error": self._on_source_error,
+            "log": self._on_log,
+            "action": self._on_action,
+        }
+
+    # --- applying events -----------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        ts, source, kind, data = event
+        handler = self._handlers.get(kind)
+        if handler is None:
+            self.unknown_kinds += 1
+            return
+        if not isinstance(data, dict):
+            self.rejected_events += 1
+            return
+        if ts > self.now:
+            self.now = ts
+        try:
+            handler(ts, source, data)
+        except (TypeError, ValueError, AttributeError, KeyError):
+            # A well-formed line whose data has the wrong shape: count it, keep going.
+            self.rejected_events += 1
+            return
+        self.events_applied += 1
+        if kind != "source_error":
+            self._touch(source, ts)
+
+    def _touch(self, source: str, ts: float) -> None:
+        record = self._sources.get(source)
+        if record is None:
+            self._sources[source] = [ts, None, None]
+            self.revision["sources"] = next(_REVISIONS)
+        elif record[0] is None or ts > record[0]:
+            if record[1] is not None and (record[0] is None or record[0] < record[1]):
+                self.revision["sources"] = next(_REVISIONS)  # recovered from an error
+            record[0] = ts
+
+    def _on_migration(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        migration = Migration.from_dict(data)
+        previous = self.migrations.get(migration.id)
+        if previous is None and len(self.migrations) >= MAX_MIGRATIONS:
+            self.rejected_events += 1
+            return
+        if previous != migration:
+            self.migrations[migration.id] = migration
+            self.revision["migrations"] = next(_REVISIONS)
+            if previous is None:
+                self._log(ts, "info", source, f"migration {migration.id} seen: {migration.status} / {migration.phase}")
+            elif (previous.status, previous.phase) != (migration.status, migration.phase):
+                self._log(
+                    ts,
+                    "warning"
+                    if migration.status in ("failed", "aborted", "rolled_back", "rollback_failed")
+                    else "info",
+                    source,
+                    f"{migration.id}: {previous.phase} -> {migration.phase} ({migration.status})",
+                )
+
+    def _on_migration_gone(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        migration_id = text(data["id"])
+        if self.migrations.pop(migration_id, None) is not None:
+            self.participants.pop(migration_id, None)
+            self.revision["migrations"] = next(_REVISIONS)
+            self.revision["participants"] = next(_REVISIONS)
+
+    def _on_participants(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        migration_id = text(data["migration_id"])
+        items = data["participants"]
+        if not isinstance(items, list):
+            raise TypeError("participants must be a list")
+        new = {p.id: p for p in participants_from(items[:MAX_PARTICIPANTS])}
+        old = self.participants.get(migration_id)
+        if old != new:
+            self.participants[migration_id] = new
+            self.revision["participants"] = next(_REVISIONS)
+
+    def _on_heartbeat(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        migration_id = text(data["migration_id"])
+        participant_id = text(data["participant_id"])
+        at = finite(data["at"], 0.0, 1e11)
+        if at is None:
+            raise ValueError("heartbeat time is not a valid number")
+        members = self.participants.setdefault(migration_id, {})
+        current = members.get(participant_id)
+        if current is None:
+            if len(members) >= MAX_PARTICIPANTS:
+                raise ValueError("too many participants")
+            current = Participant(id=participant_id)
+        if current.last_heartbeat is not None and at <= current.last_heartbeat:
+            return
+        members[participant_id] = Participant(
+            id=current.id,
+            type=current.type,
+            vote=current.vote,
+            healthy=current.healthy,
+            last_heartbeat=at,
+            invalid=tuple(f for f in current.invalid if f != "last_heartbeat"),
+        )
+        self.revision["participants"] = next(_REVISIONS)
+
+    def _on_breakers(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        items = data["breakers"]
+        if not isinstance(items, list):
+            raise TypeError("breakers must be a list")
+        changed = False
+        for item in items[:MAX_SERIES]:
+            if not isinstance(item, Mapping):
+                continue
+            breaker = CircuitBreaker.from_dict(item)
+            previous = self.breakers.get(breaker.name)
+            if breaker.open and (previous is None or not previous.open):
+                opens = self.breaker_opens.setdefault(breaker.name, deque(maxlen=64))
+                opens.append(ts)
+                self._log(
+                    ts, "warning", source, f"breaker {breaker.name} opened: {breaker.reason or 'no reason given'}"
+                )
+            if previous != breaker:
+                self.breakers[breaker.name] = breaker
+                changed = True
+        if changed:
+            self.revision["breakers"] = next(_REVISIONS)
+
+    def _on_metrics(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        values = data["values"]
+        if not isinstance(values, dict):
+            raise TypeError("values must be an object")
+        series = self.series
+        for name, value in values.items():
+            target = series.get(name)
+            if target is None:
+                if len(series) >= MAX_SERIES or not isinstance(name, str):
+                    continue
+                target = series[name] = Series(self._series_capacity, self.series_resolution_s)
+            number = value if type(value) is float and value == value and -1e15 < value < 1e15 else finite(value)
+            target.append(ts, number)
+        self.revision["series"] = next(_REVISIONS)
+
+    def _on_host(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        scope = data.get("scope", "host")
+        scope = scope if scope in ("host", "fleet") else "host"
+        resources = HostResources.from_dict(data)
+        if self.host.get(scope) != resources:
+            self.host[scope] = resources
+            self.revision["host"] = next(_REVISIONS)
+
+    def _on_source_ok(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        pass  # freshness is updated by apply()
+
+    def _on_source_error(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        message = text(data.get("error"), "unknown error", 300)
+        record = self._sources.setdefault(source, [None, None, None])
+        first = record[2] != message or record[1] is None or (record[0] is not None and record[0] >= record[1])
+        record[1] = ts
+        record[2] = message
+        self.revision["sources"] = next(_REVISIONS)
+        if first:
+            self._log(ts, "error", source, f"{source}: {message}")
+
+    def _on_log(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        level = data.get("level", "info")
+        self._log(
+            ts, level if level in ("info", "warning", "error") else "info", source, text(data["message"], "", 500)
+        )
+
+    def _on_action(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        action = text(data["action"])
+        migration_id = text(data["migration_id"])
+        stage = text(data["stage"])
+        result = text(data.get("result"), "", 300)
+        message = f"action {action} on {migration_id}: {stage}" + (f" ({result})" if result else "")
+        self._log(ts, "warning", source, message)
+
+    def _log(self, ts: float, level: str, source: str, message: str) -> None:
+        self.log.append(LogLine(ts, level, source, message))
+        self.revision["log"] = next(_REVISIONS)
+
+    # --- reading -------------------------------------------------------------
+
+    def source(self, name: str) -> SourceHealth:
+        record = self._sources.get(name)
+        if record is None:
+            return SourceHealth(name)
+        return SourceHealth(name, record[0], record[1], record[2])
+
+    def source_names(self) -> list[str]:
+        return list(self._sources)
+
+    def breaker_opens_since(self, name: str, since: float) -> int:
+        return sum(1 for t in self.breaker_opens.get(name, ()) if t >= since)
+
+    def participants_of(self, migration_id: str) -> list[Participant]:
+        return list(self.participants.get(migration_id, {}).values())
+
+    # --- keyframes -----------------------------------------------------------
+
+    def snapshot(self) -> Store:
+        """An independent copy; immutable values are shared, containers copied."""
+        copy = Store.__new__(Store)
+        copy.series_window_s = self.series_window_s
+        copy.series_resolution_s = self.series_resolution_s
+        copy._series_capacity = self._series_capacity
+        copy.migrations = dict(self.migrations)
+        copy.participants = {k: dict(v) for k, v in self.participants.items()}
+        copy.breakers = dict(self.breakers)
+        copy.breaker_opens = {k: deque(v, maxlen=v.maxlen) for k, v in self.breaker_opens.items()}
+        copy.series = {k: v.snapshot() for k, v in self.series.items()}
+        copy.host = dict(self.host)
+        copy.log = deque(self.log, maxlen=self.log.maxlen)
+        copy._sources = {k: list(v) for k, v in self._sources.items()}
+        copy.now = self.now
+        copy.events_applied = self.events_applied
+        copy.unknown_kinds = self.unknown_kinds
+        copy.rejected_events = self.rejected_events
+        copy.revision = dict(self.revision)
+        copy._handlers = {kind: getattr(copy, bound.__name__) for kind, bound in self._handlers.items()}
+        return copy
