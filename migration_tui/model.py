@@ -10,8 +10,9 @@ An unknown phase or status is kept as the string the server sent.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 # --- the systems and their stages ------------------------------------------
 

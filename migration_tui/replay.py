@@ -22,8 +22,9 @@ import bisect
 import os
 import tempfile
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Callable, Iterator
+from typing import IO
 
 from migration_tui.events import Event
 from migration_tui.recording import ReadStats, RecordingReader, decompress_to, is_gzip, monotonic

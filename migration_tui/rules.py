@@ -11,11 +11,12 @@ answer a straight read would give. Rules never act; they recommend.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from migration_tui.model import Alert, Migration
 from migration_tui.store import Store
@@ -114,7 +115,7 @@ def rules_from_toml(text: str, origin: str = "rules") -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-@lru_cache(maxsize=None)
+@cache
 def default_rules() -> tuple[Rule, ...]:
     text = resources.files("migration_tui.data").joinpath("rules.toml").read_text(encoding="utf-8")
     return rules_from_toml(text, "built-in rules.toml")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
-from typing import Iterator
+from collections.abc import Iterator
 
 CHUNK = 128
 _NAN = float("nan")

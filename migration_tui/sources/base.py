@@ -1,0 +1,49 @@
+"""The Source protocol every live source follows, and the shared reconnect backoff."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from migration_tui.events import Event
+
+Emit = Callable[[Event], None]
+Clock = Callable[[], float]
+
+
+class Source(Protocol):
+    """A live source: ``run`` polls or subscribes until cancelled, emitting events.
+
+    ``run`` must not raise for anything the outside world does (refused
+    connections, timeouts, garbage): it emits ``source_error`` and retries
+    with ``Backoff``. Cancelling the task is the only way it ends.
+    """
+
+    name: str
+
+    async def run(self, emit: Emit) -> None: ...
+
+
+class Backoff:
+    """Capped exponential backoff with full jitter (AWS architecture blog style)."""
+
+    def __init__(self, base_s: float = 0.5, cap_s: float = 30.0, rng: random.Random | None = None) -> None:
+        self.base_s = base_s
+        self.cap_s = cap_s
+        self.failures = 0
+        self._rng = rng or random.Random()
+
+    def next_delay(self) -> float:
+        """Delay before the next try after one more failure."""
+        self.failures += 1
+        ceiling = min(self.cap_s, self.base_s * (2 ** min(self.failures - 1, 30)))
+        return self._rng.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def wall_clock() -> float:
+    return time.time()
