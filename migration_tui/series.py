@@ -59,8 +59,8 @@ class Series:
 
     def _all(self) -> Iterator[tuple[float, float]]:
         for ts_chunk, val_chunk in self._chunks:
-            yield from zip(ts_chunk, val_chunk)
-        yield from zip(self._ts, self._vals)
+            yield from zip(ts_chunk, val_chunk, strict=True)
+        yield from zip(self._ts, self._vals, strict=True)
 
     def points(self, since: float | None = None) -> list[tuple[float, float | None]]:
         """The retained samples, oldest first, as (ts, value or None)."""
