@@ -197,7 +197,7 @@ class RecordingWriter:
         else:
             raw = open(self.path, "wb")
         self._fp = raw
-        header = {"format": FORMAT, "version": VERSION, "started_at": started_at or time.time()}
+        header = {"format": FORMAT, "version": VERSION, "started_at": time.time() if started_at is None else started_at}
         if meta:
             header.update({k: v for k, v in meta.items() if k not in header})
         self._write_line(orjson.dumps(header, option=orjson.OPT_NON_STR_KEYS))

@@ -1,0 +1,139 @@
+"""Rules in virtual time: pending -> firing -> resolved, and flapping."""
+
+import pytest
+
+from migration_tui.events import Event
+from migration_tui.rules import RulesError, default_rules, evaluate, format_duration, rules_from_toml
+from migration_tui.store import Store
+
+
+def store_with(system="2pc", pair="BTCUSDT", **extra):
+    s = Store()
+    s.apply(
+        Event(
+            0.0,
+            "controller",
+            "migration",
+            {"id": "m1", "system": system, "pair": pair, "status": "in_progress", "phase": "committing", **extra},
+        )
+    )
+    return s
+
+
+def feed(s, name, values, start=0.0, step=1.0):
+    for i, v in enumerate(values):
+        s.apply(Event(start + i * step, "prometheus", "metrics", {"values": {name: v}}))
+
+
+def by_rule(alerts, name):
+    return [a for a in alerts if a.rule == name]
+
+
+def test_p95_pending_then_firing_then_resolved():
+    s = store_with()
+    feed(s, "latency_p95_ms", [60.0] * 100)
+    (alert,) = by_rule(evaluate(s, 99.0), "latency_p95_high")
+    assert alert.state == "pending" and alert.since == 0.0
+    assert alert.message == "BTCUSDT: rollback recommended in 1m21s unless p95 falls below 50 ms"
+    feed(s, "latency_p95_ms", [60.0] * 100, start=100.0)
+    (alert,) = by_rule(evaluate(s, 199.0), "latency_p95_high")
+    assert alert.state == "firing" and alert.fires_at == 180.0
+    assert "p95 60 ms above 50 ms for 3m19s" in alert.message
+    feed(s, "latency_p95_ms", [20.0], start=200.0)
+    assert by_rule(evaluate(s, 200.0), "latency_p95_high") == []
+
+
+def test_flapping_restarts_the_for_clock():
+    s = store_with()
+    pattern = ([60.0] * 100 + [40.0]) * 3
+    feed(s, "latency_p95_ms", pattern)
+    # 100 s above, one sample below, three times over: never 180 s in a row
+    assert all(by_rule(evaluate(s, t), "latency_p95_high")[0].state == "pending" for t in (99.0, 200.0, 301.0 - 1))
+    assert by_rule(evaluate(s, len(pattern) - 1.0), "latency_p95_high") == []
+    feed(s, "latency_p95_ms", [60.0] * 50, start=len(pattern))
+    (alert,) = by_rule(evaluate(s, len(pattern) + 49.0), "latency_p95_high")
+    assert alert.state == "pending" and alert.since == float(len(pattern))
+
+
+def test_a_gap_breaks_the_run():
+    s = store_with()
+    feed(s, "error_rate_pct", [2.0] * 200 + [None] + [2.0] * 200)
+    (alert,) = by_rule(evaluate(s, 400.0), "error_rate_high")
+    assert alert.state == "pending" and alert.since == 201.0
+
+
+def test_scoped_series_is_preferred_per_pair():
+    s = store_with(pair="ETHUSDT")
+    feed(s, "ETHUSDT/latency_p95_ms", [80.0] * 200)
+    feed(s, "latency_p95_ms", [10.0] * 200)
+    (alert,) = by_rule(evaluate(s, 199.0), "latency_p95_high")
+    assert alert.state == "firing"
+
+
+def test_stale_series_is_not_judged():
+    s = store_with()
+    feed(s, "latency_p95_ms", [60.0] * 200)
+    assert by_rule(evaluate(s, 199.0 + 500), "latency_p95_high") == []
+
+
+def test_breaker_opens_more_than_three_in_ten_minutes():
+    s = store_with()
+    for i, is_open in enumerate([True, False] * 4):
+        s.apply(Event(i * 30.0, "controller", "breakers", {"breakers": [{"pair": "BTCUSDT", "open": is_open}]}))
+    (alert,) = by_rule(evaluate(s, 300.0), "breaker_flapping")
+    assert alert.state == "firing" and "opened 4 times" in alert.message
+    assert by_rule(evaluate(s, 90.0 + 601), "breaker_flapping") == []
+
+
+def test_unhealthy_participant_recommends_pause():
+    s = store_with()
+    s.apply(
+        Event(
+            1.0,
+            "controller",
+            "participants",
+            {
+                "migration_id": "m1",
+                "participants": [{"id": "engine", "is_healthy": False}, {"id": "orderbook", "is_healthy": True}],
+            },
+        )
+    )
+    (alert,) = by_rule(evaluate(s, 2.0), "participant_unhealthy")
+    assert alert.action == "pause" and "engine" in alert.message
+
+
+def test_batch_health_score_bands():
+    s = store_with(system="batch", pair="", health_score=45.0)
+    names = {a.rule for a in evaluate(s, 1.0)}
+    assert {"health_degraded", "health_critical"} <= names
+
+
+def test_terminal_migrations_get_no_recommendations():
+    s = store_with()
+    feed(s, "latency_p95_ms", [90.0] * 300)
+    s.apply(Event(299.0, "controller", "migration", {"id": "m1", "system": "2pc", "status": "completed"}))
+    assert evaluate(s, 299.0) == []
+
+
+def test_default_rules_cover_every_system():
+    systems = {system for rule in default_rules() for system in rule.systems}
+    assert systems == {"2pc", "orderbook-rollout", "canary", "batch", "dual-write"}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("[[rule]]\nname = 1", "needs a name"),
+        ('[[rule]]\nname = "x"\nkind = "vibes"', "unknown kind"),
+        ('[[rule]]\nname = "x"\nseries = "s"\nop = "="', "op must be"),
+        ('[[rule]]\nname = "x"\nseries = "s"\nfor = "soon"', "not a duration"),
+        ("rule = [", "mine.toml"),
+    ],
+)
+def test_bad_rules_files_say_what_is_wrong(text, message):
+    with pytest.raises(RulesError, match=message):
+        rules_from_toml(text, "mine.toml")
+
+
+def test_format_duration():
+    assert [format_duration(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]

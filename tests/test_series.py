@@ -1,0 +1,55 @@
+from migration_tui.series import CHUNK, Series
+
+
+def test_same_second_replaces_and_new_second_appends():
+    s = Series(capacity=10)
+    s.append(100.1, 1.0)
+    s.append(100.9, 2.0)
+    s.append(101.0, 3.0)
+    assert s.points() == [(100.9, 2.0), (101.0, 3.0)]
+
+
+def test_gaps_are_none_not_interpolated():
+    s = Series(capacity=10)
+    s.append(1, 5.0)
+    s.append(2, None)
+    s.append(3, 7.0)
+    assert [v for _, v in s.points()] == [5.0, None, 7.0]
+    assert s.latest() == 7.0
+
+
+def test_capacity_bounds_memory_and_keeps_newest():
+    s = Series(capacity=300)
+    for i in range(10_000):
+        s.append(float(i), float(i))
+    points = s.points()
+    assert len(points) == 300 == len(s)
+    assert points[-1] == (9999.0, 9999.0) and points[0] == (9700.0, 9700.0)
+    held = s._chunked + len(s._ts)
+    assert held <= 300 + 2 * CHUNK
+
+
+def test_out_of_order_samples_are_dropped():
+    s = Series(capacity=10)
+    s.append(10, 1.0)
+    s.append(5, 2.0)
+    assert s.points() == [(10, 1.0)]
+
+
+def test_snapshot_is_independent_and_shares_full_chunks():
+    s = Series(capacity=1000)
+    for i in range(3 * CHUNK + 5):
+        s.append(float(i), float(i))
+    snap = s.snapshot()
+    for i in range(3 * CHUNK + 5, 3 * CHUNK + 50):
+        s.append(float(i), -1.0)
+    assert snap.points()[-1] == (3 * CHUNK + 4.0, 3 * CHUNK + 4.0)
+    assert s.points()[-1][1] == -1.0
+    assert snap._chunks[0] is s._chunks[0]
+
+
+def test_since_filters_by_time():
+    s = Series(capacity=100)
+    for i in range(10):
+        s.append(float(i), float(i))
+    assert [t for t, _ in s.points(since=7)] == [7.0, 8.0, 9.0]

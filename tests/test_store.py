@@ -1,0 +1,118 @@
+from migration_tui.events import Event
+from migration_tui.store import LOG_LINES, Store
+
+
+def ev(ts, kind, data, source="controller"):
+    return Event(ts, source, kind, data)
+
+
+def test_migration_events_replace_and_log_phase_changes():
+    s = Store()
+    s.apply(ev(1, "migration", {"id": "m1", "status": "in_progress", "phase": "preparing"}))
+    s.apply(ev(2, "migration", {"id": "m1", "status": "in_progress", "phase": "committing", "progress": 40}))
+    assert s.migrations["m1"].phase == "committing" and s.migrations["m1"].progress == 40
+    assert any("preparing -> committing" in line.message for line in s.log)
+
+
+def test_revision_changes_only_when_the_section_changes():
+    s = Store()
+    s.apply(ev(1, "migration", {"id": "m1", "phase": "preparing"}))
+    rev = s.revision["migrations"]
+    s.apply(ev(2, "migration", {"id": "m1", "phase": "preparing"}))
+    assert s.revision["migrations"] == rev
+    s.apply(ev(3, "migration", {"id": "m1", "phase": "prepared"}))
+    assert s.revision["migrations"] != rev
+
+
+def test_heartbeat_updates_one_participant_and_keeps_the_rest():
+    s = Store()
+    s.apply(
+        ev(
+            1,
+            "participants",
+            {
+                "migration_id": "m1",
+                "participants": [
+                    {"id": "a", "type": "orderbook", "vote": "yes", "is_healthy": True, "last_heartbeat": 1.0},
+                    {"id": "b", "vote": "pending", "last_heartbeat": 1.0},
+                ],
+            },
+        )
+    )
+    s.apply(ev(5, "heartbeat", {"migration_id": "m1", "participant_id": "a", "at": 4.5}, source="redis"))
+    a, b = s.participants_of("m1")
+    assert a.last_heartbeat == 4.5 and a.vote == "yes" and a.type == "orderbook"
+    assert b.last_heartbeat == 1.0
+    # An older heartbeat never moves the clock backwards.
+    s.apply(ev(6, "heartbeat", {"migration_id": "m1", "participant_id": "a", "at": 2.0}, source="redis"))
+    assert s.participants_of("m1")[0].last_heartbeat == 4.5
+
+
+def test_breaker_opens_are_counted_on_transitions_only():
+    s = Store()
+    for ts, is_open in [(1, True), (2, True), (3, False), (4, True), (5, False), (6, True)]:
+        s.apply(ev(ts, "breakers", {"breakers": [{"pair": "BTCUSDT", "open": is_open, "reason": "p95"}]}))
+    assert s.breaker_opens_since("BTCUSDT", 0) == 3
+    assert s.breaker_opens_since("BTCUSDT", 3.5) == 2
+    assert s.breakers["BTCUSDT"].open
+
+
+def test_metrics_feed_bounded_series_with_gaps_for_bad_values():
+    s = Store(series_window_s=60)
+    for i in range(200):
+        s.apply(ev(float(i), "metrics", {"values": {"p95": float(i), "bad": float("nan")}}, source="prometheus"))
+    assert len(s.series["p95"]) == 60
+    assert s.series["p95"].latest() == 199.0
+    assert s.series["bad"].latest() is None
+
+
+def test_freshness_tracks_success_and_error():
+    s = Store()
+    s.apply(ev(10, "source_ok", {}, source="prometheus"))
+    assert s.source("prometheus").ok()
+    s.apply(ev(12, "source_error", {"error": "connection refused"}, source="prometheus"))
+    health = s.source("prometheus")
+    assert not health.ok() and health.error == "connection refused" and health.last_success == 10
+    s.apply(ev(14, "source_ok", {}, source="prometheus"))
+    assert s.source("prometheus").ok()
+
+
+def test_repeated_errors_are_logged_once():
+    s = Store()
+    for t in range(10):
+        s.apply(ev(t, "source_error", {"error": "timeout"}, source="redis"))
+    assert sum("timeout" in line.message for line in s.log) == 1
+
+
+def test_wrong_shapes_are_counted_not_raised():
+    s = Store()
+    s.apply(ev(1, "participants", {"migration_id": "m1", "participants": "nope"}))
+    s.apply(ev(1, "heartbeat", {"migration_id": "m1"}))
+    s.apply(ev(1, "metrics", {"values": [1, 2]}))
+    s.apply(ev(1, "no_such_kind", {}))
+    s.apply(Event(1, "controller", "migration", "not a dict"))
+    assert s.rejected_events == 4 and s.unknown_kinds == 1 and s.events_applied == 0
+
+
+def test_log_is_bounded():
+    s = Store()
+    for i in range(LOG_LINES * 3):
+        s.apply(ev(i, "log", {"message": f"line {i}"}))
+    assert len(s.log) == LOG_LINES and s.log[-1].message == f"line {LOG_LINES * 3 - 1}"
+
+
+def test_snapshot_is_independent_of_later_events():
+    s = Store()
+    s.apply(ev(1, "migration", {"id": "m1", "phase": "preparing"}))
+    s.apply(ev(1, "participants", {"migration_id": "m1", "participants": [{"id": "a"}]}))
+    s.apply(ev(1, "metrics", {"values": {"x": 1.0}}))
+    snap = s.snapshot()
+    s.apply(ev(2, "migration", {"id": "m1", "phase": "committing"}))
+    s.apply(ev(2, "heartbeat", {"migration_id": "m1", "participant_id": "a", "at": 2.0}))
+    s.apply(ev(2, "metrics", {"values": {"x": 2.0}}))
+    assert snap.migrations["m1"].phase == "preparing"
+    assert snap.participants_of("m1")[0].last_heartbeat is None
+    assert snap.series["x"].latest() == 1.0
+    # and the snapshot keeps working as a store of its own
+    snap.apply(ev(3, "migration", {"id": "m1", "phase": "aborting"}))
+    assert snap.migrations["m1"].phase == "aborting" and s.migrations["m1"].phase == "committing"
