@@ -1,0 +1,245 @@
+"""Actions: the only code that writes to a controller.
+
+One operator decision (pause, resume, abort or rollback of one migration) is
+a ``Decision`` with its own ``Idempotency-Key``, made once when the operator
+confirms and reused on every retry, so the controller acts at most once.
+``ActionClient.send`` is single-flight per decision: a second press or Enter
+while the first request is in flight waits for the same answer and sends
+nothing. A timeout means the outcome is unknown; the screen says so and the
+caller may retry with the same decision (and so the same key).
+
+Every stage is appended to the audit log (fsynced) and emitted as an
+``action`` event, so recordings carry it and replays show it. Neither ever
+contains the token. Built only in live mode: wall and replay never import it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from migration_tui.events import Event
+
+ACTIONS = ("pause", "resume", "abort", "rollback")
+#: Actions that need the migration id typed before they can be confirmed.
+DESTRUCTIVE = frozenset({"abort", "rollback"})
+
+#: Where each profile takes an action; ``{id}`` is the migration id.
+ACTION_PATHS: dict[str, str] = {
+    "trading-service": "/api/v1/migrations/{id}/{action}",
+    "canary": "/api/canary/{action}",
+    "batch": "/api/migration/{action}",
+    "dual-write": "/api/v1/migration/{action}",
+}
+
+#: What each action will do, for the confirmation dialog.
+CONSEQUENCES: dict[str, str] = {
+    "pause": "The controller freezes the migration where it is. Nothing is undone; resume continues it.",
+    "resume": "The controller continues a paused migration from where it stopped.",
+    "abort": "The controller aborts the migration (aborting -> aborted). Work in flight is abandoned.",
+    "rollback": "The controller rolls the migration back to the old system (rolling_back -> rolled_back).",
+}
+
+MAX_MESSAGE = 300
+
+
+def requested_by() -> str:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in this environment (containers): say so
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One operator decision. Its key is made once and reused on every retry."""
+
+    action: str
+    migration_id: str
+    reason: str
+    requested_by: str = field(default_factory=requested_by)
+    force: bool = False
+    key: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def __post_init__(self) -> None:
+        if self.action not in ACTIONS:
+            raise ValueError(f"unknown action {self.action!r}")
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"reason": self.reason, "requested_by": self.requested_by}
+        if self.action == "abort":
+            body["force"] = self.force
+        return body
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a decision: ``ok``, ``rejected`` (4xx), ``failed`` (5xx, redirect) or ``unknown``."""
+
+    state: str
+    status: int | None
+    message: str
+
+    @property
+    def retryable(self) -> bool:
+        return self.state in ("unknown", "failed")
+
+
+def default_audit_path() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir("migration-tui")) / "audit.jsonl"
+
+
+class AuditLog:
+    """Append-only JSON Lines, fsynced after every line. Never given the token."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, secrets: tuple[str, ...] = ()) -> None:
+        self.path = Path(path) if path else default_audit_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._secrets = tuple(s for s in secrets if s)
+
+    def write(self, stage: str, decision: Decision, **extra: Any) -> None:
+        record = {
+            "ts": time.time(),
+            "stage": stage,
+            "action": decision.action,
+            "migration_id": decision.migration_id,
+            "idempotency_key": decision.key,
+            "requested_by": decision.requested_by,
+            "reason": decision.reason,
+            **extra,
+        }
+        line = orjson.dumps(record, default=str)
+        for secret in self._secrets:
+            line = line.replace(secret.encode(), b"[redacted]")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _server_message(body: bytes) -> str:
+    """The controller's own words, short and single-line; never parsed as markup here or later."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        doc = None
+    if isinstance(doc, dict):
+        for key in ("error", "message", "detail", "reason"):
+            if isinstance(doc.get(key), str):
+                return doc[key][:MAX_MESSAGE]
+    text = body[:MAX_MESSAGE].decode("utf-8", "replace")
+    return " ".join(text.split())
+
+
+class ActionClient:
+    """Sends decisions to one controller. ``emit`` receives an ``action`` event per stage."""
+
+    def __init__(
+        self,
+        base_url: str,
+        profile: str,
+        audit: AuditLog,
+        emit: Callable[[Event], None],
+        token: str | None = None,
+        timeout_s: float = 5.0,
+        verify_tls: bool = True,
+        transport: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if profile not in ACTION_PATHS:
+            raise ValueError(f"no actions for profile {profile!r}")
+        self.base_url = base_url.rstrip("/")
+        self.profile = profile
+        self.audit = audit
+        self._emit = emit
+        self._token = token
+        self._timeout_s = timeout_s
+        self._verify = verify_tls
+        self._transport = transport
+        self._clock = clock
+        self._in_flight: dict[str, asyncio.Task[Outcome]] = {}
+        self.requests_sent = 0
+
+    def record(self, stage: str, decision: Decision, result: str = "") -> None:
+        """Audit and emit one stage of a decision (opened, cancelled, confirmed, sent, answered)."""
+        extra = {"result": result} if result else {}
+        self.audit.write(stage, decision, **extra)
+        data = {"action": decision.action, "migration_id": decision.migration_id, "stage": stage}
+        if result:
+            data["result"] = result
+        self._emit(Event(self._clock(), "controller", "action", data))
+
+    def url_for(self, decision: Decision) -> str:
+        from urllib.parse import quote
+
+        path = ACTION_PATHS[self.profile].format(id=quote(decision.migration_id, safe=""), action=decision.action)
+        return self.base_url + path
+
+    async def send(self, decision: Decision) -> Outcome:
+        """Send once; concurrent calls for the same decision share the one request."""
+        task = self._in_flight.get(decision.key)
+        if task is None:
+            task = asyncio.ensure_future(self._send(decision))
+            self._in_flight[decision.key] = task
+            task.add_done_callback(lambda _t: self._in_flight.pop(decision.key, None))
+        return await asyncio.shield(task)
+
+    def in_flight(self, decision: Decision) -> bool:
+        return decision.key in self._in_flight
+
+    async def _send(self, decision: Decision) -> Outcome:
+        import httpx
+
+        headers = {"Idempotency-Key": decision.key, "Content-Type": "application/json"}
+        if self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        self.record("sent", decision)
+        self.requests_sent += 1
+        try:
+            async with httpx.AsyncClient(
+                follow_redirects=False, verify=self._verify, transport=self._transport, timeout=self._timeout_s
+            ) as client:
+                response = await asyncio.wait_for(
+                    client.post(self.url_for(decision), content=orjson.dumps(decision.body()), headers=headers),
+                    timeout=self._timeout_s,
+                )
+        except (asyncio.TimeoutError, httpx.TimeoutException):
+            outcome = Outcome(
+                "unknown", None, f"no answer within {self._timeout_s:g}s: the outcome is unknown; re-reading status"
+            )
+        except httpx.ConnectError:
+            outcome = Outcome("failed", None, "could not connect to the controller: nothing was delivered")
+        except httpx.HTTPError as exc:
+            outcome = Outcome("unknown", None, f"request failed ({type(exc).__name__}): the outcome is unknown")
+        else:
+            outcome = self._judge(response)
+        self.record("answered", decision, f"{outcome.state}: {outcome.message}")
+        return outcome
+
+    @staticmethod
+    def _judge(response: Any) -> Outcome:
+        status = response.status_code
+        if 200 <= status < 300:
+            return Outcome("ok", status, _server_message(response.content) or "accepted")
+        if 300 <= status < 400:
+            from urllib.parse import urlsplit
+
+            target = urlsplit(response.headers.get("location", "")).hostname or "elsewhere"
+            return Outcome("failed", status, f"redirected to {target[:100]}; not followed")
+        message = _server_message(response.content) or response.reason_phrase
+        return Outcome("rejected" if status < 500 else "failed", status, f"HTTP {status}: {message}")
