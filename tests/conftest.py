@@ -1,0 +1,73 @@
+"""Shared fixtures: real redis-server and prometheus processes on free loopback ports.
+
+A missing server binary skips the test on a developer's machine but fails it
+on CI (``CI=true``), so a broken install can never pass as green. Process
+management lives in ``tests/servers.py``; these fixtures only decide scope
+and cleanup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import pytest
+
+from tests.servers import Exporter, PrometheusServer, RedisServer, require_binary, wait_for
+
+__all__ = ["wait_for"]
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A running redis-server (module scope: tests that kill it must ``start()`` it again)."""
+    binary = require_binary("redis-server")
+    server = RedisServer(tmp_path_factory.mktemp("redis"), binary)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of a running, empty Redis; restarts it if an earlier test left it stopped."""
+    redis_server.start()
+    client = redis_server.client()
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return redis_server.url
+
+
+@pytest.fixture(scope="session")
+def prometheus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., PrometheusServer]]:
+    """A factory: ``prometheus_server(["127.0.0.1:PORT"], scrape_interval="1s")`` starts a real prometheus.
+
+    Every server it started is stopped at the end of the session.
+    """
+    binary = require_binary("prometheus")
+    started: list[PrometheusServer] = []
+
+    def start(targets: Sequence[str], scrape_interval: str = "1s") -> PrometheusServer:
+        server = PrometheusServer(tmp_path_factory.mktemp("prometheus"), binary, targets, scrape_interval)
+        started.append(server)
+        server.start()
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def exporter() -> Iterator[Exporter]:
+    """A prometheus_client /metrics endpoint served from a thread, to be scraped by a real prometheus."""
+    served = Exporter()
+    try:
+        yield served
+    finally:
+        served.stop()
