@@ -1,0 +1,283 @@
+"""The live controller source: polls one migration controller and emits events.
+
+Each poll GETs the profile's list endpoint, then (concurrently) the other
+endpoints the profile asks for, hands the bodies to the profile's pure
+``normalise`` and emits what came out: ``migration``, ``participants``,
+``breakers``, ``metrics``, ``migration_gone``, then ``source_ok`` or one
+``source_error`` that sums up every problem of that poll. An error is always
+stamped after the data of the same poll, so a poll that half failed leaves
+the source marked as failing in the store.
+
+When the list endpoint cannot be read the source retries with capped,
+jittered exponential backoff starting at one poll interval; the error is
+emitted at once, so the screen knows within one interval.
+
+The token goes into the Authorization header and nowhere else: every
+emitted string is scrubbed of it and every error message is sanitised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from migration_tui.events import Event
+from migration_tui.sources.base import Backoff, Clock, Emit
+from migration_tui.sources.http import MAX_BODY_BYTES, FetchError, fetch_json, fetch_text, make_client, sanitise
+from migration_tui.sources.profiles import (
+    DETECTION_ORDER,
+    PROFILES,
+    Profile,
+    UnknownProfile,
+    answers_like,
+    get_profile,
+    profile_from_health,
+)
+from migration_tui.sources.profiles._common import rate
+
+if TYPE_CHECKING:
+    from migration_tui.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: Most problems spelled out in one source_error; the rest are counted.
+MAX_PROBLEMS_SHOWN = 3
+#: Most migrations whose detail endpoints are polled each interval.
+MAX_DETAILED = 50
+
+
+class ControllerSource:
+    """Polls a controller's HTTP API every ``poll_interval_s`` seconds (see module docstring)."""
+
+    name = "controller"
+
+    def __init__(
+        self,
+        base_url: str,
+        profile: str | None = None,
+        migration: str | None = None,
+        token: str | None = None,
+        poll_interval_s: float = 2.0,
+        timeout_s: float = 5.0,
+        verify_tls: bool = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = time.time,
+        backoff: Backoff | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
+        self.base_url = base_url
+        self.profile: Profile | None = get_profile(profile) if profile else None
+        self.migration = migration
+        self.poll_interval_s = poll_interval_s
+        self.timeout_s = timeout_s
+        self.verify_tls = verify_tls
+        self.clock = clock
+        self.backoff = backoff or Backoff(base_s=poll_interval_s, cap_s=max(30.0, poll_interval_s))
+        self.max_body_bytes = max_body_bytes
+        self._token = token or None
+        self._secrets: tuple[str, ...] = (self._token,) if self._token else ()
+        self._transport = transport
+        self._seen_ids: set[str] = set()
+        self._finished_ids: set[str] = set()  # ended migrations already read in full once
+        self._counter_samples: dict[str, tuple[float, float]] = {}
+        self._last_ts = 0.0
+
+    def __repr__(self) -> str:  # the token is deliberately absent
+        profile = self.profile.name if self.profile else "detect"
+        return f"ControllerSource({self.base_url!r}, profile={profile!r}, migration={self.migration!r})"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **overrides: Any) -> ControllerSource:
+        """The source the settings describe; ``ConfigError`` when the controller is not set or the profile unknown."""
+        from migration_tui.config import ConfigError
+
+        if not settings.controller:
+            raise ConfigError("no controller URL: use --controller or MIGRATION_TUI_CONTROLLER")
+        options: dict[str, Any] = {
+            "profile": settings.profile,
+            "migration": settings.migration,
+            "token": settings.token,
+            "poll_interval_s": settings.poll_interval_s,
+            "timeout_s": settings.timeout_s,
+            "verify_tls": not settings.insecure,
+        }
+        options.update(overrides)
+        try:
+            return cls(settings.controller, **options)
+        except UnknownProfile as exc:
+            raise ConfigError(str(exc)) from None
+
+    # --- the loop ------------------------------------------------------------
+
+    async def run(self, emit: Emit) -> None:
+        """Poll until cancelled; never raises for anything the controller does."""
+        async with self.make_client() as client:
+            while True:
+                try:
+                    reachable = await self.poll_once(client, emit)
+                except (asyncio.CancelledError, KeyboardInterrupt):
+                    raise
+                except Exception as exc:  # a bug of ours must not end the dashboard's only controller feed
+                    log.exception("controller poll failed")
+                    self._emit_error(emit, [f"internal error while polling: {type(exc).__name__}"])
+                    reachable = False
+                if reachable:
+                    self.backoff.reset()
+                    delay = self.poll_interval_s
+                else:
+                    delay = self.backoff.next_delay()
+                await asyncio.sleep(delay)
+
+    def make_client(self) -> httpx.AsyncClient:
+        """The client ``run`` uses: no redirects followed, the token only in its Authorization header."""
+        return make_client(self.base_url, self._token, self.timeout_s, self.verify_tls, self._transport)
+
+    async def poll_once(self, client: httpx.AsyncClient, emit: Emit) -> bool:
+        """One poll. True when the controller answered its list endpoint (even if other parts failed)."""
+        problems: list[str] = []
+        profile = self.profile or await self._detect(client, problems, emit)
+        if profile is None:
+            self._emit_error(emit, problems)
+            return False
+        try:
+            list_body = await self._get(client, profile.list_path)
+        except FetchError as exc:
+            self._emit_error(emit, [str(exc)])
+            return False
+        items, errors = profile.discover(list_body)
+        problems.extend(errors)
+        if self.migration is not None:
+            items = [item for item in items if item["id"] == self.migration]
+            if not items and self.migration not in self._seen_ids:
+                problems.append(f"migration {self.migration!r} is not listed by the controller")
+        detail_ids = self._detail_ids(profile, items)
+        bodies = await self._get_all(client, profile.paths(detail_ids), problems)
+        now = self.clock()
+        reading = profile.normalise(items, bodies, now)
+        problems.extend(reading.errors)
+        for name, value in reading.counters.items():
+            reading.metrics[name] = rate(self._counter_samples.get(name), (now, value))
+            self._counter_samples[name] = (now, value)
+
+        listed = {item["id"] for item in items}
+        for gone in sorted(self._seen_ids - listed):
+            self._emit(emit, "migration_gone", {"id": gone})
+            self._finished_ids.discard(gone)
+        self._seen_ids = listed
+        for migration in reading.migrations:
+            self._emit(emit, "migration", migration)
+        for migration_id, participants in reading.participants.items():
+            self._emit(emit, "participants", {"migration_id": migration_id, "participants": participants})
+        if reading.breakers is not None:
+            self._emit(emit, "breakers", {"breakers": reading.breakers})
+        if reading.metrics:
+            self._emit(emit, "metrics", {"values": reading.metrics, "invalid": reading.metrics_invalid})
+        if problems:
+            self._emit_error(emit, problems)
+        else:
+            self._emit(emit, "source_ok", {})
+        return True
+
+    # --- steps ---------------------------------------------------------------
+
+    async def _get(self, client: httpx.AsyncClient, path: str, as_text: bool = False) -> Any:
+        fetch = fetch_text if as_text else fetch_json
+        return await fetch(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
+
+    async def _get_all(
+        self, client: httpx.AsyncClient, paths: Mapping[str, str], problems: list[str]
+    ) -> dict[str, Any]:
+        """Every path at once; the ones that failed are left out and named in ``problems``."""
+        keys = list(paths)
+        answers = await asyncio.gather(
+            *(self._get(client, paths[key], as_text=key == "metrics") for key in keys), return_exceptions=True
+        )
+        bodies: dict[str, Any] = {}
+        for key, answer in zip(keys, answers, strict=True):
+            if isinstance(answer, FetchError):
+                problems.append(str(answer))
+            elif isinstance(answer, BaseException):
+                if isinstance(answer, asyncio.CancelledError):
+                    raise answer
+                problems.append(f"GET {paths[key]}: {type(answer).__name__}")
+            else:
+                bodies[key] = answer
+        return bodies
+
+    def _detail_ids(self, profile: Profile, items: list[Mapping[str, Any]]) -> list[str]:
+        """Migrations worth their detail requests: running ones, and ended ones once more, to read the end."""
+        wanted = []
+        for item in items:
+            if profile.wants_detail(item):
+                self._finished_ids.discard(item["id"])
+                wanted.append(item["id"])
+            elif item["id"] not in self._finished_ids:
+                self._finished_ids.add(item["id"])
+                wanted.append(item["id"])
+        return wanted[:MAX_DETAILED]
+
+    async def _detect(self, client: httpx.AsyncClient, problems: list[str], emit: Emit) -> Profile | None:
+        """The profile ``/health`` names, else the first whose list endpoint answers in its shape."""
+        try:
+            profile = profile_from_health(await self._get(client, "/health"))
+        except FetchError as exc:
+            problems.append(str(exc))
+            if exc.status is None:  # nothing answered at all: trying more paths would only wait longer
+                return None
+            profile = None
+        if profile is None:
+            for name in DETECTION_ORDER:
+                candidate = PROFILES[name]
+                try:
+                    body = await self._get(client, candidate.list_path)
+                except FetchError:
+                    continue
+                if answers_like(candidate, body):
+                    profile = candidate
+                    break
+        if profile is None:
+            problems.append("cannot tell which controller profile this is; set --profile")
+            return None
+        self.profile = profile
+        problems.clear()
+        self._emit(emit, "log", {"level": "info", "message": f"controller profile: {profile.name}"})
+        return profile
+
+    # --- emitting ------------------------------------------------------------
+
+    def _stamp(self) -> float:
+        """Event time, strictly increasing, so an error is never stamped level with the data before it."""
+        ts = max(self.clock(), self._last_ts + 1e-6)
+        self._last_ts = ts
+        return ts
+
+    def _emit(self, emit: Emit, kind: str, data: dict[str, Any]) -> None:
+        if self._secrets:
+            data = _scrub(data, self._secrets)
+        emit(Event(self._stamp(), self.name, kind, data))
+
+    def _emit_error(self, emit: Emit, problems: list[str]) -> None:
+        shown = [sanitise(p, self._secrets, limit=200) for p in problems[:MAX_PROBLEMS_SHOWN]]
+        message = "; ".join(shown) or "unknown error"
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            message += f" (and {len(problems) - MAX_PROBLEMS_SHOWN} more)"
+        self._emit(emit, "source_error", {"error": message})
+
+
+def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    """The value with every secret removed from every string in it (a server may echo a token back)."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, "[redacted]")
+        return value
+    if isinstance(value, dict):
+        return {_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value

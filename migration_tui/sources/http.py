@@ -1,0 +1,176 @@
+"""One guarded way to GET a controller endpoint: bounded in time, size and trust.
+
+Every fault of the outside world (refused connection, timeout, a slow drip
+of bytes, a redirect, a non-2xx answer, a body too large or not JSON) ends
+as one ``FetchError`` whose message is short, free of control characters and
+free of the token, so the source can put it straight into a ``source_error``.
+
+Redirects are never followed: a controller that answers 3xx may be pointing
+the bearer token at another host, so the redirect is reported, naming only
+the target host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+#: Largest body read from any endpoint; past it the answer is refused.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+#: Longest piece of a server's own message shown to the operator.
+SNIPPET_CHARS = 120
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
+
+
+class FetchError(Exception):
+    """A request that gave nothing usable; ``str()`` is safe to show and record."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def sanitise(text: str, secrets: tuple[str, ...] = (), limit: int = SNIPPET_CHARS) -> str:
+    """Text from outside made fit for one line of an error: no control characters, no secrets, short."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    text = _CONTROL.sub(" ", text).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def make_client(
+    base_url: str,
+    token: str | None = None,
+    timeout_s: float = 5.0,
+    verify_tls: bool = True,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """An AsyncClient that never follows redirects and sends the bearer token only to ``base_url``."""
+    headers = {"Accept": "application/json, text/plain;q=0.9", "User-Agent": "migration-tui"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.AsyncClient(
+        base_url=base_url.rstrip("/"),
+        headers=headers,
+        timeout=httpx.Timeout(timeout_s),
+        verify=verify_tls,
+        follow_redirects=False,
+        transport=transport,
+        trust_env=False,
+    )
+
+
+def _redirect_host(response: httpx.Response) -> str:
+    location = response.headers.get("location", "")
+    target = urljoin(str(response.request.url), location)
+    try:
+        host = urlsplit(target).hostname
+    except ValueError:
+        host = None
+    return sanitise(host or "an unparsable location", limit=80)
+
+
+def _message_of(body: bytes) -> str:
+    """The server's own words from an error body: its ``error``/``message`` field, or the text."""
+    text = body[:4096].decode("utf-8", errors="replace")
+    try:
+        parsed = json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+    if isinstance(parsed, dict):
+        for key in ("error", "message", "detail"):
+            if isinstance(parsed.get(key), str):
+                return parsed[key]
+    return text
+
+
+async def _read(client: httpx.AsyncClient, path: str, max_bytes: int, secrets: tuple[str, ...]) -> bytes:
+    async with client.stream("GET", path) as response:
+        status = response.status_code
+        if 300 <= status < 400:
+            raise FetchError(f"GET {path}: redirect {status} to {_redirect_host(response)} not followed", status)
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise FetchError(f"GET {path}: body of {int(declared)} bytes is over the {max_bytes} byte cap", status)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FetchError(f"GET {path}: body over the {max_bytes} byte cap, not read", status)
+            chunks.append(chunk)
+        body = b"".join(chunks)
+        if not 200 <= status < 300:
+            said = sanitise(_message_of(body), secrets)
+            raise FetchError(f"GET {path}: HTTP {status}" + (f": {said}" if said else ""), status)
+        return body
+
+
+async def fetch_bytes(
+    client: httpx.AsyncClient,
+    path: str,
+    deadline_s: float,
+    max_bytes: int = MAX_BODY_BYTES,
+    secrets: tuple[str, ...] = (),
+) -> bytes:
+    """The body of a 2xx answer to GET ``path``, read whole within ``deadline_s`` seconds overall."""
+    try:
+        return await asyncio.wait_for(_read(client, path, max_bytes, secrets), deadline_s)
+    except FetchError:
+        raise
+    except asyncio.TimeoutError:
+        raise FetchError(f"GET {path}: no complete answer within {deadline_s:g} s") from None
+    except httpx.ConnectError as exc:
+        raise FetchError(f"GET {path}: cannot connect: {sanitise(str(exc), secrets) or 'refused'}") from None
+    except httpx.TimeoutException as exc:
+        raise FetchError(f"GET {path}: timed out ({type(exc).__name__})") from None
+    except httpx.HTTPError as exc:
+        detail = sanitise(str(exc), secrets)
+        raise FetchError(f"GET {path}: {type(exc).__name__}" + (f": {detail}" if detail else "")) from None
+    except (OSError, ValueError) as exc:  # e.g. a TLS setup error or an unparsable URL
+        raise FetchError(f"GET {path}: {type(exc).__name__}: {sanitise(str(exc), secrets)}") from None
+
+
+def parse_json(path: str, body: bytes) -> Any:
+    """The JSON value of a body. NaN and Infinity literals are accepted here and judged later by ``finite``."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise FetchError(f"GET {path}: body is not UTF-8") from None
+    except RecursionError:
+        raise FetchError(f"GET {path}: JSON nested too deeply") from None
+    except ValueError:
+        raise FetchError(f"GET {path}: body is not JSON") from None
+
+
+async def fetch_json(
+    client: httpx.AsyncClient,
+    path: str,
+    deadline_s: float,
+    max_bytes: int = MAX_BODY_BYTES,
+    secrets: tuple[str, ...] = (),
+) -> Any:
+    return parse_json(path, await fetch_bytes(client, path, deadline_s, max_bytes, secrets))
+
+
+async def fetch_text(
+    client: httpx.AsyncClient,
+    path: str,
+    deadline_s: float,
+    max_bytes: int = MAX_BODY_BYTES,
+    secrets: tuple[str, ...] = (),
+) -> str:
+    return (await fetch_bytes(client, path, deadline_s, max_bytes, secrets)).decode("utf-8", errors="replace")

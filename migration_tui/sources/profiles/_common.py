@@ -1,0 +1,142 @@
+"""Helpers the profile normalisers share: numbers judged once, the same way.
+
+A ``Reading`` collects what one poll of a controller said, already
+normalised: migration dicts, participant lists, breakers, series values,
+counters (turned into rates by the source, which remembers the last
+sample) and the errors the operator must see. The helpers never raise on
+input of the wrong type; they return ``None`` and name the field invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from migration_tui.model import finite, text
+
+#: Most migrations or participants taken from one list; the rest is reported and dropped.
+MAX_ITEMS = 1000
+#: Largest count accepted (documents, events, retries).
+MAX_COUNT = 1e13
+#: Largest latency accepted, in milliseconds (one day).
+MAX_LATENCY_MS = 86_400_000.0
+MAX_EPOCH = 1e11
+
+
+@dataclass
+class Reading:
+    """Everything one poll produced, normalised; the source turns it into events."""
+
+    migrations: list[dict[str, Any]] = field(default_factory=list)
+    participants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    breakers: list[dict[str, Any]] | None = None
+    metrics: dict[str, float | None] = field(default_factory=dict)
+    metrics_invalid: list[str] = field(default_factory=list)
+    counters: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def series(self, name: str, value: Any, lo: float = 0.0, hi: float = 1e15, scale: float = 1.0) -> None:
+        """Add a series value; an unusable one becomes a gap and is named invalid."""
+        if value is None:
+            return
+        number = finite(value, lo, hi)
+        if number is None:
+            self.metrics[name] = None
+            self.metrics_invalid.append(name)
+        else:
+            self.metrics[name] = number * scale
+
+    def series_from_detail(self, name: str, migration: Mapping[str, Any], key: str) -> None:
+        """A series from a validated detail of ``migration``; an invalid detail is a gap, named invalid."""
+        value = migration["details"].get(key)
+        if value is not None:
+            self.metrics[name] = value
+        elif f"details.{key}" in migration["invalid"]:
+            self.metrics[name] = None
+            self.metrics_invalid.append(name)
+
+
+def as_dict(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def number(
+    data: Mapping[str, Any], key: str, invalid: list[str], lo: float, hi: float, name: str | None = None
+) -> float | None:
+    """A number field within [lo, hi]; present but unusable means invalid (named ``name`` or ``key``)."""
+    value = data.get(key)
+    if value is None:
+        return None
+    result = finite(value, lo, hi)
+    if result is None:
+        invalid.append(name or key)
+    return result
+
+
+def ratio_pct(data: Mapping[str, Any], key: str, invalid: list[str], name: str) -> float | None:
+    """A ratio 0..1 as a percentage 0..100."""
+    ratio = number(data, key, invalid, 0.0, 1.0, name)
+    return None if ratio is None else ratio * 100.0
+
+
+def boolean(data: Mapping[str, Any], key: str, invalid: list[str], name: str | None = None) -> bool | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    invalid.append(name or key)
+    return None
+
+
+def epoch(value: Any) -> float | None:
+    """Epoch seconds from a number or an ISO 8601 string; None if it is neither or out of range."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            return None  # a time without a zone cannot be placed; better none than a wrong one
+        return finite(parsed.timestamp(), 0.0, MAX_EPOCH)
+    return finite(value, 0.0, MAX_EPOCH)
+
+
+def epoch_field(data: Mapping[str, Any], key: str, invalid: list[str], name: str | None = None) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    result = epoch(value)
+    if result is None:
+        invalid.append(name or key)
+    return result
+
+
+def label(value: Any, default: str = "") -> str:
+    return text(value, default, 128)
+
+
+def path_id(migration_id: str) -> str:
+    """A migration id as one safe path segment (ids come from the server and are not trusted)."""
+    return quote(migration_id, safe="")
+
+
+def rate(previous: tuple[float, float] | None, current: tuple[float, float]) -> float | None:
+    """Per-second rate between two (time, counter) samples; None when it cannot be known.
+
+    A counter that went down was reset; the rate across a reset is unknown,
+    so it is a gap rather than a negative or a guess.
+    """
+    if previous is None:
+        return None
+    (t0, v0), (t1, v1) = previous, current
+    if t1 <= t0 or v1 < v0:
+        return None
+    return (v1 - v0) / (t1 - t0)
+
+
+def upper_health(value: Any) -> str:
+    return label(value).upper()

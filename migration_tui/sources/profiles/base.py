@@ -1,0 +1,118 @@
+"""What every controller profile provides, and the list handling they share.
+
+A profile knows one system's endpoints and how to read them; it does no IO.
+The source asks it which paths to GET (``list_path``, then ``paths``), GETs
+them, and hands the bodies back to ``normalise``, a pure function, so a
+profile can be tested with any JSON-ish value and no server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from migration_tui.model import TERMINAL_STATUSES, text
+from migration_tui.sources.profiles._common import MAX_ITEMS, Reading, boolean, epoch_field, label
+
+
+class Profile:
+    """Base for one system's controller API. Subclasses set the names and override the three steps."""
+
+    #: The profile name (``--profile``, ``/health`` ``service``).
+    name: str = ""
+    #: The system a migration belongs to when the server does not say.
+    default_system: str = ""
+    #: The endpoint that lists this system's migrations; also used to detect the profile.
+    list_path: str = ""
+    #: Whether ``list_path`` answers one migration (an object) rather than a list.
+    single: bool = False
+
+    def discover(self, body: Any) -> tuple[list[Mapping[str, Any]], list[str]]:
+        """The migrations ``list_path`` answered (each a mapping with a string ``id``), and any errors."""
+        if self.single:
+            if not isinstance(body, Mapping):
+                return [], [f"{self.list_path}: expected an object, got {kind_of(body)}"]
+            item = dict(body)
+            item["id"] = text(body.get("id"), self.default_system) or self.default_system
+            return [item], []
+        return unique_items(body, self.list_path)
+
+    def wants_detail(self, item: Mapping[str, Any]) -> bool:
+        """Whether the per-migration endpoints are worth a request this poll (not once it has ended)."""
+        return item.get("status") not in TERMINAL_STATUSES
+
+    def paths(self, detail_ids: Sequence[str]) -> dict[str, str]:
+        """Every other endpoint to GET this poll, by a key ``normalise`` will look for."""
+        return {}
+
+    def normalise(
+        self, items: Sequence[Mapping[str, Any]], bodies: Mapping[str, Any], now: float
+    ) -> Reading:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+def kind_of(value: Any) -> str:
+    """A JSON type name for an error message (never the value itself)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return type(value).__name__
+
+
+def unique_items(body: Any, where: str, key: str = "id") -> tuple[list[Mapping[str, Any]], list[str]]:
+    """Objects of a JSON list, keyed by a string ``key``; a duplicate key is reported and the last one wins."""
+    if not isinstance(body, list):
+        return [], [f"{where}: expected a list, got {kind_of(body)}"]
+    errors: list[str] = []
+    by_key: dict[str, Mapping[str, Any]] = {}
+    dropped = 0
+    duplicates: list[str] = []
+    for item in body[:MAX_ITEMS]:
+        if not isinstance(item, Mapping):
+            dropped += 1
+            continue
+        item_key = text(item.get(key))
+        if not item_key:
+            dropped += 1
+            continue
+        if item_key in by_key:
+            duplicates.append(item_key)
+            del by_key[item_key]  # the last one wins, in the place it was last listed
+        by_key[item_key] = {**item, key: item_key}
+    if dropped:
+        errors.append(f"{where}: {dropped} item(s) without a usable {key} ignored")
+    if duplicates:
+        shown = ", ".join(repr(d[:40]) for d in duplicates[:3])
+        errors.append(f"{where}: duplicate {key} {shown} (the last one is used)")
+    if len(body) > MAX_ITEMS:
+        errors.append(f"{where}: {len(body)} items, only the first {MAX_ITEMS} read")
+    return list(by_key.values()), errors
+
+
+def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """Participants as event dicts ``{id, type, vote, healthy, last_heartbeat, invalid}``."""
+    items, errors = unique_items(body, where)
+    participants = []
+    for item in items:
+        invalid: list[str] = []
+        healthy_key = "is_healthy" if "is_healthy" in item else "healthy"
+        participants.append(
+            {
+                "id": item["id"],
+                "type": label(item.get("type")),
+                "vote": label(item.get("vote"), "pending") or "pending",
+                "healthy": boolean(item, healthy_key, invalid, "healthy"),
+                "last_heartbeat": epoch_field(item, "last_heartbeat", invalid),
+                "invalid": invalid,
+            }
+        )
+    return participants, errors

@@ -1,0 +1,124 @@
+"""``migration-tui record``: the live sources, headless, written to a recording.
+
+It starts exactly the sources the dashboard starts (``build_live_sources``)
+and writes every event as it comes, so replaying the file shows what the
+dashboard would have shown. The token is handed to the writer as a secret,
+so even a server that echoes it back cannot get it into the file.
+
+Exit codes: 0 when the duration ends or on Ctrl-C / SIGTERM, 1 when the
+output file cannot be written, 2 when no controller is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from migration_tui.events import Event
+from migration_tui.recording import RecordingWriter
+from migration_tui.sources.base import Source
+from migration_tui.sources.runner import SourceRunner, build_live_sources
+
+if TYPE_CHECKING:
+    from migration_tui.config import Settings
+
+
+@dataclass
+class RecordSummary:
+    """What a recording session wrote, for the one-line summary."""
+
+    path: str
+    events_by_source: Counter[str] = field(default_factory=Counter)
+    errors_by_source: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+    write_error: str | None = None
+
+    @property
+    def events(self) -> int:
+        return sum(self.events_by_source.values())
+
+    def line(self) -> str:
+        per_source = ", ".join(f"{name} {count}" for name, count in sorted(self.events_by_source.items()))
+        errors = sum(self.errors_by_source.values())
+        text = f"recorded {self.events} event(s) in {self.seconds:.1f} s to {self.path}"
+        if per_source:
+            text += f" ({per_source})"
+        if errors:
+            text += f"; {errors} source error(s)"
+        if self.write_error:
+            text += f"; stopped: {self.write_error}"
+        return text
+
+
+def record(settings: Settings, out: str, duration_s: float | None = None) -> int:
+    """Record until ``duration_s`` passes or the process is told to stop; print a summary line."""
+    if not settings.controller:
+        print("migration-tui record: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)", file=sys.stderr)
+        return 2
+    sources = build_live_sources(settings)
+    try:
+        summary = asyncio.run(record_async(sources, out, duration_s, secrets=(settings.token or "",)))
+    except OSError as exc:
+        print(f"migration-tui record: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(summary.line())
+    return 1 if summary.write_error else 0
+
+
+async def record_async(
+    sources: list[Source],
+    out: str,
+    duration_s: float | None = None,
+    secrets: tuple[str, ...] = (),
+    stop: asyncio.Event | None = None,
+) -> RecordSummary:
+    """Run ``sources`` into a recording at ``out`` until ``duration_s``, ``stop`` is set, or SIGINT/SIGTERM."""
+    stop = stop or asyncio.Event()
+    summary = RecordSummary(out)
+    started = time.time()
+    loop = asyncio.get_running_loop()
+    installed = _install_signal_handlers(loop, stop)
+    meta = {"recorded_by": "migration-tui record", "sources": [source.name for source in sources]}
+    try:
+        with RecordingWriter(out, started_at=started, meta=meta, secrets=tuple(s for s in secrets if s)) as writer:
+
+            def emit(event: Event) -> None:
+                if summary.write_error:
+                    return
+                try:
+                    writer.write(event)
+                except (OSError, ValueError, TypeError) as exc:  # disk full, or an event orjson refuses
+                    summary.write_error = f"{type(exc).__name__}: {exc}"
+                    stop.set()
+                    return
+                summary.events_by_source[event.source] += 1
+                if event.kind == "source_error":
+                    summary.errors_by_source[event.source] += 1
+
+            async with SourceRunner(sources, emit):
+                try:
+                    await asyncio.wait_for(stop.wait(), duration_s)
+                except asyncio.TimeoutError:
+                    pass
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+        summary.seconds = time.time() - started
+    return summary
+
+
+def _install_signal_handlers(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> list[int]:
+    """Ctrl-C and SIGTERM end the recording cleanly (exit 0); only possible in the main thread."""
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):
+            continue
+        installed.append(signum)
+    return installed

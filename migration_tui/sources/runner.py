@@ -1,0 +1,112 @@
+"""Runs a set of sources as asyncio tasks that feed one ``emit``, and stops them cleanly.
+
+The dashboard, the wall and the recorder all start their sources here, from
+``build_live_sources``, so a recording holds exactly what the screen saw.
+A source is supposed never to raise (see sources/base.py); if one does
+anyway, the runner turns that into a ``source_error`` and starts it again
+after a backoff, so one broken source cannot take the others down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from migration_tui.events import Event
+from migration_tui.sources.base import Backoff, Emit, Source
+
+if TYPE_CHECKING:
+    from migration_tui.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class SourceRunner:
+    """Starts each source's ``run(emit)`` as a task; ``stop()`` cancels them all and waits for them."""
+
+    def __init__(self, sources: Iterable[Source], emit: Emit, restart_backoff: Backoff | None = None) -> None:
+        self.sources = list(sources)
+        self.emit = emit
+        self._restart_backoff = restart_backoff
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        """Start every source on the running loop (idempotent)."""
+        if self.tasks:
+            return
+        for source in self.sources:
+            self.tasks.append(asyncio.create_task(self._supervise(source), name=f"source:{source.name}"))
+
+    async def stop(self) -> None:
+        """Cancel every source and wait until each has finished cancelling."""
+        for task in self.tasks:
+            task.cancel()
+        if self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        self.tasks.clear()
+
+    async def __aenter__(self) -> SourceRunner:
+        self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _supervise(self, source: Source) -> None:
+        backoff = self._restart_backoff or Backoff(base_s=1.0, cap_s=30.0)
+        while True:
+            try:
+                await source.run(self.emit)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.exception("source %s raised", source.name)
+                message = f"source stopped unexpectedly ({type(exc).__name__}); restarting"
+                self.emit(Event(time.time(), source.name, "source_error", {"error": message}))
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            self.emit(Event(time.time(), source.name, "log", {"level": "warning", "message": "source ended"}))
+            return
+
+
+def build_live_sources(settings: Settings, **controller_options: Any) -> list[Source]:
+    """The sources the settings ask for: controller (if set), Prometheus and Redis (if set), host (always).
+
+    Prometheus, Redis and host live in their own modules; each is imported
+    only when used, so an install without one (or a module not written yet)
+    still runs the others.
+    """
+    from migration_tui.sources.controller import ControllerSource
+
+    sources: list[Source] = []
+    if settings.controller:
+        sources.append(ControllerSource.from_settings(settings, **controller_options))
+    wanted = [
+        (bool(settings.prometheus), "migration_tui.sources.prometheus", "PrometheusSource"),
+        (bool(settings.redis), "migration_tui.sources.redis", "RedisSource"),
+        (True, "migration_tui.sources.host", "HostSource"),
+    ]
+    for enabled, module_name, class_name in wanted:
+        source = _optional(module_name, class_name, settings) if enabled else None
+        if source is not None:
+            sources.append(source)
+    return sources
+
+
+def _optional(module_name: str, class_name: str, settings: Settings) -> Source | None:
+    """``class_name.from_settings(settings)`` (or ``class_name()``) from a module that may not exist yet."""
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise  # the module exists but one of its own imports is missing: that is a real error
+        log.warning("%s is not available; running without it", module_name)
+        return None
+    cls = getattr(module, class_name)
+    from_settings = getattr(cls, "from_settings", None)
+    return from_settings(settings) if from_settings is not None else cls()
