@@ -100,6 +100,15 @@ def _num(data: Mapping[str, Any], key: str, invalid: list[str], lo: float, hi: f
     return number
 
 
+def _declared_invalid(data: Mapping[str, Any], invalid: list[str]) -> None:
+    """Add the field names a source already judged invalid (its ``invalid`` list)."""
+    declared = data.get("invalid")
+    if isinstance(declared, (list, tuple)):
+        for name in declared[:64]:
+            if isinstance(name, str) and name not in invalid:
+                invalid.append(name[:64])
+
+
 # --- domain objects ----------------------------------------------------------
 
 
@@ -122,6 +131,7 @@ class Participant:
             invalid.append("healthy")
             healthy = None
         heartbeat = _num(data, "last_heartbeat", invalid, 0.0, 1e11)
+        _declared_invalid(data, invalid)
         return cls(
             id=text(data.get("id"), "?"),
             type=text(data.get("type")),
@@ -222,6 +232,7 @@ class Migration:
                 elif isinstance(value, (str, bool)) or value is None:
                     details[key] = text(value, "", 512) if isinstance(value, str) else value
         config = data.get("config")
+        _declared_invalid(data, invalid)
         return cls(
             id=text(data.get("id"), "?"),
             system=text(data.get("system"), "2pc") or "2pc",
