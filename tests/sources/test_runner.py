@@ -1,0 +1,68 @@
+"""The source runner: one emit for many sources, clean cancellation, restart after a crash."""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_tui.config import ConfigError, Settings
+from migration_tui.events import Event
+from migration_tui.sources.base import Backoff, Emit
+from migration_tui.sources.controller import ControllerSource
+from migration_tui.sources.runner import SourceRunner, build_live_sources
+from tests.sources.conftest import LocalServer
+from tests.sources.test_controller_source import TOKEN, two_pc, wait_until
+
+
+class CrashingSource:
+    """Breaks the Source contract by raising: a fault no real source produces on demand, so a stand-in."""
+
+    name = "crashy"
+
+    def __init__(self) -> None:
+        self.runs = 0
+
+    async def run(self, emit: Emit) -> None:
+        self.runs += 1
+        emit(Event(0.0, self.name, "source_ok", {}))
+        raise RuntimeError("boom")
+
+
+async def test_sources_feed_one_emit_and_stop_cleanly(local_server: LocalServer) -> None:
+    two_pc(local_server)
+    controller = ControllerSource(local_server.url, poll_interval_s=0.05)
+    crashy = CrashingSource()
+    events: list[Event] = []
+    runner = SourceRunner([controller, crashy], events.append, restart_backoff=Backoff(base_s=0.01, cap_s=0.02))
+    async with runner:
+        await wait_until(lambda: crashy.runs >= 2 and any(e.kind == "migration" for e in events))
+        tasks = list(runner.tasks)
+    assert all(task.done() for task in tasks)
+    assert runner.tasks == []
+    crash_errors = [e for e in events if e.source == "crashy" and e.kind == "source_error"]
+    assert crash_errors and "RuntimeError" in crash_errors[0].data["error"]
+    assert {e.source for e in events} == {"controller", "crashy"}
+
+
+def test_build_live_sources_follows_the_settings(local_server: LocalServer) -> None:
+    names = [s.name for s in build_live_sources(Settings(controller=local_server.url))]
+    assert names[0] == "controller" and "prometheus" not in names and "redis" not in names
+    names = [
+        s.name
+        for s in build_live_sources(
+            Settings(controller=local_server.url, prometheus="http://127.0.0.1:9", redis="redis://127.0.0.1:9")
+        )
+    ]
+    assert {"controller", "prometheus", "redis"} <= set(names)
+    assert "controller" not in [s.name for s in build_live_sources(Settings())]
+
+
+def test_from_settings_checks_the_profile_and_hides_the_token() -> None:
+    with pytest.raises(ConfigError, match="unknown controller profile"):
+        ControllerSource.from_settings(Settings(controller="http://127.0.0.1:9", profile="nonsense"))
+    with pytest.raises(ConfigError, match="no controller URL"):
+        ControllerSource.from_settings(Settings())
+    source = ControllerSource.from_settings(
+        Settings(controller="http://127.0.0.1:9", token=TOKEN, insecure=True, profile="canary")
+    )
+    assert source.verify_tls is False and source.profile is not None and source.profile.name == "canary"
+    assert TOKEN not in repr(source)
