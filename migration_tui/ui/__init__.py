@@ -1,0 +1,1 @@
+"""The Textual user interface: app wiring, screens, widgets, themes."""

@@ -1,0 +1,64 @@
+"""MigrationApp: wiring only. Themes, the feed, the dashboard screen and quitting.
+
+The feed calls back at most once per frame; the app hands that to the
+dashboard, which owns everything else.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from migration_tui.ui.colors import with_aliases
+from migration_tui.ui.commands import DashboardCommands
+from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+from migration_tui.ui.screens.dashboard import DashboardScreen
+from migration_tui.ui.themes import DEFAULT_THEME, load_all, load_theme
+
+
+class MigrationApp(App[int]):
+    """The dashboard over one feed (replay, live, demo or wall)."""
+
+    TITLE = "migration-tui"
+    COMMANDS = App.COMMANDS | {DashboardCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave migration-tui (nothing is sent)"),
+    ]
+
+    def __init__(self, feed: ReplayFeed | LiveFeed, theme: str | None = None) -> None:
+        super().__init__()
+        self.feed = feed
+        for item in load_all():
+            self.register_theme(item)
+        chosen = theme or DEFAULT_THEME
+        if chosen not in self.available_themes:
+            self.register_theme(load_theme(chosen))  # raises ThemeError naming the problem
+        self.theme = chosen
+        self.dashboard = DashboardScreen(feed)
+
+    def get_css_variables(self) -> dict[str, str]:
+        # The semantic aliases ($breaker-open, $state-bad, ...) for every theme.
+        variables = with_aliases(super().get_css_variables())
+        self.theme_variables = variables
+        return variables
+
+    def on_mount(self) -> None:
+        self.push_screen(self.dashboard)
+        self.feed.attach(self, self.dashboard.refresh_view)
+        self.theme_changed_signal.subscribe(self, lambda _theme: self.dashboard.restyle())
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """One place where background failures reach the operator."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.notify(
+                f"{event.worker.description}: {event.worker.error}",
+                title="background task failed",
+                severity="error",
+                markup=False,
+            )
+
+    def on_unmount(self) -> None:
+        self.feed.stop()

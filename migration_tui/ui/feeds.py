@@ -1,0 +1,236 @@
+"""Feeds: what drives the store the screens render.
+
+A feed owns a ``Store`` and a clock. ``ReplayFeed`` plays a recording on a
+virtual clock; ``LiveFeed`` runs live sources (anything following
+``sources.base.Source``) as asyncio tasks on the app's loop. Both call
+``on_change`` at most once per frame, however many events arrive: the screen
+then lets each widget decide whether the section it shows changed.
+
+Feeds never touch widgets. The index worker of a replay only fills the
+replay's keyframes; the tick notices when it is done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from migration_tui.events import Event
+from migration_tui.store import Store
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from migration_tui.recording import RecordingWriter
+    from migration_tui.replay import Replay
+    from migration_tui.sources.base import Source
+
+#: Shortest time between two change notifications (one repaint per frame at most).
+FRAME_S = 0.1
+#: How often the replay clock advances while playing.
+TICK_S = 0.2
+
+OnChange = Callable[[], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    """What the status bar shows about time: a replay's position, or nothing for live."""
+
+    position_s: float | None = None
+    duration_s: float | None = None
+    speed: float = 1.0
+    playing: bool = True
+    indexing: bool = False
+    index_error: str | None = None
+
+
+class ReplayFeed:
+    """A recording played on a virtual clock; ``now()`` is the recording's time."""
+
+    mode = "REPLAY"
+    poll_interval_s = 2.0
+
+    def __init__(self, path: str | Path, speed: float = 1.0, start: float = 0.0, playing: bool = True) -> None:
+        from migration_tui.replay import Replay
+
+        self.path = Path(path)
+        self.replay: Replay = Replay(self.path)
+        self.replay.set_speed(speed)
+        self.replay.playing = playing
+        self._start_s = start
+        self._on_change: OnChange = lambda: None
+        self._last_tick: float | None = None
+        self._index_error: str | None = None
+        self._announced_index = False
+        self._stop_indexing = threading.Event()
+
+    @property
+    def store(self) -> Store:
+        # A seek backwards replaces the replay's store, so always ask it.
+        return self.replay.store
+
+    def now(self) -> float:
+        return self.replay.now
+
+    def clock(self) -> ClockState:
+        replay = self.replay
+        return ClockState(
+            position_s=replay.position,
+            duration_s=replay.duration,
+            speed=replay.speed,
+            playing=replay.playing,
+            indexing=not replay.indexed and self._index_error is None,
+            index_error=self._index_error,
+        )
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def attach(self, app: App[Any], on_change: OnChange) -> None:
+        """Start the clock and the index worker; ``on_change`` runs on the app's loop."""
+        self._on_change = on_change
+        if self._start_s:
+            self.replay.seek(self._start_s)
+        else:
+            self.replay._advance_to(self.replay.start)  # show what is stamped at 0 s
+        app.run_worker(
+            self._index,
+            name="replay-index",
+            group="replay-index",
+            description=f"index {self.path.name} for fast seeking",
+            exclusive=True,
+            exit_on_error=False,
+            thread=True,
+        )
+        self._last_tick = time.monotonic()
+        app.set_interval(TICK_S, self._tick, name="replay-tick")
+
+    def _index(self) -> None:
+        try:
+            self.replay.index(should_stop=self._stop_indexing.is_set)
+        except Exception as exc:  # shown on the status bar, then re-raised to the worker
+            self._index_error = f"{type(exc).__name__}: {exc}"
+            raise
+
+    def _tick(self) -> None:
+        wall_now = time.monotonic()
+        wall_dt = 0.0 if self._last_tick is None else wall_now - self._last_tick
+        self._last_tick = wall_now
+        changed = False
+        if self.replay.playing:
+            self.replay.tick(wall_dt)
+            changed = True
+        if not self._announced_index and (self.replay.indexed or self._index_error):
+            self._announced_index = True
+            changed = True
+        if changed:
+            self._on_change()
+
+    def stop(self) -> None:
+        self._stop_indexing.set()
+
+    # --- controls --------------------------------------------------------------
+
+    def toggle(self) -> None:
+        self.replay.toggle()
+        self._last_tick = time.monotonic()
+        self._on_change()
+
+    def seek_by(self, delta_s: float) -> None:
+        self.replay.seek(max(0.0, self.replay.position + delta_s))
+        self._on_change()
+
+    def seek_to(self, position_s: float) -> None:
+        self.replay.seek(position_s)
+        self._on_change()
+
+    def faster(self) -> None:
+        self.replay.faster()
+        self._on_change()
+
+    def slower(self) -> None:
+        self.replay.slower()
+        self._on_change()
+
+
+class LiveFeed:
+    """Live sources as asyncio tasks; their events reach the store on the app's loop."""
+
+    poll_interval_s = 2.0
+
+    def __init__(
+        self,
+        sources: Iterable[Source],
+        mode: str = "LIVE",
+        recorder: RecordingWriter | None = None,
+        poll_interval_s: float = 2.0,
+    ) -> None:
+        self.sources = list(sources)
+        self.mode = mode
+        self.store = Store()
+        self.recorder = recorder
+        self.poll_interval_s = poll_interval_s
+        self._on_change: OnChange = lambda: None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._flush_scheduled = False
+
+    def now(self) -> float:
+        return time.time()
+
+    def clock(self) -> ClockState:
+        return ClockState()
+
+    def attach(self, app: App[Any], on_change: OnChange) -> None:
+        self._on_change = on_change
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        for source in self.sources:
+            task = self._loop.create_task(self._run(source), name=f"source-{source.name}")
+            self._tasks.append(task)
+        # Ages and freshness move with the wall clock even when nothing arrives.
+        app.set_interval(1.0, on_change, name="live-clock")
+
+    async def _run(self, source: Source) -> None:
+        try:
+            await source.run(self.emit)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # The Source protocol says run() never raises; if one does, say so on screen.
+            self.emit(
+                Event(time.time(), source.name, "source_error", {"error": f"crashed: {type(exc).__name__}: {exc}"})
+            )
+            raise
+
+    def emit(self, event: Event) -> None:
+        """Apply an event; safe to call from another thread."""
+        loop = self._loop
+        if loop is not None and threading.get_ident() != self._loop_thread:
+            loop.call_soon_threadsafe(self.emit, event)
+            return
+        self.store.apply(event)
+        if self.recorder is not None:
+            self.recorder.write(event)
+        if not self._flush_scheduled and loop is not None:
+            self._flush_scheduled = True
+            loop.call_later(FRAME_S, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        self._on_change()
+
+    def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self.recorder is not None:
+            self.recorder.close()
+
+
+Feed = ReplayFeed | LiveFeed

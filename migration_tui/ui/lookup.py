@@ -1,0 +1,77 @@
+"""Finding a migration's figures in the store: its series, its details, its thresholds.
+
+Series are looked up the way the rules look them up (``<pair>/<name>``,
+then ``<id>/<name>``, then ``<name>``) so a sparkline and the alert about it
+always read the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from migration_tui.model import Migration, finite
+from migration_tui.rules import Rule, default_rules
+from migration_tui.series import Series
+from migration_tui.store import Store
+
+
+def series_for(store: Store, migration: Migration | None, name: str) -> Series | None:
+    if migration is not None:
+        for key in (f"{migration.pair}/{name}" if migration.pair else None, f"{migration.id}/{name}"):
+            if key and key in store.series:
+                return store.series[key]
+    return store.series.get(name)
+
+
+def latest(store: Store, migration: Migration | None, name: str) -> float | None:
+    series = series_for(store, migration, name)
+    return None if series is None else series.latest()
+
+
+def detail_number(details: Mapping[str, Any], *keys: str) -> tuple[float | None, bool]:
+    """(value, is_invalid) of the first key present; the model already set bad numbers to None."""
+    for key in keys:
+        if key in details:
+            value = details[key]
+            number = finite(value)
+            return number, number is None and value is None
+    return None, False
+
+
+def detail_text(details: Mapping[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = details.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def detail_bool(details: Mapping[str, Any], *keys: str) -> bool | None:
+    for key in keys:
+        value = details.get(key)
+        if isinstance(value, bool):
+            return value
+    return None
+
+
+def is_invalid(migration: Migration, *keys: str) -> bool:
+    return any(k in migration.invalid or f"details.{k}" in migration.invalid for k in keys)
+
+
+@cache
+def _threshold_index() -> dict[tuple[str, str], Rule]:
+    index: dict[tuple[str, str], Rule] = {}
+    for rule in default_rules():
+        if rule.kind != "series":
+            continue
+        for system in rule.systems or ("*",):
+            index.setdefault((system, rule.series), rule)
+    return index
+
+
+def threshold_rule(system: str, series_name: str) -> Rule | None:
+    """The built-in rule on this series for this system, if there is one."""
+    index = _threshold_index()
+    return index.get((system, series_name)) or index.get(("*", series_name))

@@ -1,0 +1,81 @@
+"""The modes cli.py starts: replay, demo, watch and wall. Each builds a feed and runs the app.
+
+Imports of sources and the simulator are inside the mode that needs them,
+so ``replay`` paints its first frame without loading HTTP or Redis clients.
+Errors from ``app.run()`` are never swallowed: they reach the terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from migration_tui.config import Settings
+    from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+
+
+def _run(feed: ReplayFeed | LiveFeed, settings: Settings) -> int:
+    from migration_tui.ui.app import MigrationApp
+    from migration_tui.ui.themes import ThemeError
+
+    try:
+        app = MigrationApp(feed, theme=settings.theme)
+    except ThemeError as exc:
+        print(f"migration-tui: {exc}", file=sys.stderr)
+        return 2
+    result = app.run()
+    if app.return_code not in (None, 0):
+        return app.return_code
+    return result or 0
+
+
+def run_replay(path: str, settings: Settings, speed: float = 1.0, start: float = 0.0) -> int:
+    from migration_tui.ui.feeds import ReplayFeed
+
+    return _run(ReplayFeed(path, speed=speed, start=start), settings)
+
+
+def _recorder(settings: Settings):
+    if not settings.record:
+        return None
+    from migration_tui.recording import RecordingWriter
+
+    secrets = (settings.token,) if settings.token else ()
+    return RecordingWriter(settings.record, secrets=secrets)
+
+
+def run_demo(settings: Settings, scenario: str | None = None, speed: float = 1.0) -> int:
+    from migration_tui.ui.demo import demo_sources
+    from migration_tui.ui.feeds import LiveFeed
+
+    sources = demo_sources(settings, scenario, speed)
+    return _run(LiveFeed(sources, mode="DEMO", poll_interval_s=settings.poll_interval_s), settings)
+
+
+def run_watch(settings: Settings, wall: bool = False) -> int:
+    from migration_tui.sources.runner import build_live_sources
+    from migration_tui.ui.feeds import LiveFeed
+
+    sources = build_live_sources(settings)
+    feed = LiveFeed(
+        sources,
+        mode="WALL" if wall else "LIVE",
+        recorder=_recorder(settings),
+        poll_interval_s=settings.poll_interval_s,
+    )
+    return _run(feed, settings)
+
+
+def run_wall(
+    settings: Settings, rotate_s: float = 15.0, web: bool = False, host: str = "127.0.0.1", port: int = 8000
+) -> int:
+    """Read-only dashboard for a wall; the dedicated wall screen (rotation, large figures) comes later."""
+    if web:
+        print("migration-tui: wall --web is not available yet", file=sys.stderr)
+        return 2
+    if settings.theme is None:
+        from dataclasses import replace
+
+        settings = replace(settings, theme="high-contrast")
+    return run_watch(settings, wall=True)

@@ -1,0 +1,359 @@
+"""The dashboard screen: owns the layout, the keys, the selection and the repaint.
+
+Keys are declared once as data (``BINDINGS``); the footer, the help screen
+and the command palette all read them, and ``check_action`` hides what the
+current mode forbids (replay controls outside replay, anything while typing
+a filter). The actions layer plugs in here: add its bindings to
+``BINDINGS`` (or a subclass's) and its rule to ``check_action``; the
+selected migration is ``selected_migration``.
+
+``refresh_view`` is the one repaint: the app calls it at most once per
+frame, and each visible widget redraws only if the part it shows changed.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
+
+from migration_tui.model import Migration
+from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.widgets import (
+    AlertsPane,
+    BreakersTable,
+    LogPane,
+    MetricsPane,
+    MigrationPane,
+    MigrationPicker,
+    ParticipantsTable,
+    ResourcesPane,
+    StatusBar,
+    SystemPanel,
+)
+
+if TYPE_CHECKING:
+    from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+
+#: Tab ids in the order of their number keys.
+TABS: tuple[tuple[str, str], ...] = (
+    ("overview", "Overview"),
+    ("participants", "Participants"),
+    ("breakers", "Breakers"),
+    ("metrics", "Metrics"),
+    ("host", "Host"),
+    ("log", "Log"),
+)
+#: Actions that only make sense while replaying a recording.
+REPLAY_ACTIONS = frozenset({"toggle_play", "seek", "faster", "slower"})
+SEEK_S = 10.0
+SEEK_LONG_S = 60.0
+
+
+def _tab_binding(number: int, tab_id: str, title: str) -> Binding:
+    return Binding(
+        str(number),
+        f"show_tab('{tab_id}')",
+        title,
+        show=False,
+        id=f"tab-{tab_id}",
+        tooltip=f"Show the {title} tab",
+    )
+
+
+class DashboardScreen(Screen[None]):
+    """Every pane of the selected migration, in tabs at 80x24 and side by side when wide."""
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (140, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (40, "-tall")]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "question_mark", "help", "Help", key_display="?", id="help", tooltip="Every key, and what the symbols mean"
+        ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            key_display="/",
+            id="filter",
+            tooltip="Filter the participants by id, type, vote or health",
+        ),
+        Binding(
+            "left_square_bracket",
+            "step_migration(-1)",
+            "Prev",
+            key_display="[",
+            id="previous-migration",
+            tooltip="Show the previous migration",
+        ),
+        Binding(
+            "right_square_bracket",
+            "step_migration(1)",
+            "Next",
+            key_display="]",
+            id="next-migration",
+            tooltip="Show the next migration",
+        ),
+        Binding(
+            "space", "toggle_play", "Play/Pause", priority=True, id="replay-toggle", tooltip="Play or pause the replay"
+        ),
+        Binding(
+            "left",
+            f"seek({-SEEK_S})",
+            "-10s",
+            key_display="←",
+            priority=True,
+            id="replay-back",
+            tooltip="Seek 10 s back",
+        ),
+        Binding(
+            "right",
+            f"seek({SEEK_S})",
+            "+10s",
+            key_display="→",
+            priority=True,
+            id="replay-forward",
+            tooltip="Seek 10 s forward",
+        ),
+        Binding(
+            "shift+left",
+            f"seek({-SEEK_LONG_S})",
+            "-60s",
+            show=False,
+            priority=True,
+            id="replay-back-long",
+            tooltip="Seek 60 s back",
+        ),
+        Binding(
+            "shift+right",
+            f"seek({SEEK_LONG_S})",
+            "+60s",
+            show=False,
+            priority=True,
+            id="replay-forward-long",
+            tooltip="Seek 60 s forward",
+        ),
+        Binding(
+            "plus,equals_sign",
+            "faster",
+            "Faster",
+            key_display="+",
+            priority=True,
+            id="replay-faster",
+            tooltip="Replay faster",
+        ),
+        Binding(
+            "minus", "slower", "Slower", key_display="-", priority=True, id="replay-slower", tooltip="Replay slower"
+        ),
+        Binding(
+            "escape", "close_filter", "Close filter", show=False, id="close-filter", tooltip="Leave the filter box"
+        ),
+        *(_tab_binding(number, tab_id, title) for number, (tab_id, title) in enumerate(TABS, 1)),
+    ]
+
+    DEFAULT_CSS = """
+    DashboardScreen .pane-title {
+        color: $text-muted;
+        text-style: bold;
+        padding: 0 1;
+        width: 1fr;
+    }
+    DashboardScreen #filter {
+        display: none;
+        height: 3;
+    }
+    DashboardScreen #filter.-shown {
+        display: block;
+    }
+    DashboardScreen .wide-only {
+        display: none;
+    }
+    DashboardScreen.-wide.-tall .wide-only {
+        display: block;
+    }
+    DashboardScreen #overview-side {
+        height: auto;
+    }
+    DashboardScreen #overview-side > * {
+        width: 1fr;
+    }
+    DashboardScreen #overview-log {
+        height: 1fr;
+        min-height: 6;
+    }
+    DashboardScreen TabPane {
+        padding: 0;
+    }
+    DashboardScreen #tabs {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, feed: ReplayFeed | LiveFeed) -> None:
+        super().__init__()
+        self.feed = feed
+        self.selected_id: str | None = None
+        self.theme_generation = 0
+
+    # --- layout ------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield MigrationPicker(id="picker")
+        with TabbedContent(initial="overview", id="tabs"):
+            with TabPane("1 Overview", id="overview"):
+                with VerticalScroll():
+                    yield MigrationPane(id="migration")
+                    yield SystemPanel(id="system")
+                    yield Label("Alerts", classes="pane-title")
+                    yield AlertsPane(id="alerts")
+                    yield Label("Metrics (last 10 min)", classes="pane-title")
+                    with Horizontal(id="overview-side"):
+                        yield MetricsPane(id="overview-metrics")
+                        yield ResourcesPane(id="overview-host", classes="wide-only")
+                    yield LogPane(id="overview-log", classes="wide-only")
+            with TabPane("2 Participants", id="participants"):
+                yield Input(placeholder="filter participants (Enter or Esc to leave)", id="filter")
+                yield ParticipantsTable(id="participants-table")
+            with TabPane("3 Breakers", id="breakers"):
+                yield BreakersTable(id="breakers-table")
+            with TabPane("4 Metrics", id="metrics"):
+                with VerticalScroll():
+                    yield MetricsPane(id="metrics-pane")
+            with TabPane("5 Host", id="host"):
+                yield ResourcesPane(id="host-pane")
+            with TabPane("6 Log", id="log"):
+                yield LogPane(id="log-pane")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._views: list[StoreView] = [w for w in self.query("*") if isinstance(w, StoreView)]
+        self.refresh_view()
+
+    # --- the repaint ---------------------------------------------------------------
+
+    @property
+    def selected_migration(self) -> Migration | None:
+        """The migration every pane shows, and the one any action would act on."""
+        migrations = self.feed.store.migrations
+        if self.selected_id in migrations:
+            return migrations[self.selected_id]
+        return next(iter(migrations.values()), None)
+
+    def build_view(self) -> View:
+        migration = self.selected_migration
+        if migration is not None:
+            self.selected_id = migration.id
+        feed = self.feed
+        return View(
+            store=feed.store,
+            now=feed.now(),
+            mode=feed.mode,
+            migration=migration,
+            clock=feed.clock(),
+            poll_interval_s=feed.poll_interval_s,
+            theme_variables=getattr(self.app, "theme_variables", {}),
+            theme_generation=self.theme_generation,
+        )
+
+    def refresh_view(self) -> None:
+        """Let every visible widget redraw what changed; hidden ones catch up when shown."""
+        if not hasattr(self, "_views"):
+            return
+        view = self.build_view()
+        for widget in self._views:
+            if _is_displayed(widget, self):  # type: ignore[arg-type]
+                widget.show(view)
+
+    def restyle(self) -> None:
+        """The theme changed: everything draws again with the new colours."""
+        self.theme_generation += 1
+        self.refresh_view()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self) -> None:
+        self.call_after_refresh(self.refresh_view)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.refresh_view)
+
+    # --- what the mode allows ------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in REPLAY_ACTIONS:
+            if self.feed.mode != "REPLAY":
+                return False
+            if isinstance(self.focused, Input):
+                return False  # the keys are text while typing a filter
+        if action == "close_filter":
+            return isinstance(self.focused, Input)
+        return True
+
+    # --- actions -------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from migration_tui.ui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self))
+
+    def action_show_tab(self, tab_id: str) -> None:
+        self.query_one(TabbedContent).active = tab_id
+
+    def action_step_migration(self, step: int) -> None:
+        ids = list(self.feed.store.migrations)
+        if not ids:
+            return
+        current = ids.index(self.selected_id) if self.selected_id in ids else 0
+        self.selected_id = ids[(current + step) % len(ids)]
+        self.refresh_view()
+
+    def action_filter(self) -> None:
+        self.action_show_tab("participants")
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_close_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if not box.value:
+            box.remove_class("-shown")
+        self.query_one(ParticipantsTable).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_one(ParticipantsTable).set_filter(event.value.strip())
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self) -> None:
+        self.action_close_filter()
+
+    def _replay(self) -> Any:
+        return self.feed
+
+    def action_toggle_play(self) -> None:
+        self._replay().toggle()
+
+    def action_seek(self, delta_s: float) -> None:
+        self._replay().seek_by(float(delta_s))
+
+    def action_faster(self) -> None:
+        self._replay().faster()
+
+    def action_slower(self) -> None:
+        self._replay().slower()
+
+
+def _is_displayed(widget: Widget, screen: Screen[Any]) -> bool:
+    node: Any = widget
+    while node is not None and node is not screen:
+        if not node.display:
+            return False
+        node = node.parent
+    return True

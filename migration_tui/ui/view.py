@@ -1,0 +1,89 @@
+"""The view state handed to widgets, and the rule for when a widget redraws.
+
+A widget shows a few sections of the store (``revision`` keys) and perhaps
+ages that move with the clock. ``StoreView.show`` compares what it drew last
+with what it would draw now and calls ``draw`` only when something it shows
+changed: a section's revision, the selected migration, or (for widgets that
+show ages) the whole second of the clock. Revisions are unique across the
+process, so ``!=`` is enough even after a replay seek swaps the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+
+from migration_tui.model import Migration
+from migration_tui.safe_text import clean
+from migration_tui.store import Store
+from migration_tui.ui.colors import level_alias, mark, rich_style
+from migration_tui.ui.feeds import ClockState
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything a widget may read: the store, the clock and the selection."""
+
+    store: Store
+    now: float
+    mode: str
+    migration: Migration | None = None
+    clock: ClockState = field(default_factory=ClockState)
+    poll_interval_s: float = 2.0
+    theme_variables: Mapping[str, Any] = field(default_factory=dict)
+    theme_generation: int = 0
+
+    @property
+    def migration_id(self) -> str | None:
+        return None if self.migration is None else self.migration.id
+
+    def style(self, alias: str, bold: bool = False) -> Style:
+        return rich_style(self.theme_variables, alias, bold)
+
+    def badge(self, level: str, word: str, bold: bool = False) -> Text:
+        """``✖ OPEN`` in the level's colour: symbol and word, never colour alone."""
+        return Text(
+            f"{mark(level)} {clean(word, 60)}", style=self.style(level_alias(level), bold), no_wrap=True, end=""
+        )
+
+
+class StoreView:
+    """Mixin for widgets that render part of the store."""
+
+    #: Store sections (``Store.revision`` keys) this widget shows.
+    SECTIONS: ClassVar[tuple[str, ...]] = ()
+    #: True if it shows ages or countdowns: redraw once per second of the clock.
+    CLOCK: ClassVar[bool] = False
+    #: True if what it shows depends on the selected migration.
+    SELECTION: ClassVar[bool] = True
+
+    _drawn_key: tuple[Any, ...] | None = None
+
+    def view_key(self, view: View) -> tuple[Any, ...]:
+        store = view.store
+        return (
+            tuple(store.revision[name] for name in self.SECTIONS),
+            (view.migration_id, view.migration) if self.SELECTION else None,
+            int(view.now) if self.CLOCK else None,
+            view.theme_generation,
+        )
+
+    def show(self, view: View) -> bool:
+        """Redraw if something this widget shows changed; True if it did."""
+        key = self.view_key(view)
+        if key == self._drawn_key:
+            return False
+        self._drawn_key = key
+        self.draw(view)
+        return True
+
+    def forget(self) -> None:
+        """Draw again next time whatever happens (theme or size changed)."""
+        self._drawn_key = None
+
+    def draw(self, view: View) -> None:  # pragma: no cover - every widget overrides it
+        raise NotImplementedError

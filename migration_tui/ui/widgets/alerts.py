@@ -1,0 +1,79 @@
+"""Alerts: rules pending with their countdown, rules firing with the key that acts.
+
+The rules (``rules.evaluate``) recommend; they never act. In live mode the
+key that carries the recommendation out is shown; in replay, demo and wall
+modes there is no action path, so only the recommendation is shown.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from migration_tui.model import Alert
+from migration_tui.rules import evaluate
+from migration_tui.safe_text import clean
+from migration_tui.ui.view import StoreView, View
+
+#: The key that carries out each recommended action (see ARCHITECTURE.md "Keys").
+ACTION_KEYS = {"pause": "p", "resume": "u", "abort": "a", "rollback": "r"}
+MAX_ALERT_LINES = 8
+
+
+def alert_line(view: View, alert: Alert) -> Text:
+    line = Text(no_wrap=True, end="")
+    if alert.state == "firing":
+        level = "bad" if alert.severity == "critical" else "warn"
+        line.append_text(view.badge(level, "FIRING", bold=True))
+    else:
+        line.append_text(view.badge("warn", "pending"))
+    line.append(" ")
+    key = ACTION_KEYS.get(alert.action)
+    if alert.state == "firing" and key and view.mode == "LIVE":
+        line.append(f"[{key}] {alert.action} ", style=view.style("state-bad", bold=True))
+    line.append(clean(alert.message, 200))
+    return line
+
+
+class AlertsPane(StoreView, Widget):
+    """The rules that are pending or firing for every migration, firing first."""
+
+    SECTIONS = ("migrations", "participants", "breakers", "series")
+    CLOCK = True
+    SELECTION = False
+
+    DEFAULT_CSS = """
+    AlertsPane {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: auto;
+        max-height: 10;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.alerts: list[Alert] = []
+        self._lines: list[Text] = []
+
+    def view_key(self, view: View) -> tuple[object, ...]:
+        return (*super().view_key(view), view.mode)
+
+    def draw(self, view: View) -> None:
+        lines_before = len(self._lines)
+        self.alerts = evaluate(view.store, view.now)
+        if not self.alerts:
+            self._lines = [view.badge("ok", "no alerts: every rule is within its threshold")]
+        else:
+            self._lines = [alert_line(view, alert) for alert in self.alerts[:MAX_ALERT_LINES]]
+            if len(self.alerts) > MAX_ALERT_LINES:
+                more = len(self.alerts) - MAX_ALERT_LINES
+                self._lines.append(Text(f"… and {more} more", style=view.style("state-muted"), end=""))
+        self.refresh(layout=len(self._lines) != lines_before)
+
+    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
+        return max(1, len(self._lines))
+
+    def render(self) -> Text:
+        return Text("\n", end="").join(self._lines)

@@ -1,0 +1,160 @@
+"""Sparklines of the selected migration's latency, errors and throughput.
+
+Each line: label, sparkline over the last ten minutes (gaps stay gaps, columns
+past the threshold in the alarm colour), the current value with its unit,
+and the threshold from the built-in rules.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from rich.text import Text
+from textual.widget import Widget
+
+from migration_tui.safe_text import number
+from migration_tui.ui.lookup import series_for, threshold_rule
+from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.widgets.sparkline import blocks, bucket
+
+WINDOW_S = 600.0
+
+
+class MetricSpec(NamedTuple):
+    series: str
+    label: str
+    unit: str
+    digits: int = 1
+
+
+_LATENCY = (
+    MetricSpec("latency_p50_ms", "p50", " ms"),
+    MetricSpec("latency_p95_ms", "p95", " ms"),
+    MetricSpec("latency_p99_ms", "p99", " ms"),
+)
+METRICS: dict[str, tuple[MetricSpec, ...]] = {
+    "2pc": (
+        *_LATENCY,
+        MetricSpec("error_rate_pct", "errors", "%", 2),
+        MetricSpec("throughput_ops", "throughput", " op/s", 0),
+        MetricSpec("memory_pct", "memory", "%"),
+    ),
+    "orderbook-rollout": (
+        MetricSpec("migration_pct", "migrated", "%", 0),
+        *_LATENCY,
+        MetricSpec("error_rate_pct", "errors", "%", 2),
+        MetricSpec("throughput_ops", "throughput", " op/s", 0),
+        MetricSpec("memory_pct", "memory", "%"),
+    ),
+    "canary": (
+        MetricSpec("traffic_new_pct", "new traffic", "%", 0),
+        MetricSpec("latency_p99_ms", "new p99", " ms"),
+        MetricSpec("legacy/latency_p99_ms", "legacy p99", " ms"),
+        MetricSpec("error_rate_pct", "new errors", "%", 2),
+        MetricSpec("legacy/error_rate_pct", "old errors", "%", 2),
+        MetricSpec("throughput_ops", "throughput", " op/s", 0),
+    ),
+    "batch": (
+        MetricSpec("docs_per_s", "docs/s", "/s", 0),
+        MetricSpec("progress_pct", "progress", "%"),
+        MetricSpec("failure_rate_pct", "failures", "%", 2),
+        MetricSpec("response_time_ms", "response", " ms"),
+        MetricSpec("memory_mb", "memory", " MB", 0),
+    ),
+    "dual-write": (
+        MetricSpec("write_success_pct", "write ok", "%", 2),
+        *_LATENCY,
+        MetricSpec("outbox_pending", "outbox", "", 0),
+        MetricSpec("events_per_s", "events/s", "/s", 0),
+    ),
+}
+LABEL_W = 11
+VALUE_W = 11
+LIMIT_W = 11
+
+
+class MetricsPane(StoreView, Widget):
+    """One sparkline per metric of the selected migration's system."""
+
+    SECTIONS = ("series",)
+
+    DEFAULT_CSS = """
+    MetricsPane {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: auto;
+        min-height: 1;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._view: View | None = None
+
+    def draw(self, view: View) -> None:
+        rows_before = len(self.specs(self._view)) if self._view is not None else -1
+        self._view = view
+        self.refresh(layout=len(self.specs(view)) != rows_before)
+
+    def specs(self, view: View) -> list[MetricSpec]:
+        """The metrics to show: the system's list, keeping only series that exist."""
+        migration = view.migration
+        if migration is None:
+            return []
+        return [
+            spec
+            for spec in METRICS.get(migration.system, _LATENCY)
+            if series_for(view.store, migration, spec.series) is not None
+        ]
+
+    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
+        view = self._view
+        return max(1, len(self.specs(view))) if view is not None else 1
+
+    def render(self) -> Text:
+        view = self._view
+        if view is None or view.migration is None:
+            return Text("no migration selected", style=view.style("state-muted") if view else "", end="")
+        specs = self.specs(view)
+        if not specs:
+            return Text("no metrics reported yet", style=view.style("state-muted"), end="")
+        width = self.size.width
+        spark_w = max(4, width - LABEL_W - VALUE_W - LIMIT_W - 3)
+        lines = Text(end="", no_wrap=True)
+        for index, spec in enumerate(specs):
+            if index:
+                lines.append("\n")
+            lines.append_text(self._line(view, spec, spark_w))
+        return lines
+
+    def _line(self, view: View, spec: MetricSpec, spark_w: int) -> Text:
+        migration = view.migration
+        assert migration is not None
+        series = series_for(view.store, migration, spec.series)
+        rule = threshold_rule(migration.system, spec.series)
+        points = series.points(since=view.now - WINDOW_S) if series is not None else []
+        values = bucket(points, view.now - WINDOW_S, view.now, spark_w)
+        threshold = rule.threshold if rule is not None else None
+        chars = blocks(values, floor=0.0 if all(v is None or v >= 0 for v in values) else None, ceiling=threshold)
+        line = Text(no_wrap=True, end="")
+        line.append(spec.label[:LABEL_W].ljust(LABEL_W), style=view.style("state-muted"))
+        line.append(" ")
+        normal, over = view.style("spark-line"), view.style("spark-over")
+        for char, value in zip(chars, values, strict=True):
+            broken = value is not None and rule is not None and rule.breaks(value)
+            line.append(char, style=over if broken else normal)
+        current = series.latest() if series is not None else None
+        level = "muted" if current is None else "bad" if rule is not None and rule.breaks(current) else "ok"
+        shown = number(current, spec.unit, spec.digits)
+        if level == "bad":
+            shown = "✖ " + shown
+        line.append(" ")
+        line.append(shown.rjust(VALUE_W), style=view.style(f"state-{level}" if level != "muted" else "state-muted"))
+        line.append(" ")
+        if rule is not None:
+            limit = f"{'≤' if rule.op == '>' else '≥'} {number(rule.threshold, spec.unit, spec.digits)}"
+            line.append(limit.rjust(LIMIT_W), style=view.style("state-muted"))
+        else:
+            line.append(" " * LIMIT_W)
+        return line

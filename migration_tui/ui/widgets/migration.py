@@ -1,0 +1,158 @@
+"""The selected migration: who and what, its phase as a timeline, and its progress.
+
+The timeline is the system's happy path (``model.STAGES``); a phase on the
+failure branch (``model.FAILURE_PHASES``) is drawn after it, and a phase the
+dashboard does not know is shown as the server sent it, marked unknown.
+Rate and ETA come from progress since ``started_at`` on the feed's clock, so
+a replay shows the ETA the operator saw.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+from textual.widget import Widget
+
+from migration_tui.model import FAILURE_PHASES, Migration
+from migration_tui.rules import format_duration
+from migration_tui.safe_text import clean, number, safe
+from migration_tui.ui import states
+from migration_tui.ui.view import StoreView, View
+
+_PERCENT = re.compile(r"^(\d{1,3}(?:\.\d+)?)%$")
+
+
+def stage_states(migration: Migration) -> list[tuple[str, str]]:
+    """(stage, "done" | "current" | "todo") for each stage of the happy path."""
+    stages = migration.stages
+    phase = migration.phase
+    if phase in stages:
+        at = stages.index(phase)
+        done_all = migration.status == "completed" and at == len(stages) - 1
+        return [
+            (s, "done" if i < at or (i == at and done_all) else "current" if i == at else "todo")
+            for i, s in enumerate(stages)
+        ]
+    match = _PERCENT.match(phase)
+    if match and all(_PERCENT.match(s) for s in stages):
+        # Per-pair rollout: any percentage sits between the named steps.
+        value = float(match.group(1))
+        return [(s, "done" if float(s[:-1]) <= value else "todo") for s in stages]
+    if phase in FAILURE_PHASES:
+        return [(s, "todo") for s in stages]
+    return [(s, "todo") for s in stages]
+
+
+def timeline(migration: Migration, view: View) -> Text:
+    line = Text(no_wrap=True, end="")
+    marks = {"done": ("✔", "phase-done"), "current": ("▶", "phase-current"), "todo": ("·", "phase-todo")}
+    for index, (stage, state) in enumerate(stage_states(migration)):
+        if index:
+            line.append(" › ", style=view.style("phase-todo"))
+        symbol, alias = marks[state]
+        label = stage.upper() if state == "current" else stage
+        line.append(f"{symbol} {label}", style=view.style(alias, bold=state == "current"))
+    phase = migration.phase
+    if phase in FAILURE_PHASES:
+        line.append("  ┃ ", style=view.style("phase-todo"))
+        line.append(f"✖ {phase.upper()}", style=view.style("phase-failed", bold=True))
+    elif not migration.phase_is_known and not _PERCENT.match(phase):
+        line.append("  ┃ ", style=view.style("phase-todo"))
+        line.append_text(safe(f"? {phase} (unknown phase)", style=view.style("state-warn", bold=True), limit=60))
+    elif _PERCENT.match(phase) and phase not in migration.stages:
+        line.append("  ┃ now ", style=view.style("phase-todo"))
+        line.append(phase, style=view.style("phase-current", bold=True))
+    return line
+
+
+def rate_and_eta(migration: Migration, now: float) -> tuple[float | None, float | None]:
+    """(% per minute, seconds to 100 %) from progress since start; None when unknown."""
+    progress, started = migration.progress, migration.started_at
+    if progress is None or started is None or now <= started or progress <= 0:
+        return None, None
+    per_s = progress / (now - started)
+    if per_s <= 0:
+        return None, None
+    return per_s * 60, (100.0 - progress) / per_s if progress < 100 else 0.0
+
+
+def progress_bar(migration: Migration, view: View, width: int) -> Text:
+    progress = migration.progress
+    invalid = "progress" in migration.invalid
+    bar_w = max(5, min(40, width - 40))
+    line = Text(no_wrap=True, end="")
+    if progress is None:
+        line.append("░" * bar_w, style=view.style("progress-todo"))
+        line.append(f" {number(None, invalid=invalid)}", style=view.style("state-warn" if invalid else "state-muted"))
+        return line
+    filled = int(round(bar_w * progress / 100))
+    line.append("█" * filled, style=view.style("progress-done"))
+    line.append("░" * (bar_w - filled), style=view.style("progress-todo"))
+    line.append(f" {progress:5.1f}%", style=view.style("state-info", bold=True))
+    rate, eta = rate_and_eta(migration, view.now)
+    if migration.is_terminal:
+        line.append("  finished", style=view.style("state-muted"))
+    elif rate is not None and eta is not None:
+        line.append(f"  {rate:.2f} %/min  ETA {format_duration(eta)}", style=view.style("state-muted"))
+    else:
+        line.append("  rate —  ETA —", style=view.style("state-muted"))
+    return line
+
+
+class MigrationPane(StoreView, Widget):
+    """Header, timeline and progress of the selected migration (3 to 4 lines)."""
+
+    SECTIONS = ("migrations",)
+    CLOCK = True  # the ETA moves with the clock
+
+    DEFAULT_CSS = """
+    MigrationPane {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._view: View | None = None
+
+    def draw(self, view: View) -> None:
+        self._view = view
+        self.refresh()
+
+    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
+        return 3
+
+    def render(self) -> Text:
+        view = self._view
+        if view is None or view.migration is None:
+            waiting = "waiting for data…" if view is None or not view.store.migrations else ""
+            return Text(f"no migration selected {waiting}", end="")
+        migration = view.migration
+        head = Text(no_wrap=True, end="")
+        head.append(clean(migration.system, 24), style=view.style("state-info", bold=True))
+        head.append("  ")
+        head.append_text(safe(migration.id, style=view.style("state-info", bold=True), limit=40))
+        if migration.pair:
+            head.append("  ")
+            head.append_text(safe(migration.pair, limit=24))
+        head.append("  ")
+        level, word = states.status(migration.status)
+        head.append_text(view.badge(level, clean(word, 24), bold=True))
+        if migration.health:
+            level, word = states.health(migration.health)
+            head.append("  ")
+            head.append_text(view.badge(level, clean(word, 16)))
+        if migration.health_score is not None or "health_score" in migration.invalid:
+            head.append("  score ")
+            head.append(number(migration.health_score, digits=0, invalid="health_score" in migration.invalid))
+        out = Text(end="", no_wrap=True)
+        out.append_text(head)
+        out.append("\n")
+        out.append_text(timeline(migration, view))
+        out.append("\n")
+        out.append_text(progress_bar(migration, view, self.size.width))
+        return out

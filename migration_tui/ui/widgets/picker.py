@@ -1,0 +1,68 @@
+"""The list of migrations across the top, the selected one marked; ``[`` and ``]`` step."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from migration_tui.safe_text import clean
+from migration_tui.ui import states
+from migration_tui.ui.colors import mark
+from migration_tui.ui.view import StoreView, View
+
+
+class MigrationPicker(StoreView, Widget):
+    """``[2/6] ▶ mig-b ✔ · mig-c ▲ …``: which migration is shown, and what else there is."""
+
+    SECTIONS = ("migrations",)
+
+    DEFAULT_CSS = """
+    MigrationPicker {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._view: View | None = None
+
+    def draw(self, view: View) -> None:
+        self._view = view
+        self.refresh()
+
+    def render(self) -> Text:
+        view = self._view
+        line = Text(no_wrap=True, end="", overflow="ellipsis")
+        if view is None:
+            return line
+        ids = list(view.store.migrations)
+        if not ids:
+            line.append("waiting for the first migration…", style=view.style("state-muted"))
+            return line
+        selected = view.migration_id
+        position = ids.index(selected) if selected in ids else 0
+        line.append(f"[{position + 1}/{len(ids)}] ", style=view.style("state-muted"))
+        budget = max(10, self.size.width - 12)
+        # A window of ids starting a little before the selected one.
+        start = max(0, position - 2)
+        for migration_id in ids[start:]:
+            migration = view.store.migrations[migration_id]
+            level, _ = states.status(migration.status)
+            label = clean(
+                migration.pair if migration.system == "orderbook-rollout" and migration.pair else migration_id, 24
+            )
+            piece = f"{label} {mark(level)}"
+            if len(line.plain) + len(piece) + 3 > budget:
+                line.append("…", style=view.style("state-muted"))
+                break
+            if migration_id == selected:
+                line.append("▶ " + piece, style=view.style("phase-current", bold=True))
+            else:
+                line.append("  " + piece, style=view.style("state-muted"))
+            line.append(" ")
+        line.append(" [ ] switch", style=view.style("state-muted"))
+        return line

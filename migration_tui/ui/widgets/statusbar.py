@@ -1,0 +1,106 @@
+"""The status bar: mode, the clock, and how fresh each source's data is.
+
+A source is fresh, STALE (no answer for three poll intervals, with its age)
+or ERROR (with the message). In replay the clock is the recording's
+position and duration, the speed and PAUSED; no wall-clock time is shown,
+so a replay looks the same whenever it is played.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.widget import Widget
+
+from migration_tui.safe_text import clean
+from migration_tui.ui import states
+from migration_tui.ui.view import StoreView, View
+
+
+def hms(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def speed_text(speed: float) -> str:
+    return f"×{speed:g}"
+
+
+def clock_text(view: View) -> Text:
+    clock = view.clock
+    line = Text(no_wrap=True, end="")
+    if view.mode != "REPLAY":
+        line.append(time.strftime("%H:%M:%SZ", time.gmtime(view.now)), style=view.style("state-muted"))
+        return line
+    if clock.playing:
+        line.append("▶ ", style=view.style("state-ok", bold=True))
+    else:
+        line.append("⏸ PAUSED ", style=view.style("state-warn", bold=True))
+    line.append(f"{hms(clock.position_s)} / ")
+    if clock.index_error:
+        line.append("? (index failed)", style=view.style("state-bad"))
+    elif clock.duration_s is None:
+        line.append("indexing…", style=view.style("state-muted"))
+    else:
+        line.append(hms(clock.duration_s))
+    line.append(f" {speed_text(clock.speed)}", style=view.style("state-info", bold=True))
+    return line
+
+
+def sources_text(view: View) -> Text:
+    line = Text(no_wrap=True, end="")
+    names = view.store.source_names()
+    if not names:
+        line.append("no source has answered yet", style=view.style("state-muted"))
+        return line
+    judged = [(name, states.source(view.store.source(name), view.now, view.poll_interval_s)) for name in names]
+    # Problems first, so a narrow terminal never hides them.
+    order = {"bad": 0, "warn": 1, "muted": 2, "ok": 3}
+    judged.sort(key=lambda item: order.get(item[1][0], 2))
+    for index, (name, (level, label, _age_s)) in enumerate(judged):
+        if index:
+            line.append("  ")
+        line.append(clean(name, 16) + " ", style=view.style("state-muted"))
+        line.append_text(view.badge(level, label))
+    return line
+
+
+class StatusBar(StoreView, Widget):
+    """One line: mode, clock, sources."""
+
+    SECTIONS = ("sources",)
+    CLOCK = True
+    SELECTION = False
+
+    DEFAULT_CSS = """
+    StatusBar {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._text = Text("", end="")
+
+    def view_key(self, view: View) -> tuple[object, ...]:
+        return (*super().view_key(view), view.mode, view.clock)
+
+    def draw(self, view: View) -> None:
+        line = Text(no_wrap=True, end="", overflow="ellipsis")
+        line.append(f" {view.mode} ", style=view.style("state-info", bold=True))
+        line.append(" ")
+        line.append_text(clock_text(view))
+        line.append("  │  ", style=view.style("state-muted"))
+        line.append_text(sources_text(view))
+        self._text = line
+        self.refresh()
+
+    def render(self) -> Text:
+        return self._text

@@ -1,0 +1,236 @@
+"""Pilot tests of the dashboard: panes, keys, replay controls, filter, help and palette."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Static, TabbedContent
+
+from migration_tui.ui.app import MigrationApp
+from migration_tui.ui.feeds import LiveFeed
+from migration_tui.ui.screens.help import HelpScreen
+from migration_tui.ui.widgets import AlertsPane, BreakersTable, MigrationPane, ParticipantsTable, StatusBar, SystemPanel
+from tests.ui.conftest import settle
+
+
+def rendered(widget) -> str:
+    """The plain text a render()-based widget shows now."""
+    return widget.render().plain
+
+
+async def test_overview_shows_phase_progress_and_participants(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=150)
+        pane = rendered(app.dashboard.query_one(MigrationPane))
+        assert "mig-2pc-1" in pane and "BTCUSDT" in pane
+        assert "▶ COMMITTING" in pane and "✔ prepared" in pane
+        assert "51.7%" in pane or "52.1%" in pane  # progress = t / 2.9 at t=150
+        assert "ETA" in pane
+        system = rendered(app.dashboard.query_one(SystemPanel))
+        for name in ("orderbook-1", "persistence-1", "marketdata-1", "engine-1"):
+            assert name in system
+
+
+async def test_heartbeat_age_turns_late_then_lost(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=210)  # marketdata's last heartbeat was at 198 s
+        await pilot.press("2")
+        await pilot.pause()
+        table = app.dashboard.query_one(ParticipantsTable)
+        assert "late" in table._rows.cells["marketdata-1"][4][0]
+        assert table._rows.cells["marketdata-1"][4][1] == "warn"
+        app.feed.seek_to(230)
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        assert table._rows.cells["marketdata-1"][4][1] == "bad"
+        assert "LOST" in table._rows.cells["marketdata-1"][4][0]
+        assert table._rows.cells["engine-1"][4][1] == "ok"
+
+
+async def test_pending_alert_shows_its_countdown(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=150)
+        text = rendered(app.dashboard.query_one(AlertsPane))
+        assert "pending" in text and "rollback recommended in 2m" in text
+        # Replay has no action path: no key is offered.
+        assert "[r]" not in text
+
+
+async def test_number_keys_switch_tabs(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tabs = app.dashboard.query_one(TabbedContent)
+        for key, tab in (("2", "participants"), ("3", "breakers"), ("6", "log"), ("1", "overview")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert tabs.active == tab
+
+
+async def test_replay_controls(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=100)
+        replay = app.feed.replay
+        status = app.dashboard.query_one(StatusBar)
+        assert not replay.playing
+        assert "PAUSED" in status.render().plain
+        await pilot.press("right")
+        assert replay.position == pytest.approx(110)
+        await pilot.press("shift+right")
+        assert replay.position == pytest.approx(170)
+        await pilot.press("left", "shift+left")
+        assert replay.position == pytest.approx(100)
+        await pilot.press("plus")
+        assert replay.speed == 2.0
+        await pilot.press("plus", "minus", "minus")
+        assert replay.speed == 1.0
+        await pilot.press("minus")
+        await pilot.pause()
+        assert replay.speed == 0.5
+        app.dashboard.refresh_view()
+        assert "×0.5" in status.render().plain
+        await pilot.press("space")
+        assert replay.playing
+        await pilot.pause()
+        assert "PAUSED" not in status.render().plain
+        await pilot.press("space")
+        assert not replay.playing
+
+
+async def test_seek_backwards_shows_the_earlier_state(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=280)
+        assert "▶ COMMITTED" in rendered(app.dashboard.query_one(MigrationPane))
+        for _ in range(20):
+            await pilot.press("shift+left")
+        await pilot.pause()
+        assert app.feed.replay.position == 0
+        assert "▶ PREPARING" in rendered(app.dashboard.query_one(MigrationPane))
+
+
+async def test_brackets_switch_between_migrations(make_app):
+    app = make_app("orderbook-rollout")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=150)
+        dashboard = app.dashboard
+        assert dashboard.selected_migration.pair == "BTCUSDT"
+        await pilot.press("right_square_bracket")
+        assert dashboard.selected_migration.pair == "ETHUSDT"
+        assert "▶ ETHUSDT" in rendered(app.dashboard.query_one("#picker"))
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert dashboard.selected_migration.pair == "SOLUSDT"
+
+
+async def test_orderbook_pairs_table_and_breakers(make_app):
+    app = make_app("orderbook-rollout")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=242)
+        system = rendered(app.dashboard.query_one(SystemPanel))
+        assert "SOLUSDT" in system and "✖ OPEN" in system and "▲ DEGRADED" in system
+        await pilot.press("3")
+        await pilot.pause()
+        breakers = app.dashboard.query_one(BreakersTable)
+        assert breakers._rows.cells["SOLUSDT"][1] == ("✖ OPEN", "bad")
+        assert breakers._rows.cells["BTCUSDT"][1] == ("✔ closed", "ok")
+        assert breakers._rows.cells["SOLUSDT"][2][0] == "3"  # opened at 122, 182, 242 s
+
+
+@pytest.mark.parametrize(
+    ("scenario", "expected"),
+    [
+        ("canary", ["traffic", "legacy", "new", "50% / 50%"]),
+        ("batch", ["documents", "docs/s", "ETA", "health score", "95"]),
+        ("dual-write", ["object write success", "98.20%", "outbox", "DUAL_WRITE on"]),
+    ],
+)
+async def test_each_system_gets_its_own_view(make_app, scenario, expected):
+    app = make_app(scenario)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot, at=200)
+        system = rendered(app.dashboard.query_one(SystemPanel))
+        for piece in expected:
+            assert piece in system
+
+
+async def test_filter_narrows_the_participants(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=100)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert app.dashboard.query_one(TabbedContent).active == "participants"
+        await pilot.press(*"engine")
+        await pilot.pause()
+        table = app.dashboard.query_one(ParticipantsTable)
+        assert table.shown_ids == ["engine-1"]
+        # While typing, replay keys are text, not controls.
+        await pilot.press("space")
+        assert not app.feed.replay.playing
+        await pilot.press("enter")
+        await pilot.pause()
+        assert table.has_focus
+        await pilot.press("slash", *["backspace"] * len("engine"))
+        await pilot.pause()
+        assert len(table.shown_ids) == 4
+
+
+async def test_help_screen_lists_the_keys_of_the_mode(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text", Static).content)
+        for piece in ("Seek 10 s back", "Play or pause", "Filter", "Quit", "invalid", "—"):
+            assert piece in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.dashboard
+
+
+async def test_live_mode_hides_replay_keys():
+    app = MigrationApp(LiveFeed([], mode="LIVE"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.dashboard.check_action("toggle_play", ()) is False
+        assert app.dashboard.check_action("help", ()) is True
+        shown = {active.binding.action for active in app.dashboard.active_bindings.values()}
+        assert "toggle_play" not in shown and "help" in shown
+
+
+async def test_replay_mode_shows_replay_keys(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        shown = {active.binding.action for active in app.dashboard.active_bindings.values()}
+        assert {"toggle_play", "faster", "slower", "seek(10.0)", "seek(-10.0)"} <= shown
+
+
+async def test_palette_lists_every_allowed_action(make_app):
+    from migration_tui.ui.commands import DashboardCommands
+
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        provider = DashboardCommands(app.dashboard)
+        titles = [hit.display async for hit in provider.discover()]
+        text = " ".join(str(t) for t in titles)
+        for piece in ("Help", "Filter", "Play/Pause", "-10s", "Faster", "Quit", "Participants"):
+            assert piece in text
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "CommandPalette"
+
+
+async def test_q_quits(make_app):
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0

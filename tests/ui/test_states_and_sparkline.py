@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from migration_tui.model import SourceHealth
+from migration_tui.ui import states
+from migration_tui.ui.widgets.sparkline import GAP, blocks, bucket
+
+
+def test_heartbeat_turns_warning_then_critical():
+    assert states.heartbeat(None) == "muted"
+    assert states.heartbeat(5.0) == "ok"
+    assert states.heartbeat(5.1) == "warn"
+    assert states.heartbeat(15.0) == "warn"
+    assert states.heartbeat(15.1) == "bad"
+
+
+def test_source_freshness_words():
+    fresh = SourceHealth("controller", last_success=100.0)
+    assert states.source(fresh, now=101.0, poll_interval_s=2.0)[:2] == ("ok", "fresh")
+    level, word, _ = states.source(fresh, now=107.0, poll_interval_s=2.0)
+    assert level == "warn" and word.startswith("STALE")
+    failing = SourceHealth("controller", last_success=100.0, last_error_at=101.0, error="refused")
+    level, word, _ = states.source(failing, now=101.0, poll_interval_s=2.0)
+    assert level == "bad" and "refused" in word
+    assert states.source(SourceHealth("x"), now=1.0, poll_interval_s=2.0)[0] == "muted"
+
+
+def test_every_breaker_state_has_a_word_not_just_a_colour():
+    assert states.breaker("open") == ("bad", "OPEN")
+    assert states.breaker("closed") == ("ok", "closed")
+    assert states.breaker("half_open") == ("warn", "half-open")
+    assert states.breaker("weird")[1] == "weird"
+
+
+def test_bucket_keeps_gaps_and_takes_the_worst_value():
+    points = [(0.0, 1.0), (1.0, 5.0), (2.0, None), (6.0, 2.0)]
+    assert bucket(points, 0.0, 8.0, 4) == [5.0, None, None, 2.0]
+
+
+def test_blocks_leave_gaps_blank():
+    drawn = blocks([0.0, None, 10.0])
+    assert drawn[1] == GAP
+    assert drawn[0] == "▁" and drawn[2] == "█"
+    assert blocks([None, None]) == GAP * 2
+
+
+def test_blocks_scale_to_the_threshold():
+    # A value at half the threshold is drawn half high, not full height.
+    assert blocks([25.0], floor=0.0, ceiling=50.0) in ("▄", "▅")
