@@ -41,6 +41,8 @@ DEFAULT_PROFILE = "trading-service"
 FLEET_PREFIX = "fleet/"
 #: How far back the first range query reaches, so sparklines are full at once.
 BACKFILL_S = 900.0
+#: Most timestamps one backfill asks for; a shorter poll interval gets a coarser backfill.
+MAX_BACKFILL_POINTS = 5000
 #: Most label values one ``by`` template may fan out to; more are dropped.
 MAX_LABELS = 256
 MAX_CONCURRENT_QUERIES = 4
@@ -367,7 +369,8 @@ class PrometheusSource:
         templates = [t for t in self.templates.values() if not t.is_fleet]
         if not templates or end <= start:
             return
-        step = f"{self.poll_interval_s:g}"
+        # Prometheus refuses a range of more than 11,000 points; stay well under it.
+        step = f"{max(self.poll_interval_s, (end - start) / MAX_BACKFILL_POINTS):g}"
         start_dt = datetime.fromtimestamp(start, tz=timezone.utc)
         end_dt = datetime.fromtimestamp(end, tz=timezone.utc)
         answers = await self._query_all("custom_query_range", templates, start_dt, end_dt, step)
