@@ -1,0 +1,173 @@
+"""Serve a simulated controller over real HTTP (``migration-tui simulate``), or start one in a thread.
+
+For tests (yours too) — a real socket on a free loopback port, stopped after::
+
+    from migration_tui.sim.clock import VirtualClock
+    from migration_tui.sim.server import start_in_thread
+
+    clock = VirtualClock()
+    running = start_in_thread("2pc-commit", clock=clock)     # port 0: the OS picks
+    try:
+        httpx.get(f"{running.url}/api/v1/migrations")        # the controller API
+        clock.advance(60)                                    # one simulated minute, instantly
+        httpx.get(f"{running.url}/metrics")                  # Prometheus can scrape this
+        running.controller.received_actions                  # what the actions dialog sent
+        running.controller.sim.migrations[0].phase           # the simulator's own truth
+    finally:
+        running.stop()
+
+Or as a pytest fixture: ``with start_in_thread(...) as running: ...``. With
+``clock=None`` the simulator runs in real time times ``speed``. With
+``token=...`` action POSTs need ``Authorization: Bearer <token>``; with
+``redis_url=...`` heartbeats and events also go to Redis
+(``redis_publisher.py``). Timestamps are on the clock you pass.
+
+The server is the standard library's ThreadingHTTPServer around the pure
+``SimulatedController.handle``; it is for loopback demos and tests, not for
+exposure to a network.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from migration_tui.sim.clock import Clock
+from migration_tui.sim.controller import MAX_BODY_BYTES, SimulatedController
+from migration_tui.sim.redis_publisher import RedisPublisher
+
+#: Environment variable holding the token action POSTs must present (never a flag).
+TOKEN_ENV = "MIGRATION_TUI_SIM_TOKEN"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _SimServer
+    protocol_version = "HTTP/1.1"
+    server_version = "migration-tui-sim"
+    sys_version = ""
+
+    def _answer(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY_BYTES:
+            self.send_error(413 if length > 0 else 400)
+            return
+        body = self.rfile.read(length) if length else b""
+        status, headers, payload = self.server.controller.handle(self.command, self.path, dict(self.headers), body)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: one line per poll would drown the console; the simulator's events say what matters."""
+
+
+class _SimServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], controller: SimulatedController) -> None:
+        self.controller = controller
+        super().__init__(address, _Handler)
+
+
+@dataclass
+class RunningSimulator:
+    """A simulator serving HTTP on a background thread; ``stop()`` closes the socket."""
+
+    url: str
+    controller: SimulatedController
+    server: _SimServer
+    thread: threading.Thread
+    publisher: RedisPublisher | None = None
+    _stopped: bool = field(default=False, repr=False)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5.0)
+        if self.publisher is not None:
+            self.publisher.stop()
+
+    def __enter__(self) -> RunningSimulator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_in_thread(
+    scenario: str,
+    *,
+    speed: float = 1.0,
+    clock: Clock | None = None,
+    seed: int | None = None,
+    redis_url: str | None = None,
+    token: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> RunningSimulator:
+    """Start serving ``scenario`` on ``host:port`` (0 = a free port) in a daemon thread."""
+    controller = SimulatedController(scenario, token=token, seed=seed, clock=clock, speed=speed)
+    server = _SimServer((host, port), controller)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sim-http-{scenario}", daemon=True
+    )
+    thread.start()
+    publisher = RedisPublisher(controller.sim, redis_url).start() if redis_url else None
+    bound_host, bound_port = server.server_address[:2]
+    url_host = f"[{bound_host}]" if ":" in str(bound_host) else bound_host
+    return RunningSimulator(f"http://{url_host}:{bound_port}", controller, server, thread, publisher)
+
+
+def serve(
+    scenario: str,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    redis_url: str | None = None,
+    speed: float = 1.0,
+    token: str | None = None,
+) -> int:
+    """Serve until Ctrl-C (exit 0). The token comes from MIGRATION_TUI_SIM_TOKEN unless given."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    token = token or os.environ.get(TOKEN_ENV) or None
+    try:
+        running = start_in_thread(scenario, speed=speed, redis_url=redis_url, token=token, host=host, port=port)
+    except OSError as exc:
+        print(f"migration-tui simulate: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    extras = [f"speed {speed:g}x"]
+    extras.append("redis publishing on" if redis_url else "no redis")
+    extras.append("actions need a bearer token" if token else "no token")
+    print(
+        f"migration-tui simulate: {scenario} ({running.controller.profile} profile) on {running.url} "
+        f"({', '.join(extras)}); Ctrl-C stops",
+        flush=True,
+    )
+    try:
+        while running.thread.is_alive():
+            running.thread.join(timeout=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+    return 0
