@@ -11,7 +11,9 @@ import pytest
 
 from migration_tui.config import Settings
 from migration_tui.events import Event
+from migration_tui.freshness import FreshnessState, freshness
 from migration_tui.sources.prometheus import PrometheusSource, QueryTemplate, load_templates
+from migration_tui.store import Store
 from tests.servers import Exporter, PrometheusServer, async_wait_for
 
 pytestmark = pytest.mark.servers
@@ -100,6 +102,13 @@ async def test_backfill_emits_one_event_per_timestamp_in_order(scraped: Promethe
     assert latest["latency_p99_ms"] is None
     assert not any(k.startswith("fleet/") for e in metrics for k in e.data["values"])
 
+    store = Store()
+    for event in events:
+        store.apply(event)
+    assert store.rejected_events == 0
+    assert len(store.series["latency_p95_ms"]) == len(metrics)  # the sparkline is full at once
+    assert store.series["latency_p95_ms"].latest() == pytest.approx(42.0)
+
 
 async def test_empty_result_is_a_gap_and_a_syntax_error_names_its_series(scraped: PrometheusServer) -> None:
     templates = {
@@ -167,6 +176,10 @@ async def test_prometheus_stopped_mid_run_gives_source_error_then_recovers(
             lambda: any(e.kind == "metrics" and e.data["values"].get("memory_pct") for e in events[errors_seen:]),
             15,
         )
+        store = Store()
+        for event in events:
+            store.apply(event)
+        assert freshness(store.source("prometheus"), 0.2, store.now).state is FreshnessState.FRESH
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

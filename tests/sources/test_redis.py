@@ -11,6 +11,7 @@ import pytest
 
 from migration_tui.config import Settings
 from migration_tui.events import Event
+from migration_tui.freshness import FreshnessState, freshness
 from migration_tui.sources.redis import (
     EVENTS_CHANNEL,
     HEARTBEAT_STREAM,
@@ -20,6 +21,7 @@ from migration_tui.sources.redis import (
     heartbeat_from_fields,
     log_from_message,
 )
+from migration_tui.store import Store
 from tests.servers import RedisServer, async_wait_for
 
 pytestmark = pytest.mark.servers
@@ -158,6 +160,13 @@ async def test_server_killed_mid_subscription_then_restarted(redis_server: Redis
         10,
     )
     assert events.index(errors[0]) < after
+
+    store = Store()
+    for event in list(events):
+        store.apply(event)
+    assert store.rejected_events == 0
+    assert {p.id for p in store.participants_of("mig-1")} == {"orderbook", "engine"}
+    assert freshness(store.source("redis"), 0.2, store.now).state is FreshnessState.FRESH
 
 
 async def test_unreachable_server_is_reported_with_the_password_redacted(redis_server: RedisServer) -> None:
