@@ -155,8 +155,7 @@ class ControllerSource:
             items = [item for item in items if item["id"] == self.migration]
             if not items and self.migration not in self._seen_ids:
                 problems.append(f"migration {self.migration!r} is not listed by the controller")
-        detail_ids = self._detail_ids(profile, items)
-        bodies = await self._get_all(client, profile.paths(detail_ids), problems)
+        bodies = await self._get_all(client, profile.paths(self._detail_items(profile, items)), problems)
         now = self.clock()
         reading = profile.normalise(items, bodies, now)
         problems.extend(reading.errors)
@@ -209,16 +208,16 @@ class ControllerSource:
                 bodies[key] = answer
         return bodies
 
-    def _detail_ids(self, profile: Profile, items: list[Mapping[str, Any]]) -> list[str]:
+    def _detail_items(self, profile: Profile, items: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """Migrations worth their detail requests: running ones, and ended ones once more, to read the end."""
         wanted = []
         for item in items:
             if profile.wants_detail(item):
                 self._finished_ids.discard(item["id"])
-                wanted.append(item["id"])
+                wanted.append(item)
             elif item["id"] not in self._finished_ids:
                 self._finished_ids.add(item["id"])
-                wanted.append(item["id"])
+                wanted.append(item)
         return wanted[:MAX_DETAILED]
 
     async def _detect(self, client: httpx.AsyncClient, problems: list[str], emit: Emit) -> Profile | None:

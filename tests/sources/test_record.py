@@ -136,3 +136,27 @@ def test_the_record_command_stops_cleanly_on_a_signal(local_server: LocalServer,
     assert stdout.startswith("recorded ")
     assert TOKEN not in out.read_text() and TOKEN not in stdout and TOKEN not in stderr
     assert any(event.kind == "migration" for event in RecordingReader(out).events())
+
+
+@pytest.mark.parametrize("scenario", ["2pc-abort", "orderbook-rollout", "canary", "batch", "dual-write"])
+async def test_recording_the_simulator_replays_to_the_live_state(scenario: str, tmp_path: Path) -> None:
+    server_module = pytest.importorskip("migration_tui.sim.server")
+    server = server_module.start_in_thread(scenario, speed=60.0, token=TOKEN)
+    try:
+        tee = Tee(ControllerSource(server.url, token=TOKEN, poll_interval_s=0.05))
+        out = tmp_path / "sim.jsonl"
+        stop = asyncio.Event()
+        task = asyncio.create_task(record_async([tee], str(out), secrets=(TOKEN,), stop=stop))
+        await wait_until(lambda: sum(e.kind == "source_ok" for e in tee.seen) >= 3)
+        stop.set()
+        await task
+    finally:
+        server.stop()
+    live = Store()
+    for event in tee.seen:
+        live.apply(event)
+    replayed = reduce_recording(str(out), at=1e12)
+    assert replayed["migrations"] == state_dict(live, replayed["now"])["migrations"]
+    assert len(replayed["migrations"]) == len(server.controller.sim.migrations)
+    assert replayed["series"] == {name: series.latest() for name, series in live.series.items()}
+    assert TOKEN not in out.read_text()

@@ -41,8 +41,8 @@ class Profile:
         """Whether the per-migration endpoints are worth a request this poll (not once it has ended)."""
         return item.get("status") not in TERMINAL_STATUSES
 
-    def paths(self, detail_ids: Sequence[str]) -> dict[str, str]:
-        """Every other endpoint to GET this poll, by a key ``normalise`` will look for."""
+    def paths(self, detail_items: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+        """Every other endpoint to GET this poll (``detail_items``: the migrations worth a closer look), by key."""
         return {}
 
     def normalise(

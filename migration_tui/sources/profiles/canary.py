@@ -113,7 +113,7 @@ class Canary(Profile):
     list_path = "/api/canary/status"
     single = True
 
-    def paths(self, detail_ids: Sequence[str]) -> dict[str, str]:
+    def paths(self, detail_items: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         return {"v2_health": "/api/v2/health", "v2_metrics": "/api/v2/metrics", "sync": "/api/sync/status"}
 
     def normalise(self, items: Sequence[Mapping[str, Any]], bodies: Mapping[str, Any], now: float) -> Reading:

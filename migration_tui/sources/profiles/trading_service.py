@@ -161,17 +161,20 @@ class TradingService(Profile):
         self.default_system = default_system
         self.name = name
 
-    def paths(self, detail_ids: Sequence[str]) -> dict[str, str]:
+    def paths(self, detail_items: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         wanted = {
             "breakers": "/admin/circuit-breaker/status",
             "rollout": "/admin/migration/status",
             "metrics": "/metrics",
         }
-        for migration_id in detail_ids:
+        for item in detail_items:
+            migration_id = item["id"]
             base = f"/api/v1/migrations/{path_id(migration_id)}"
-            wanted[f"participants:{migration_id}"] = f"{base}/participants"
-            wanted[f"votes:{migration_id}"] = f"{base}/votes"
             wanted[f"health:{migration_id}"] = f"{base}/health"
+            if (label(item.get("system"), self.default_system) or self.default_system) != ROLLOUT:
+                # participants and votes belong to the two-phase commit; a per-pair rollout has neither
+                wanted[f"participants:{migration_id}"] = f"{base}/participants"
+                wanted[f"votes:{migration_id}"] = f"{base}/votes"
         return wanted
 
     def normalise(self, items: Sequence[Mapping[str, Any]], bodies: Mapping[str, Any], now: float) -> Reading:
