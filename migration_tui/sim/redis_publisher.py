@@ -51,7 +51,8 @@ class RedisPublisher:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=5.0)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5.0)
         self._client.close()
 
     def publish_once(self) -> int:
