@@ -91,6 +91,9 @@ def progress_bar(migration: Migration, view: View, width: int) -> Text:
     line.append("░" * (bar_w - filled), style=view.style("progress-todo"))
     line.append(f" {progress:5.1f}%", style=view.style("state-info", bold=True))
     rate, eta = rate_and_eta(migration, view.now)
+    reported_eta = migration.details.get("eta_s")
+    if isinstance(reported_eta, (int, float)) and not isinstance(reported_eta, bool):
+        eta = float(reported_eta)  # the controller's own estimate beats an average since start
     if migration.is_terminal:
         line.append("  finished", style=view.style("state-muted"))
     elif rate is not None and eta is not None:

@@ -120,7 +120,7 @@ class ParticipantsTable(StoreView, DataTable):
             del shown[key]
             self._rows.remove(key)
         for key, participant in members.items():
-            if shown.get(key) is participant:
+            if shown.get(key) == participant:
                 continue
             if not matches(participant, needle):
                 if key in shown:

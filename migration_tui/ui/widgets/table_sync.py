@@ -38,9 +38,10 @@ class TableRows:
         self.styler = styler
 
     def clear(self) -> None:
-        self.table.clear()
+        # Forget our rows first: clearing the table scrolls, and scroll handlers read them.
         self.cells.clear()
         self.order.clear()
+        self.table.clear()
 
     def sync(self, rows: Mapping[str, tuple[Cell, ...]]) -> None:
         """Make the table show exactly ``rows``: remove, update and add as needed."""

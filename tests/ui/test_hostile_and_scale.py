@@ -1,0 +1,164 @@
+"""Hostile text from a recording is shown literally and triggers nothing; 10,000 participants stay correct."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from migration_tui.events import Event
+from migration_tui.recording import RecordingWriter
+from migration_tui.ui.app import MigrationApp
+from migration_tui.ui.feeds import ReplayFeed
+from migration_tui.ui.widgets import (
+    BreakersTable,
+    LogPane,
+    MigrationPane,
+    MigrationPicker,
+    ParticipantsTable,
+    StatusBar,
+)
+from tests.ui.conftest import settle
+
+FORBIDDEN = ("\x1b", "\x07", "\u202e", "\u2066", "\u200b", "\x9b")
+
+
+def screen_text(app: MigrationApp) -> str:
+    """Every character the terminal would receive for the current screen, as one string."""
+    return app.export_screenshot()
+
+
+async def test_hostile_text_is_literal_and_inert(make_app):
+    app = make_app("hostile")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=15)
+        head = app.dashboard.query_one(MigrationPane).render().plain
+        assert "[@click=app.quit]q[/]" in head  # the id, literally
+        assert "[bold red]x[/]" in head  # the pair, literally
+        assert "invalid" in head  # progress 150 % cannot be true
+        picker = app.dashboard.query_one(MigrationPicker).render().plain
+        assert "[@click=app.quit]q[/]" in picker
+        status = app.dashboard.query_one(StatusBar).render().plain
+        assert "ERROR" in status and "[bold]boom[/]" in status
+        for text in (head, picker, status):
+            assert not any(ch in text for ch in FORBIDDEN)
+        # Clicking the text that looks like a link does nothing.
+        await pilot.click(MigrationPicker, offset=(10, 0))
+        await pilot.click(MigrationPane, offset=(8, 0))
+        await pilot.pause()
+        assert app.is_running
+        for key in ("2", "3", "6"):
+            await pilot.press(key)
+            await pilot.pause()
+        table = app.dashboard.query_one(ParticipantsTable)
+        assert "[@click=app.quit]q[/]" in table._rows.cells
+        breakers = app.dashboard.query_one(BreakersTable)
+        assert "[bold red]x[/]" in breakers._rows.cells
+        log = app.dashboard.query_one("#log-pane", LogPane)
+        assert log.lines, "the log shows the hostile messages"
+        svg = screen_text(app)
+        for bad in FORBIDDEN:
+            assert bad not in svg
+        assert "Z" * 200 not in svg  # 10k-character strings are capped
+        await pilot.click(LogPane, offset=(20, 2))
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_hostile_cells_render_without_markup(make_app):
+    app = make_app("hostile")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=15)
+        await pilot.press("2")
+        await pilot.pause()
+        table = app.dashboard.query_one(ParticipantsTable)
+        cell = table.get_cell("[bold red]x[/]", "id")
+        assert cell.plain == "[bold red]x[/]"
+        assert not cell.spans or all(not str(span.style).startswith("bold red") for span in cell.spans)
+        escape = next(key for key in table._rows.cells if key.startswith("\x1b"))
+        assert "\x1b" not in table.get_cell(escape, "id").plain
+
+
+def write_big_recording(path: Path, count: int) -> Path:
+    start = 1_700_000_000.0
+    members = [
+        {"id": f"p-{i:05d}", "type": "worker", "vote": "yes", "is_healthy": True, "last_heartbeat": start - (i % 30)}
+        for i in range(count)
+    ]
+    with RecordingWriter(path, started_at=start) as writer:
+        writer.write(
+            Event(
+                start,
+                "controller",
+                "migration",
+                {"id": "big", "system": "2pc", "status": "in_progress", "phase": "preparing", "progress": 10.0},
+            )
+        )
+        writer.write(Event(start, "controller", "participants", {"migration_id": "big", "participants": members}))
+        changed = [dict(m) for m in members[:-1]]  # the last one leaves
+        changed[count // 2]["vote"] = "no"
+        changed[count // 2]["is_healthy"] = False
+        writer.write(Event(start + 2, "controller", "participants", {"migration_id": "big", "participants": changed}))
+        last = f"p-{count - 1 - 999:05d}"
+        writer.write(
+            Event(start + 4, "redis", "heartbeat", {"migration_id": "big", "participant_id": last, "at": start + 4})
+        )
+        writer.write(Event(start + 10, "controller", "source_ok", {}))
+    return path
+
+
+async def test_ten_thousand_participants(tmp_path):
+    path = write_big_recording(tmp_path / "big.jsonl", 10_000)
+    app = MigrationApp(ReplayFeed(path, playing=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot, at=1)
+        await pilot.press("2")
+        await pilot.pause()
+        table = app.dashboard.query_one(ParticipantsTable)
+        assert table.row_count == 10_000
+        first_age = table._rows.cells["p-00001"][4]
+        assert first_age == ("2s", "ok")  # heartbeat 1 s before start, seen at 1 s
+        app.feed.seek_to(3)
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        assert table.row_count == 9_999
+        assert "p-09999" not in table._rows.cells
+        assert table._rows.cells["p-05000"][2] == ("✖ no", "bad")
+        assert table._rows.cells["p-05000"][3] == ("✖ UNHEALTHY", "bad")
+        assert table.get_cell("p-05000", "vote").plain == "✖ no"
+        # Far rows are brought up to date when scrolled into view.
+        table.scroll_end(animate=False)
+        await pilot.pause()
+        app.feed.seek_to(5)
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        assert table._rows.cells["p-09000"][4] == ("1s", "ok")
+        assert table._rows.cells["p-09998"][4][1] in ("ok", "warn", "bad")
+        await pilot.press("slash", *"p-0500")
+        await pilot.pause()
+        assert table.row_count == 10
+        assert set(table.shown_ids) == {f"p-0500{i}" for i in range(10)}
+
+
+async def test_updates_touch_only_changed_cells(tmp_path, monkeypatch):
+    path = write_big_recording(tmp_path / "big.jsonl", 2_000)
+    app = MigrationApp(ReplayFeed(path, playing=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot, at=1)
+        await pilot.press("2")
+        await pilot.pause()
+        calls: list[tuple[object, object]] = []
+        original = DataTable.update_cell
+
+        def counting(self, row_key, column_key, value, *, update_width=False):
+            calls.append((row_key, column_key))
+            return original(self, row_key, column_key, value, update_width=update_width)
+
+        monkeypatch.setattr(DataTable, "update_cell", counting)
+        app.feed.seek_to(3)
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        touched_rows = {str(row) for row, _column in calls}
+        # The changed participant, plus the heartbeat ages of the rows on screen.
+        assert "p-01000" in touched_rows
+        assert len(calls) < 100

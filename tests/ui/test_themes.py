@@ -1,0 +1,91 @@
+"""Theme files: the four built-in ones load, bad ones fail with a message that says where and why."""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_tui.ui.app import MigrationApp
+from migration_tui.ui.colors import ALIASES, rich_style, with_aliases
+from migration_tui.ui.feeds import LiveFeed
+from migration_tui.ui.themes import BUILT_IN, ThemeError, available_names, load_theme, theme_dirs, theme_from_toml
+
+GOOD = """
+name = "mine"
+dark = true
+[colors]
+primary = "#336699"
+error = "#CC3333"
+"""
+
+
+def test_the_built_in_themes_are_found_and_valid():
+    assert set(BUILT_IN) <= set(available_names())
+    for name in BUILT_IN:
+        theme = load_theme(name)
+        assert theme.name == name
+    assert load_theme("light").dark is False
+
+
+def test_themes_live_in_a_folder_that_exists():
+    assert any(folder.is_dir() and (folder / "dark.toml").is_file() for folder in theme_dirs())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD.replace('"#336699"', '"not-a-colour"'), "colors.primary: not a colour"),
+        (GOOD.replace('name = "mine"', 'name = "other"'), "does not match the file name"),
+        ("font = 3\n" + GOOD, "unknown key(s): font"),
+        (GOOD.replace("primary", "primry"), "needs a [colors] table with at least primary"),
+        (GOOD + '\n[variables]\nstate-okk = "#FFFFFF"\n', "unknown variable(s): state-okk"),
+        ("name = ", "mine.toml"),
+    ],
+)
+def test_bad_theme_files_say_what_is_wrong(text, message):
+    with pytest.raises(ThemeError) as caught:
+        theme_from_toml(text, "mine.toml", expected_name="mine")
+    assert message in str(caught.value)
+
+
+def test_unknown_theme_name_lists_the_available_ones():
+    with pytest.raises(ThemeError) as caught:
+        load_theme("no-such-theme")
+    assert "dark" in str(caught.value)
+
+
+def test_aliases_follow_the_theme_unless_it_overrides_them():
+    variables = with_aliases({"text-error": "#FF0000", "text-success": "#00FF00", "state-ok": "#0000FF"})
+    assert variables["breaker-open"] == "#FF0000"
+    assert variables["state-ok"] == "#0000FF"  # the theme's own choice wins
+    assert set(ALIASES) >= {"breaker-open", "state-bad", "source-stale"}
+    assert rich_style(variables, "breaker-open").color.triplet.hex == "#ff0000"
+
+
+def test_colorblind_theme_never_uses_red_against_green_for_ok_and_bad():
+    theme = load_theme("colorblind")
+    ok, bad = theme.variables["state-ok"], theme.variables["state-bad"]
+    assert ok.upper() not in ("#00FF00", "#5BC98C") and bad != ok
+
+
+async def test_app_starts_with_the_chosen_theme():
+    app = MigrationApp(LiveFeed([]), theme="high-contrast")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.theme == "high-contrast"
+        assert app.theme_variables["breaker-open"].upper() == "#FF3030"
+
+
+def test_app_refuses_an_unknown_theme():
+    with pytest.raises(ThemeError):
+        MigrationApp(LiveFeed([]), theme="no-such-theme")
+
+
+async def test_changing_theme_redraws_with_the_new_colours():
+    app = MigrationApp(LiveFeed([]), theme="dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        before = app.dashboard.theme_generation
+        app.theme = "light"
+        await pilot.pause()
+        await pilot.pause()
+        assert app.dashboard.theme_generation > before
