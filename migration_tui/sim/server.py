@@ -40,6 +40,8 @@ from migration_tui.sim.clock import Clock
 from migration_tui.sim.controller import MAX_BODY_BYTES, SimulatedController
 from migration_tui.sim.redis_publisher import RedisPublisher
 
+log = logging.getLogger("migration_tui.sim.server")
+
 #: Environment variable holding the token action POSTs must present (never a flag).
 TOKEN_ENV = "MIGRATION_TUI_SIM_TOKEN"
 
@@ -59,7 +61,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_error(413 if length > 0 else 400)
             return
         body = self.rfile.read(length) if length else b""
-        status, headers, payload = self.server.controller.handle(self.command, self.path, dict(self.headers), body)
+        try:
+            status, headers, payload = self.server.controller.handle(self.command, self.path, dict(self.headers), body)
+        except Exception:  # a simulator bug must not look like a dropped connection
+            log.exception("simulator failed to answer %s %s", self.command, self.path.split("?", 1)[0])
+            status, headers, payload = 500, {"Content-Type": "application/json"}, b'{"error":"simulator error"}'
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -81,6 +87,12 @@ class _SimServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], controller: SimulatedController) -> None:
         self.controller = controller
         super().__init__(address, _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client hanging up (reset, broken pipe) is normal for pollers; anything else is logged."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return
+        log.exception("simulator HTTP server error")
 
 
 @dataclass

@@ -160,3 +160,21 @@ def test_sync_transport(clock: VirtualClock) -> None:
     controller = SimulatedController("canary", clock=clock)
     with httpx.Client(transport=SimulatorSyncTransport(controller), base_url="http://sim") as http:
         assert http.get("/api/canary/status").json()["phase_name"] == "parallel_run"
+
+
+def test_a_simulator_bug_answers_500_and_the_server_keeps_serving(clock: VirtualClock, monkeypatch) -> None:
+    """A mock fault: the simulator has no bug to trigger on demand, so handle() is made to raise once."""
+    with serving("batch", clock) as running, httpx.Client(base_url=running.url, timeout=5) as http:
+        real_handle = running.controller.handle
+        calls = []
+
+        def broken_once(*args):
+            calls.append(args)
+            if len(calls) == 1:
+                raise RuntimeError("boom")
+            return real_handle(*args)
+
+        monkeypatch.setattr(running.controller, "handle", broken_once)
+        failed = http.get("/api/migration/status")
+        assert failed.status_code == 500 and "boom" not in failed.text
+        assert http.get("/api/migration/status").status_code == 200
