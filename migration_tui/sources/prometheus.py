@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from migration_tui.events import Event
 from migration_tui.model import finite
@@ -213,6 +214,9 @@ class PrometheusSource:
         backoff: Backoff | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        parts = urlsplit(self.url)
+        #: The URL fit for an error message: any user and password left out.
+        self.display_url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
         self.templates = dict(templates)
         self.poll_interval_s = poll_interval_s
         self.timeout_s = timeout_s
@@ -290,7 +294,7 @@ class PrometheusSource:
             if isinstance(answer, Exception):
                 unreachable, message = _describe(answer)
                 if unreachable:
-                    raise Unreachable(f"cannot reach {self.url}: {message}")
+                    raise Unreachable(f"cannot reach {self.display_url}: {message}")
         return answers
 
     def _errors(self, emit: Emit, ts: float, templates: list[QueryTemplate], answers: list[Any]) -> None:
@@ -310,7 +314,13 @@ class PrometheusSource:
         fleet: dict[str, float | None] = {}
         for template, answer in zip(templates, answers, strict=True):
             if isinstance(answer, Exception):
-                if not template.by:
+                if template.is_fleet:
+                    fleet[template.series.removeprefix(FLEET_PREFIX)] = None
+                elif template.by:
+                    values.update(
+                        {f"{label}/{template.series}": None for label in self.labels_seen.get(template.series, ())}
+                    )
+                else:
                     values[template.series] = None
                 continue
             found, error = self._instant_values(template, answer)

@@ -12,9 +12,9 @@ import pytest
 from migration_tui.config import Settings
 from migration_tui.events import Event
 from migration_tui.freshness import FreshnessState, freshness
-from migration_tui.sources.prometheus import PrometheusSource, QueryTemplate, load_templates
+from migration_tui.sources.prometheus import PrometheusSource, QueryTemplate, Unreachable, load_templates
 from migration_tui.store import Store
-from tests.servers import Exporter, PrometheusServer, async_wait_for
+from tests.servers import Exporter, PrometheusServer, async_wait_for, free_port
 
 pytestmark = pytest.mark.servers
 
@@ -209,6 +209,15 @@ def test_every_profile_has_templates_and_override_keeps_the_unit() -> None:
 def test_bad_templates_are_refused_at_load(overrides, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         load_templates("trading-service", overrides)
+
+
+async def test_unreachable_error_leaves_credentials_out() -> None:
+    port = free_port()
+    source = PrometheusSource(f"http://ops:pa55word@127.0.0.1:{port}", load_templates("trading-service"), timeout_s=1)
+    with pytest.raises(Unreachable) as raised:
+        await source.poll(lambda event: None, source.clock())
+    assert str(raised.value).startswith(f"cannot reach http://127.0.0.1:{port}: connection refused")
+    assert "pa55word" not in str(raised.value)
 
 
 def test_unknown_profile_is_refused() -> None:
