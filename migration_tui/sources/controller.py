@@ -86,6 +86,7 @@ class ControllerSource:
         self._finished_ids: set[str] = set()  # ended migrations already read in full once
         self._counter_samples: dict[str, tuple[float, float]] = {}
         self._last_ts = 0.0
+        self._said_too_many = False
 
     def __repr__(self) -> str:  # the token is deliberately absent
         profile = self.profile.name if self.profile else "detect"
@@ -218,6 +219,9 @@ class ControllerSource:
             elif item["id"] not in self._finished_ids:
                 self._finished_ids.add(item["id"])
                 wanted.append(item)
+        if len(wanted) > MAX_DETAILED and not self._said_too_many:
+            self._said_too_many = True
+            log.warning("%d migrations active; details are polled for the first %d only", len(wanted), MAX_DETAILED)
         return wanted[:MAX_DETAILED]
 
     async def _detect(self, client: httpx.AsyncClient, problems: list[str], emit: Emit) -> Profile | None:

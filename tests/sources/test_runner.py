@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
 from migration_tui.config import ConfigError, Settings
@@ -53,6 +55,8 @@ def test_build_live_sources_follows_the_settings(local_server: LocalServer) -> N
         )
     ]
     assert {"controller", "prometheus", "redis"} <= set(names)
+    if importlib.util.find_spec("migration_tui.sources.host") is not None:
+        assert names[-1] == "host"  # always on, whatever else is configured
     assert "controller" not in [s.name for s in build_live_sources(Settings())]
 
 
