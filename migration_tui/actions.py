@@ -235,7 +235,12 @@ class ActionClient:
     def _judge(response: Any) -> Outcome:
         status = response.status_code
         if 200 <= status < 300:
-            return Outcome("ok", status, _server_message(response.content) or "accepted")
+            try:
+                doc = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                doc = None
+            state = doc.get("status") if isinstance(doc, dict) else None
+            return Outcome("ok", status, f"accepted: now {state[:60]}" if isinstance(state, str) else "accepted")
         if 300 <= status < 400:
             from urllib.parse import urlsplit
 

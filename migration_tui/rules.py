@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from migration_tui.model import Alert, Migration
+from migration_tui.model import FAILURE_PHASES, Alert, Migration
 from migration_tui.store import Store
 
 if sys.version_info >= (3, 11):
@@ -251,8 +251,8 @@ def evaluate(store: Store, now: float, rules: Iterable[Rule] | None = None) -> l
     rules = default_rules() if rules is None else tuple(rules)
     alerts: list[Alert] = []
     for migration in store.migrations.values():
-        if migration.is_terminal:
-            continue  # nothing left to recommend
+        if migration.is_terminal or migration.phase in FAILURE_PHASES:
+            continue  # ended, or already aborting / rolling back: nothing left to recommend
         for rule in rules:
             if rule.systems and migration.system not in rule.systems:
                 continue

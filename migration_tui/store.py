@@ -130,14 +130,12 @@ class Store:
             if previous is None:
                 self._log(ts, "info", source, f"migration {migration.id} seen: {migration.status} / {migration.phase}")
             elif (previous.status, previous.phase) != (migration.status, migration.phase):
-                self._log(
-                    ts,
-                    "warning"
-                    if migration.status in ("failed", "aborted", "rolled_back", "rollback_failed")
-                    else "info",
-                    source,
-                    f"{migration.id}: {previous.phase} -> {migration.phase} ({migration.status})",
-                )
+                ended = migration.status in ("failed", "aborted", "rolled_back", "rollback_failed")
+                if previous.phase == migration.phase:
+                    change = f"{previous.status} -> {migration.status} (phase {migration.phase})"
+                else:
+                    change = f"{previous.phase} -> {migration.phase} ({migration.status})"
+                self._log(ts, "warning" if ended else "info", source, f"{migration.id}: {change}")
 
     def _on_migration_gone(self, ts: float, source: str, data: dict[str, Any]) -> None:
         migration_id = text(data["id"])

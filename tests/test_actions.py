@@ -96,6 +96,7 @@ async def test_pause_carries_token_key_requester_and_reason(server, audit_path):
     decision = Decision("pause", "mig/1 x", "error rate rising", requested_by="ops@host")
     outcome = await client.send(decision)
     assert outcome.state == "ok" and outcome.status == 200
+    assert outcome.message == "accepted: now pausing"
     (request,) = server.requests
     assert request["path"] == "/api/v1/migrations/mig%2F1%20x/pause"
     assert request["auth"] == f"Bearer {TOKEN}" and request["key"] == decision.key

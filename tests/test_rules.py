@@ -137,3 +137,18 @@ def test_bad_rules_files_say_what_is_wrong(text, message):
 
 def test_format_duration():
     assert [format_duration(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]
+
+
+def test_no_recommendation_while_already_rolling_back():
+    s = store_with()
+    feed(s, "latency_p95_ms", [90.0] * 300)
+    assert by_rule(evaluate(s, 299.0), "latency_p95_high")
+    s.apply(
+        Event(
+            299.0,
+            "controller",
+            "migration",
+            {"id": "m1", "system": "2pc", "pair": "BTCUSDT", "status": "in_progress", "phase": "rolling_back"},
+        )
+    )
+    assert evaluate(s, 299.0) == []
