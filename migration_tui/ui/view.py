@@ -58,7 +58,8 @@ class StoreView:
     SECTIONS: ClassVar[tuple[str, ...]] = ()
     #: True if it shows ages or countdowns: redraw once per second of the clock.
     CLOCK: ClassVar[bool] = False
-    #: True if what it shows depends on the selected migration.
+    #: True if what it shows depends on which migration is selected. (A change *to* a
+    #: migration is a change of the "migrations" section: list it in SECTIONS.)
     SELECTION: ClassVar[bool] = True
 
     _drawn_key: tuple[Any, ...] | None = None
@@ -67,7 +68,7 @@ class StoreView:
         store = view.store
         return (
             tuple(store.revision[name] for name in self.SECTIONS),
-            (view.migration_id, view.migration) if self.SELECTION else None,
+            view.migration_id if self.SELECTION else None,
             int(view.now) if self.CLOCK else None,
             view.theme_generation,
         )

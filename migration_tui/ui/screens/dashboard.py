@@ -181,8 +181,11 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #overview-side {
         height: auto;
     }
-    DashboardScreen #overview-side > * {
+    DashboardScreen #overview-metrics {
         width: 1fr;
+    }
+    DashboardScreen #overview-host {
+        width: 40;
     }
     DashboardScreen #overview-log {
         height: 1fr;

@@ -37,14 +37,17 @@ def key_label(binding: Binding) -> str:
 def declared_bindings(screen: Screen[object]) -> list[tuple[object, Binding]]:
     """(owner, binding) for the screen's then the app's bindings, one per action, in order."""
     out: list[tuple[object, Binding]] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     for owner in (screen, screen.app):
         for _key, binding in owner._bindings:
-            if binding.system or binding.action in seen:
+            # One row per binding: "plus,equals_sign" is split into two keys with the same display.
+            identity = (binding.id or binding.description or binding.key, binding.action)
+            if binding.system or identity in seen:
                 continue
-            seen.add(binding.action)
+            seen.add(identity)
             out.append((owner, binding))
-    return out
+    # Ours (they have ids) first; Textual's own (focus, copy) after.
+    return sorted(out, key=lambda item: item[1].id is None)
 
 
 def allowed(owner: object, binding: Binding) -> bool:
@@ -65,13 +68,12 @@ def help_text(screen: Screen[object]) -> Text:
     text = Text(end="")
     text.append("Keys\n", style="bold")
     for key, description, tooltip in binding_rows(screen):
-        text.append(f"  {key:<10}", style="bold")
+        text.append(f"  {key:<12}", style="bold")
         text.append(f"{description:<14}")
         text.append(f"{tooltip}\n", style="dim")
-    text.append("  ctrl+p    Commands      Every action above, searchable\n", style="")
     text.append("\nSymbols\n", style="bold")
     for symbol, meaning in LEGEND:
-        text.append(f"  {symbol:<10}", style="bold")
+        text.append(f"  {symbol:<12}", style="bold")
         text.append(f"{meaning}\n")
     text.append("\nColours only repeat what the symbols and words say; NO_COLOR and --theme are honoured.", style="dim")
     return text

@@ -40,6 +40,7 @@ class LogPane(StoreView, RichLog):
     LogPane {
         height: 1fr;
         min-height: 3;
+        padding: 0 1;
     }
     """
 

@@ -92,6 +92,14 @@ class MetricsPane(StoreView, Widget):
         super().__init__(id=id, classes=classes)
         self._view: View | None = None
 
+    def view_key(self, view: View) -> tuple[object, ...]:
+        migration = view.migration
+        # The window slides with the clock one column at a time, so a source that went
+        # quiet shows up as a growing gap even though no new sample arrives.
+        column_s = WINDOW_S / max(4, self.size.width - LABEL_W - VALUE_W - LIMIT_W - 3)
+        which = None if migration is None else (migration.system, migration.pair)
+        return (*super().view_key(view), which, int(view.now // column_s))
+
     def draw(self, view: View) -> None:
         rows_before = len(self.specs(self._view)) if self._view is not None else -1
         self._view = view

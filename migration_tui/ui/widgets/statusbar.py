@@ -90,7 +90,12 @@ class StatusBar(StoreView, Widget):
         self._text = Text("", end="")
 
     def view_key(self, view: View) -> tuple[object, ...]:
-        return (*super().view_key(view), view.mode, view.clock)
+        clock = view.clock
+        # Whole seconds only: the replay clock moves every tick, the display once a second.
+        position = None if clock.position_s is None else int(clock.position_s)
+        duration = None if clock.duration_s is None else int(clock.duration_s)
+        shown = (clock.playing, clock.speed, position, duration, clock.indexing, clock.index_error)
+        return (*super().view_key(view), view.mode, shown)
 
     def draw(self, view: View) -> None:
         line = Text(no_wrap=True, end="", overflow="ellipsis")

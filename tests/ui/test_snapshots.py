@@ -1,0 +1,57 @@
+"""Snapshot tests: each fixture recording at a fixed replay offset, at 80x24 and 120x40, and every theme.
+
+The replay clock is virtual and paused, so what is drawn depends only on the
+recording and the offset. Review a changed SVG before accepting it
+(``pytest tests/ui/test_snapshots.py --snapshot-update``).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.conftest import settle
+
+OFFSETS = {"2pc": 150, "orderbook-rollout": 242, "canary": 200, "batch": 200, "dual-write": 200}
+
+
+def at(app, seconds: float, *keys: str):
+    async def run_before(pilot) -> None:
+        await settle(app, pilot, at=seconds)
+        if keys:
+            await pilot.press(*keys)
+            await settle(app, pilot)
+
+    return run_before
+
+
+class TestScenarios:
+    @pytest.mark.parametrize("scenario", list(OFFSETS))
+    @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+    def test_overview(self, snap_compare, make_app, scenario, size):
+        app = make_app(scenario)
+        assert snap_compare(app, terminal_size=size, run_before=at(app, OFFSETS[scenario]))
+
+    def test_participants_tab(self, snap_compare, make_app):
+        app = make_app("2pc")
+        assert snap_compare(app, terminal_size=(80, 24), run_before=at(app, 215, "2"))
+
+    def test_breakers_tab(self, snap_compare, make_app):
+        app = make_app("orderbook-rollout")
+        assert snap_compare(app, terminal_size=(80, 24), run_before=at(app, 242, "3"))
+
+    def test_hostile_text(self, snap_compare, make_app):
+        app = make_app("hostile")
+        assert snap_compare(app, terminal_size=(120, 40), run_before=at(app, 15))
+
+
+class TestThemes:
+    @pytest.mark.parametrize("theme", ["dark", "light", "high-contrast", "colorblind"])
+    def test_theme(self, snap_compare, make_app, theme):
+        app = make_app("orderbook-rollout", theme=theme)
+        assert snap_compare(app, terminal_size=(100, 30), run_before=at(app, 242))
+
+
+class TestScreens:
+    def test_help(self, snap_compare, make_app):
+        app = make_app("2pc")
+        assert snap_compare(app, terminal_size=(100, 40), run_before=at(app, 150, "question_mark"))
