@@ -1,0 +1,39 @@
+"""The demo mode: the in-process simulator polled by the real controller source, shown by the dashboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from migration_tui.config import Settings
+from migration_tui.ui.app import MigrationApp
+from migration_tui.ui.feeds import LiveFeed
+from migration_tui.ui.widgets import MigrationPane, StatusBar
+
+pytest.importorskip("migration_tui.sim.transport")
+
+
+def test_demo_builds_one_controller_source_per_scenario_and_a_host_source():
+    from migration_tui.ui.demo import demo_sources
+
+    settings = Settings(poll_interval_s=0.2)
+    assert [s.name for s in demo_sources(settings, "canary")] == ["controller", "host"]
+    assert len(demo_sources(settings, None)) == 7  # six scenarios and the host
+
+
+async def test_demo_shows_a_live_migration():
+    from migration_tui.ui.demo import demo_sources
+
+    feed = LiveFeed(demo_sources(Settings(poll_interval_s=0.2), "batch", speed=10.0), mode="DEMO")
+    app = MigrationApp(feed)
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            if feed.store.migrations:
+                break
+            await pilot.pause(0.05)
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        migration = app.dashboard.selected_migration
+        assert migration is not None and migration.system == "batch"
+        assert migration.id in app.dashboard.query_one(MigrationPane).render().plain
+        status = app.dashboard.query_one(StatusBar).render().plain
+        assert "DEMO" in status and "controller" in status

@@ -1,0 +1,110 @@
+"""Feeds: live events reach the store on the app's loop, coalesced into few repaints."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from migration_tui.events import Event
+from migration_tui.ui.app import MigrationApp
+from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+from migration_tui.ui.widgets import MigrationPane, StatusBar
+
+
+class BurstSource:
+    """Emits many events at once, one from another thread, then waits to be cancelled."""
+
+    name = "controller"
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.done = asyncio.Event()
+
+    async def run(self, emit) -> None:
+        for number in range(self.count):
+            emit(
+                Event(
+                    1_700_000_000.0 + number,
+                    self.name,
+                    "migration",
+                    {
+                        "id": "m1",
+                        "system": "2pc",
+                        "status": "in_progress",
+                        "phase": "prepared",
+                        "progress": number / self.count * 100,
+                    },
+                )
+            )
+        thread = threading.Thread(
+            target=emit, args=(Event(1_700_000_100.0, "redis", "log", {"message": "from a thread"}),)
+        )
+        thread.start()
+        thread.join()
+        self.done.set()
+        await asyncio.Event().wait()
+
+
+class CrashingSource:
+    name = "prometheus"
+
+    async def run(self, emit) -> None:
+        raise RuntimeError("bug in a source")
+
+
+async def test_many_events_few_repaints(monkeypatch):
+    from migration_tui.ui.screens.dashboard import DashboardScreen
+
+    repaints = []
+    original = DashboardScreen.refresh_view
+
+    def counting(self) -> None:
+        repaints.append(1)
+        original(self)
+
+    monkeypatch.setattr(DashboardScreen, "refresh_view", counting)
+    source = BurstSource(500)
+    feed = LiveFeed([source])
+    app = MigrationApp(feed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await source.done.wait()
+        for _ in range(5):
+            await pilot.pause(0.05)
+        assert feed.store.migrations["m1"].progress == 499 / 500 * 100
+        assert any(line.message == "from a thread" for line in feed.store.log)
+        assert 1 <= len(repaints) < 10  # 501 events, a handful of frames
+        assert "m1" in app.dashboard.query_one(MigrationPane).render().plain
+
+
+async def test_a_crashing_source_is_shown_not_swallowed():
+    feed = LiveFeed([CrashingSource()])
+    app = MigrationApp(feed)
+    async with app.run_test(size=(120, 24)) as pilot:
+        for _ in range(5):
+            await pilot.pause(0.05)
+        health = feed.store.source("prometheus")
+        assert not health.ok() and "bug in a source" in (health.error or "")
+        app.dashboard.refresh_view()
+        assert "ERROR" in app.dashboard.query_one(StatusBar).render().plain
+
+
+async def test_replay_feed_indexes_in_a_worker_then_knows_its_duration(recordings):
+    feed = ReplayFeed(recordings["canary"], playing=False)
+    assert feed.clock().indexing and feed.clock().duration_s is None
+    app = MigrationApp(feed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)  # one tick notices the index is done
+        assert feed.clock().duration_s == 300
+        assert "0:05:00" in app.dashboard.query_one(StatusBar).render().plain
+
+
+async def test_replay_plays_on_the_virtual_clock(recordings):
+    feed = ReplayFeed(recordings["canary"], speed=100.0)
+    app = MigrationApp(feed)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        start = feed.replay.position
+        while feed.replay.position < start + 20:
+            await pilot.pause(0.05)
+        assert feed.store.migrations["canary-hb"].phase != "unknown"
