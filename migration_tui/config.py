@@ -57,8 +57,9 @@ class Settings:
     """Seconds before a request to a source counts as failed."""
     insecure: bool = False
     """Skip TLS certificate verification (shown on screen when set)."""
-    prometheus_queries: Mapping[str, str] = field(default_factory=dict)
-    """PromQL per series name, overriding the profile's templates."""
+    prometheus_queries: Mapping[str, Any] = field(default_factory=dict)
+    """Per series name, a PromQL string or a table ``{query, unit, by}`` overriding the profile's template
+    (see migration_tui/data/promql.toml)."""
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict fit to print: the token is only said to be set."""
