@@ -22,9 +22,9 @@ class DashboardCommands(Provider):
         for owner, binding in declared_bindings(screen):
             if not allowed(owner, binding):
                 continue
-            title = f"{binding.description or binding.action} ({key_label(binding)})"
+            title = f"{binding.tooltip or binding.description or binding.action} ({key_label(binding)})"
             runner = partial(owner.run_action, binding.action)  # type: ignore[attr-defined]
-            commands.append((title, binding.tooltip, runner, binding.action))
+            commands.append((title, binding.description, runner, binding.action))
         return commands
 
     async def discover(self) -> Hits:
