@@ -23,7 +23,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -212,8 +212,15 @@ class PrometheusSource:
         insecure: bool = False,
         clock: Clock = wall_clock,
         backoff: Backoff | None = None,
+        profile_of: Callable[[], str | None] | None = None,
+        overrides: Mapping[str, Any] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
+        #: Where to learn the profile once the controller source has detected it;
+        #: the templates follow it (see ``_follow_profile``).
+        self._profile_of = profile_of
+        self._overrides = overrides
+        self._profile: str | None = None
         parts = urlsplit(self.url)
         #: The URL fit for an error message: any user and password left out.
         self.display_url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
@@ -234,6 +241,7 @@ class PrometheusSource:
         if not settings.prometheus:
             raise ValueError("no Prometheus URL configured")
         chosen = profile or settings.profile or DEFAULT_PROFILE
+        kwargs.setdefault("overrides", settings.prometheus_queries)
         return cls(
             settings.prometheus,
             load_templates(chosen, settings.prometheus_queries),
@@ -262,12 +270,31 @@ class PrometheusSource:
 
     # --- the loop ----------------------------------------------------------------
 
+    def _follow_profile(self, emit: Emit) -> bool:
+        """Switch templates when the controller's detected profile changes; True if they did."""
+        if self._profile_of is None:
+            return False
+        profile = self._profile_of()
+        if not profile or profile == self._profile:
+            return False
+        try:
+            templates = load_templates(profile, self._overrides)
+        except TemplateError as exc:
+            emit(Event(self.clock(), self.name, "source_error", {"error": f"prometheus: {exc}"}))
+            self._profile = profile
+            return False
+        self._profile = profile
+        self.templates = templates
+        return True
+
     async def run(self, emit: Emit) -> None:
         """Backfill, then poll every interval until cancelled; never raises for the outside world."""
         backfill_from: float | None = self.clock() - self.backfill_s
         try:
             while True:
                 now = self.clock()
+                if self._follow_profile(emit):
+                    backfill_from = now - self.backfill_s
                 try:
                     if backfill_from is not None:
                         await self.backfill(emit, backfill_from, now - self.poll_interval_s / 2)

@@ -82,21 +82,27 @@ def build_live_sources(settings: Settings, **controller_options: Any) -> list[So
     from migration_tui.sources.controller import ControllerSource
 
     sources: list[Source] = []
+    controller = None
     if settings.controller:
-        sources.append(ControllerSource.from_settings(settings, **controller_options))
+        controller = ControllerSource.from_settings(settings, **controller_options)
+        sources.append(controller)
     wanted = [
         (bool(settings.prometheus), "migration_tui.sources.prometheus", "PrometheusSource"),
         (bool(settings.redis), "migration_tui.sources.redis", "RedisSource"),
         (True, "migration_tui.sources.host", "HostSource"),
     ]
     for enabled, module_name, class_name in wanted:
-        source = _optional(module_name, class_name, settings) if enabled else None
+        extra: dict[str, Any] = {}
+        if class_name == "PrometheusSource" and controller is not None and not settings.profile:
+            # The PromQL follows the profile the controller source detects.
+            extra["profile_of"] = lambda: controller.profile.name if controller.profile else None
+        source = _optional(module_name, class_name, settings, **extra) if enabled else None
         if source is not None:
             sources.append(source)
     return sources
 
 
-def _optional(module_name: str, class_name: str, settings: Settings) -> Source | None:
+def _optional(module_name: str, class_name: str, settings: Settings, **options: Any) -> Source | None:
     """``class_name.from_settings(settings)`` (or ``class_name()``) from a module that may not exist yet."""
     import importlib
 
@@ -109,4 +115,4 @@ def _optional(module_name: str, class_name: str, settings: Settings) -> Source |
         return None
     cls = getattr(module, class_name)
     from_settings = getattr(cls, "from_settings", None)
-    return from_settings(settings) if from_settings is not None else cls()
+    return from_settings(settings, **options) if from_settings is not None else cls(**options)

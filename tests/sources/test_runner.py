@@ -70,3 +70,18 @@ def test_from_settings_checks_the_profile_and_hides_the_token() -> None:
     )
     assert source.verify_tls is False and source.profile is not None and source.profile.name == "canary"
     assert TOKEN not in repr(source)
+
+
+def test_prometheus_follows_the_profile_the_controller_detects() -> None:
+    from migration_tui.config import Settings
+    from migration_tui.sources.profiles import get_profile
+
+    settings = Settings(controller="http://127.0.0.1:9", prometheus="http://127.0.0.1:9")
+    sources = {s.name: s for s in build_live_sources(settings)}
+    prometheus, controller = sources["prometheus"], sources["controller"]
+    assert "docs_per_s" not in prometheus.templates
+    events: list = []
+    controller.profile = get_profile("batch")  # as detection would set it
+    assert prometheus._follow_profile(events.append)
+    assert "docs_per_s" in prometheus.templates and events == []
+    assert not prometheus._follow_profile(events.append)  # no change, no reload
