@@ -12,6 +12,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
+from migration_tui.rules import Rule
 from migration_tui.ui.colors import with_aliases
 from migration_tui.ui.commands import DashboardCommands
 from migration_tui.ui.feeds import LiveFeed, ReplayFeed
@@ -28,7 +29,9 @@ class MigrationApp(App[int]):
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave migration-tui (nothing is sent)"),
     ]
 
-    def __init__(self, feed: ReplayFeed | LiveFeed, theme: str | None = None) -> None:
+    def __init__(
+        self, feed: ReplayFeed | LiveFeed, theme: str | None = None, rules: tuple[Rule, ...] | None = None
+    ) -> None:
         super().__init__()
         self.feed = feed
         for item in load_all():
@@ -37,7 +40,7 @@ class MigrationApp(App[int]):
         if chosen not in self.available_themes:
             self.register_theme(load_theme(chosen))  # raises ThemeError naming the problem
         self.theme = chosen
-        self.dashboard = DashboardScreen(feed)
+        self.dashboard = DashboardScreen(feed, rules)
 
     def get_css_variables(self) -> dict[str, str]:
         # The semantic aliases ($breaker-open, $state-bad, ...) for every theme.

@@ -16,13 +16,16 @@ if TYPE_CHECKING:
 
 
 def _run(feed: ReplayFeed | LiveFeed, settings: Settings) -> int:
+    from migration_tui.rules import RulesError, load_rules
     from migration_tui.ui.app import MigrationApp
     from migration_tui.ui.themes import ThemeError
 
     try:
-        app = MigrationApp(feed, theme=settings.theme)
-    except ThemeError as exc:
+        rules = load_rules(settings.rules_file)
+        app = MigrationApp(feed, theme=settings.theme, rules=rules)
+    except (ThemeError, RulesError) as exc:
         print(f"migration-tui: {exc}", file=sys.stderr)
+        feed.stop()
         return 2
     result = app.run()
     if app.return_code not in (None, 0):

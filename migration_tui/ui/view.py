@@ -18,6 +18,7 @@ from rich.style import Style
 from rich.text import Text
 
 from migration_tui.model import Migration
+from migration_tui.rules import Rule
 from migration_tui.safe_text import clean
 from migration_tui.store import Store
 from migration_tui.ui.colors import level_alias, mark, rich_style
@@ -36,6 +37,8 @@ class View:
     poll_interval_s: float = 2.0
     theme_variables: Mapping[str, Any] = field(default_factory=dict)
     theme_generation: int = 0
+    #: The safety rules in force (``Settings.rules_file`` or the built-in ones); None = built-in.
+    rules: tuple[Rule, ...] | None = None
 
     @property
     def migration_id(self) -> str | None:

@@ -8,7 +8,15 @@ from textual.widgets import Static, TabbedContent
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.feeds import LiveFeed
 from migration_tui.ui.screens.help import HelpScreen
-from migration_tui.ui.widgets import AlertsPane, BreakersTable, MigrationPane, ParticipantsTable, StatusBar, SystemPanel
+from migration_tui.ui.widgets import (
+    AlertsPane,
+    BreakersTable,
+    MigrationPane,
+    ParticipantsTable,
+    ProgressLine,
+    StatusBar,
+    SystemPanel,
+)
 from tests.ui.conftest import settle
 
 
@@ -24,8 +32,9 @@ async def test_overview_shows_phase_progress_and_participants(make_app):
         pane = rendered(app.dashboard.query_one(MigrationPane))
         assert "mig-2pc-1" in pane and "BTCUSDT" in pane
         assert "▶ COMMITTING" in pane and "✔ prepared" in pane
-        assert "51.7%" in pane or "52.1%" in pane  # progress = t / 2.9 at t=150
-        assert "ETA" in pane
+        progress = rendered(app.dashboard.query_one(ProgressLine))
+        assert "51.7%" in progress  # progress = t / 2.9 at t=150
+        assert "ETA 2m" in progress
         system = rendered(app.dashboard.query_one(SystemPanel))
         for name in ("orderbook-1", "persistence-1", "marketdata-1", "engine-1"):
             assert name in system
@@ -242,3 +251,31 @@ async def test_q_quits(make_app):
         await pilot.press("q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_rules_from_settings_replace_the_built_in_ones(recordings):
+    from migration_tui.rules import rules_from_toml
+    from migration_tui.ui.feeds import ReplayFeed
+
+    rules = rules_from_toml(
+        '[[rule]]\nname = "busy"\nsystems = ["2pc"]\nseries = "throughput_ops"\nlabel = "throughput"\n'
+        'threshold = 1000\nfor = "0s"\nseverity = "critical"\naction = "pause"\n'
+    )
+    app = MigrationApp(ReplayFeed(recordings["2pc"], playing=False), rules=rules)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=150)
+        text = app.dashboard.query_one(AlertsPane).render().plain
+        assert "FIRING" in text and "throughput 1500" in text
+        assert "p95" not in text  # the built-in latency rule is not in force
+
+
+def test_run_replay_refuses_a_bad_theme_or_rules_file(recordings, tmp_path, capsys):
+    from migration_tui.config import Settings
+    from migration_tui.ui.run import run_replay
+
+    assert run_replay(str(recordings["2pc"]), Settings(theme="no-such-theme")) == 2
+    assert "no theme named 'no-such-theme'" in capsys.readouterr().err
+    bad_rules = tmp_path / "rules.toml"
+    bad_rules.write_text('[[rule]]\nname = "x"\nkind = "nonsense"\n')
+    assert run_replay(str(recordings["2pc"]), Settings(rules_file=str(bad_rules))) == 2
+    assert "unknown kind" in capsys.readouterr().err

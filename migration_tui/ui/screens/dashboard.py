@@ -24,6 +24,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 
 from migration_tui.model import Migration
+from migration_tui.rules import Rule
 from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets import (
     AlertsPane,
@@ -33,6 +34,7 @@ from migration_tui.ui.widgets import (
     MigrationPane,
     MigrationPicker,
     ParticipantsTable,
+    ProgressLine,
     ResourcesPane,
     StatusBar,
     SystemPanel,
@@ -199,9 +201,10 @@ class DashboardScreen(Screen[None]):
     }
     """
 
-    def __init__(self, feed: ReplayFeed | LiveFeed) -> None:
+    def __init__(self, feed: ReplayFeed | LiveFeed, rules: tuple[Rule, ...] | None = None) -> None:
         super().__init__()
         self.feed = feed
+        self.rules = rules
         self.selected_id: str | None = None
         self.theme_generation = 0
 
@@ -213,6 +216,7 @@ class DashboardScreen(Screen[None]):
             with TabPane("1 Overview", id="overview"):
                 with VerticalScroll():
                     yield MigrationPane(id="migration")
+                    yield ProgressLine(id="progress")
                     yield SystemPanel(id="system")
                     yield Label("Alerts", classes="pane-title")
                     yield AlertsPane(id="alerts")
@@ -264,6 +268,7 @@ class DashboardScreen(Screen[None]):
             poll_interval_s=feed.poll_interval_s,
             theme_variables=getattr(self.app, "theme_variables", {}),
             theme_generation=self.theme_generation,
+            rules=self.rules,
         )
 
     def refresh_view(self) -> None:

@@ -4,7 +4,7 @@ from migration_tui.ui.widgets.alerts import AlertsPane
 from migration_tui.ui.widgets.breakers import BreakersTable
 from migration_tui.ui.widgets.log import LogPane
 from migration_tui.ui.widgets.metrics import MetricsPane
-from migration_tui.ui.widgets.migration import MigrationPane
+from migration_tui.ui.widgets.migration import MigrationPane, ProgressLine
 from migration_tui.ui.widgets.participants import ParticipantsTable
 from migration_tui.ui.widgets.picker import MigrationPicker
 from migration_tui.ui.widgets.resources import ResourcesPane
@@ -19,6 +19,7 @@ __all__ = [
     "MigrationPane",
     "MigrationPicker",
     "ParticipantsTable",
+    "ProgressLine",
     "ResourcesPane",
     "StatusBar",
     "SystemPanel",

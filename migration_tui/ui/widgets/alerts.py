@@ -62,7 +62,7 @@ class AlertsPane(StoreView, Widget):
 
     def draw(self, view: View) -> None:
         lines_before = len(self._lines)
-        self.alerts = evaluate(view.store, view.now)
+        self.alerts = evaluate(view.store, view.now, view.rules)
         if not self.alerts:
             self._lines = [view.badge("ok", "no alerts: every rule is within its threshold")]
         else:

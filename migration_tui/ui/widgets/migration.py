@@ -104,16 +104,15 @@ def progress_bar(migration: Migration, view: View, width: int) -> Text:
 
 
 class MigrationPane(StoreView, Widget):
-    """Header, timeline and progress of the selected migration (3 to 4 lines)."""
+    """Header and phase timeline of the selected migration (2 lines; redrawn when it changes)."""
 
     SECTIONS = ("migrations",)
-    CLOCK = True  # the ETA moves with the clock
 
     DEFAULT_CSS = """
     MigrationPane {
         text-wrap: nowrap;
         text-overflow: ellipsis;
-        height: auto;
+        height: 2;
         padding: 0 1;
     }
     """
@@ -125,9 +124,6 @@ class MigrationPane(StoreView, Widget):
     def draw(self, view: View) -> None:
         self._view = view
         self.refresh()
-
-    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
-        return 3
 
     def render(self) -> Text:
         view = self._view
@@ -144,11 +140,11 @@ class MigrationPane(StoreView, Widget):
             head.append_text(safe(migration.pair, limit=24))
         head.append("  ")
         level, word = states.status(migration.status)
-        head.append_text(view.badge(level, clean(word, 24), bold=True))
+        head.append_text(view.badge(level, word, bold=True))
         if migration.health:
             level, word = states.health(migration.health)
             head.append("  ")
-            head.append_text(view.badge(level, clean(word, 16)))
+            head.append_text(view.badge(level, word))
         if migration.health_score is not None or "health_score" in migration.invalid:
             head.append("  score ")
             head.append(number(migration.health_score, digits=0, invalid="health_score" in migration.invalid))
@@ -156,6 +152,34 @@ class MigrationPane(StoreView, Widget):
         out.append_text(head)
         out.append("\n")
         out.append_text(timeline(migration, view))
-        out.append("\n")
-        out.append_text(progress_bar(migration, view, self.size.width))
         return out
+
+
+class ProgressLine(StoreView, Widget):
+    """Progress bar, %, rate and ETA: its own widget because the ETA moves every second."""
+
+    SECTIONS = ("migrations",)
+    CLOCK = True
+
+    DEFAULT_CSS = """
+    ProgressLine {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: 1;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._view: View | None = None
+
+    def draw(self, view: View) -> None:
+        self._view = view
+        self.refresh()
+
+    def render(self) -> Text:
+        view = self._view
+        if view is None or view.migration is None:
+            return Text("", end="")
+        return progress_bar(view.migration, view, self.size.width)

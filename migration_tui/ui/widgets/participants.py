@@ -19,6 +19,8 @@ from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets.table_sync import Cell, TableRows
 
 COLUMNS = ("id", "type", "vote", "health", "heartbeat")
+#: Fixed widths: measuring 10,000 cells to size the columns would cost more than the rows.
+WIDTHS = {"id": 20, "type": 12, "vote": 10, "health": 12, "heartbeat": 13}
 
 
 def _row(participant: Participant, now: float) -> tuple[Cell, ...]:
@@ -77,7 +79,7 @@ class ParticipantsTable(StoreView, DataTable):
 
     def on_mount(self) -> None:
         for column in COLUMNS:
-            self.add_column(column, key=column)
+            self.add_column(column, key=column, width=WIDTHS[column])
 
     def view_key(self, view: View) -> tuple[object, ...]:
         return (*super().view_key(view), self.filter_text)
@@ -152,4 +154,4 @@ class ParticipantsTable(StoreView, DataTable):
 def _styled(view: View, cell: Cell) -> Text:
     text, level = cell
     style = view.style(level_alias(level)) if level else ""
-    return Text(clean(text, 32), style=style, no_wrap=True, end="")
+    return Text(clean(text, 32), style=style, no_wrap=True, end="", overflow="ellipsis")
