@@ -1,0 +1,47 @@
+"""Dashboard cost and first paint against a bare Textual app, in a pseudo-terminal.
+
+    .venv/bin/python benchmarks/dashboard_bench.py [--seconds 30] [--warmup 5] [--reps 3]
+
+Replays ``sample_data/2pc-commit.jsonl.gz`` at 1x (``migration-tui replay``) and
+runs ../shared/tools/textual_baseline.py (50 rows, updated every second), each
+under measure_tui.py at 120x40 and at 80x24, alternately, ``--reps`` times.
+Targets (dashboard issue): CPU <= 1.0x the bare app, bytes written to the
+terminal <= 0.5x the bare app, first full paint of ``replay`` <= 0.6 s.
+Prints medians and ratios as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from _common import ROOT, baseline, ours, ratio, side_by_side, stamp
+
+RECORDING = ROOT / "sample_data" / "2pc-commit.jsonl.gz"
+SIZES = ((120, 40), (80, 24))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--recording", default=str(RECORDING))
+    args = parser.parse_args()
+    programs = {"replay": ours("replay", args.recording), "baseline": baseline(50, 1.0)}
+    results: dict = {"recording": args.recording, "seconds": args.seconds, "warmup": args.warmup, "reps": args.reps}
+    for cols, rows in SIZES:
+        medians = side_by_side(programs, cols, rows, args.seconds, args.warmup, args.reps)
+        ours_m, base_m = medians["replay"], medians["baseline"]
+        results[f"{cols}x{rows}"] = {
+            **medians,
+            "cpu_ratio": ratio(ours_m["cpu_percent"], base_m["cpu_percent"]),
+            "bytes_ratio": ratio(ours_m["bytes_per_s"], base_m["bytes_per_s"]),
+            "targets": {"cpu_ratio": "<= 1.0", "bytes_ratio": "<= 0.5", "first_paint_s": "<= 0.6"},
+        }
+    results.update(stamp())
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

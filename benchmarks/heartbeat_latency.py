@@ -1,0 +1,214 @@
+"""Heartbeat latency: from an XADD to Redis to the participant's cell changing on screen.
+
+    .venv/bin/python benchmarks/heartbeat_latency.py [--samples 200] [--feed shipped|proposed|both]
+
+A real redis-server (tests/servers.py) on a free loopback port; the simulator
+(``start_in_thread("2pc-commit", redis_url=..., clock=VirtualClock())``) serving
+the controller API over a real socket, its clock held still so that the only
+heartbeats are ours and the controller keeps reporting each participant's
+heartbeat as old; the app in-process under Textual's ``run_test()`` at 120x40
+with the sources ``watch`` builds (ControllerSource + RedisSource) in a
+``LiveFeed``, on the Participants tab.
+
+Each sample picks a participant whose cell shows the controller's old heartbeat
+(the controller's poll puts it back every 2 s), waits a random 0-250 ms (a
+heartbeat's arrival has no relation to the dashboard's repaints), XADDs ``migration-tui:heartbeats``
+``{migration_id, participant_id, at=now}`` and times:
+
+* ``cell``: until the table's heartbeat cell for it reads ``0s`` (the widget's data),
+* ``frame``: until the first frame the compositor produced after that
+  (``App._display``; the headless driver drops the bytes, so this is the frame
+  that would be written, not the terminal showing it).
+
+``--feed proposed`` runs the same with a LiveFeed that repaints at once when
+the last repaint is at least a frame old (the fix suggested in
+docs/performance.md); ``both`` (the default) runs the shipped feed and then it.
+Target (live sources): p95 <= 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, stamp
+
+sys.path.insert(0, str(ROOT))
+
+STREAM = "migration-tui:heartbeats"
+FRESH = ("0s",)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+
+def summary(values_s: list[float]) -> dict:
+    ms = [v * 1000 for v in values_s]
+    return {
+        "n": len(ms),
+        "p50_ms": round(statistics.median(ms), 1),
+        "p95_ms": round(percentile(ms, 0.95), 1),
+        "max_ms": round(max(ms), 1),
+    }
+
+
+def make_feed(kind: str, sources: list):
+    from migration_tui.ui import feeds
+
+    if kind == "shipped":
+        return feeds.LiveFeed(sources, mode="LIVE")
+
+    class LeadingEdgeFeed(feeds.LiveFeed):
+        """The proposed fix: repaint at once if the last repaint is a frame old, else at its end."""
+
+        _last_flush = float("-inf")
+
+        def emit(self, event) -> None:  # same as LiveFeed.emit but for the delay
+            import threading
+
+            loop = self._loop
+            if loop is not None and threading.get_ident() != self._loop_thread:
+                loop.call_soon_threadsafe(self.emit, event)
+                return
+            self.store.apply(event)
+            if self.recorder is not None:
+                self.recorder.write(event)
+            if not self._flush_scheduled and loop is not None:
+                self._flush_scheduled = True
+                loop.call_later(max(0.0, self._last_flush + feeds.FRAME_S - loop.time()), self._flush)
+
+        def _flush(self) -> None:
+            if self._loop is not None:
+                self._last_flush = self._loop.time()
+            super()._flush()
+
+    return LeadingEdgeFeed(sources, mode="LIVE")
+
+
+async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
+    import redis
+
+    from migration_tui.sim.clock import VirtualClock
+    from migration_tui.sim.server import start_in_thread
+    from migration_tui.sources.controller import ControllerSource
+    from migration_tui.sources.redis import RedisSource
+    from migration_tui.ui.app import MigrationApp
+    from migration_tui.ui.widgets import ParticipantsTable
+
+    frames: list[float] = []
+
+    class Timed(MigrationApp):
+        def _display(self, screen, renderable) -> None:  # type: ignore[override]
+            super()._display(screen, renderable)
+            if renderable is not None:
+                frames.append(time.perf_counter())
+
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.delete(STREAM)
+    sim = start_in_thread("2pc-commit", redis_url=redis_url, clock=VirtualClock())
+    try:
+        sources = [
+            ControllerSource(sim.url, profile="trading-service", poll_interval_s=poll_s),
+            RedisSource(redis_url, poll_interval_s=poll_s),
+        ]
+        app = Timed(make_feed(kind, sources))
+        async with app.run_test(size=(120, 40)) as pilot:
+            app.dashboard.action_show_tab("participants")
+            table = app.dashboard.query_one(ParticipantsTable)
+            migration_id = None
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                migration = app.dashboard.selected_migration
+                if migration is not None and len(table.shown_ids) >= 4:
+                    migration_id = migration.id
+                    break
+                await pilot.pause(0.05)
+            if migration_id is None:
+                raise RuntimeError("the participants never showed up")
+            ids = list(table.shown_ids)
+
+            def cell(pid: str) -> str:
+                try:
+                    return str(table.get_cell(pid, "heartbeat"))
+                except Exception:  # noqa: BLE001 - row not there (yet)
+                    return ""
+
+            cell_s: list[float] = []
+            frame_s: list[float] = []
+            timeouts = 0
+            turn = 0
+            rng = random.Random(1)
+            while len(cell_s) < samples:
+                pid = ids[turn % len(ids)]
+                turn += 1
+                # wait until the controller's poll has put the old heartbeat back
+                until = time.monotonic() + 3 * poll_s + 2
+                while cell(pid) in FRESH and time.monotonic() < until:
+                    await asyncio.sleep(0.01)
+                # a heartbeat comes when it comes: a random phase against the last repaint
+                await asyncio.sleep(rng.uniform(0.0, 0.25))
+                t0 = time.perf_counter()
+                client.xadd(STREAM, {"migration_id": migration_id, "participant_id": pid, "at": repr(time.time())})
+                seen = None
+                limit = t0 + 2.0
+                while time.perf_counter() < limit:
+                    if cell(pid) in FRESH:
+                        seen = time.perf_counter()
+                        break
+                    await asyncio.sleep(0.001)
+                if seen is None:
+                    timeouts += 1  # a controller poll landed in between and put the old value back
+                    continue
+                first_frame = None
+                while first_frame is None and time.perf_counter() < seen + 1.0:
+                    first_frame = next((f for f in frames if f >= seen), None)
+                    if first_frame is None:
+                        await asyncio.sleep(0.001)
+                cell_s.append(seen - t0)
+                if first_frame is not None:
+                    frame_s.append(first_frame - t0)
+                del frames[:]
+    finally:
+        sim.stop()
+        client.close()
+    return {"feed": kind, "cell": summary(cell_s), "frame": summary(frame_s), "discarded": timeouts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--feed", choices=("shipped", "proposed", "both"), default="both")
+    parser.add_argument("--poll", type=float, default=2.0, help="controller and Redis health poll interval, s")
+    args = parser.parse_args()
+    from tests.servers import RedisServer
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed (Debian package redis-server)")
+    results: dict = {"samples": args.samples, "size": "120x40", "poll_s": args.poll, "target": "p95 <= 100 ms"}
+    kinds = ("shipped", "proposed") if args.feed == "both" else (args.feed,)
+    with tempfile.TemporaryDirectory() as tmp:
+        server = RedisServer(Path(tmp), binary)
+        server.start()
+        try:
+            for kind in kinds:
+                results[kind] = asyncio.run(run(kind, args.samples, server.url, args.poll))
+                print(f"  {kind}: {json.dumps(results[kind])}", file=sys.stderr, flush=True)
+        finally:
+            server.stop()
+    results.update(stamp())
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

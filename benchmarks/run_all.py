@@ -1,0 +1,59 @@
+"""Run every benchmark in turn (``make bench``), each in its own process, and save what it prints.
+
+    .venv/bin/python benchmarks/run_all.py [--quick] [NAME ...]
+
+NAME is a script's name without ``.py`` (default: all, in the order below).
+Each script's JSON goes to benchmarks/out/<name>.json and its progress to
+stderr; the figures and their commands are in docs/performance.md.
+``--quick`` runs each with fewer repetitions and shorter windows, to see that
+they work, not to quote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+
+#: name -> (full arguments, quick arguments)
+BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
+    "replay_bench": ([], ["--events", "100000", "--seeks", "50"]),
+    "dashboard_bench": ([], ["--seconds", "12", "--warmup", "4", "--reps", "1"]),
+    "scale_bench": ([], ["--seconds", "25", "--warmup", "10", "--reps", "1", "--duration", "45"]),
+    "heartbeat_latency": ([], ["--samples", "20"]),
+    "prometheus_budget": ([], ["--intervals", "5"]),
+}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(BENCHMARKS))
+    args = parser.parse_args()
+    unknown = [name for name in args.names if name not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark {', '.join(unknown)} (one of {', '.join(BENCHMARKS)})")
+    OUT.mkdir(exist_ok=True)
+    failed = []
+    for name in args.names or list(BENCHMARKS):
+        full, quick = BENCHMARKS[name]
+        command = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full)]
+        print(f"== {name}: {' '.join(command[1:])}", file=sys.stderr, flush=True)
+        started = time.monotonic()
+        with open(OUT / f"{name}.json", "w", encoding="utf-8") as out:
+            code = subprocess.run(command, stdout=out, cwd=HERE.parent).returncode
+        print(f"== {name}: exit {code} after {time.monotonic() - started:.0f} s -> {OUT / name}.json", file=sys.stderr)
+        if code:
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
