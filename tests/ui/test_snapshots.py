@@ -7,11 +7,24 @@ recording and the offset. Review a changed SVG before accepting it
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from migration_tui.ui.app import MigrationApp
+from migration_tui.ui.feeds import ReplayFeed
 from tests.ui.conftest import settle
 
-OFFSETS = {"2pc": 150, "orderbook-rollout": 242, "canary": 200, "batch": 200, "dual-write": 200}
+SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
+#: Offsets where each sample recording shows what it is about (see sample_data/README.md).
+SAMPLE_OFFSETS = {
+    "2pc-commit": 160,  # paused by the operator, progress holding
+    "2pc-abort": 140,  # aborting after marketdata's vote timed out
+    "orderbook-rollout": 270,  # SOLUSDT's fourth breaker open: rolling back
+    "canary": 100,  # the 25 % bump on the new side
+    "batch": 110,  # failure-rate spike, health score down
+    "dual-write": 100,  # object-write success dip, rollback countdown
+}
 
 
 def at(app, seconds: float, *keys: str):
@@ -25,11 +38,14 @@ def at(app, seconds: float, *keys: str):
 
 
 class TestScenarios:
-    @pytest.mark.parametrize("scenario", list(OFFSETS))
+    @pytest.mark.parametrize("scenario", list(SAMPLE_OFFSETS))
     @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
-    def test_overview(self, snap_compare, make_app, scenario, size):
-        app = make_app(scenario)
-        assert snap_compare(app, terminal_size=size, run_before=at(app, OFFSETS[scenario]))
+    def test_sample_recording(self, snap_compare, scenario, size):
+        path = SAMPLE_DATA / f"{scenario}.jsonl.gz"
+        if not path.is_file():
+            pytest.fail(f"missing sample recording {path}")
+        app = MigrationApp(ReplayFeed(path, playing=False))
+        assert snap_compare(app, terminal_size=size, run_before=at(app, SAMPLE_OFFSETS[scenario]))
 
     def test_participants_tab(self, snap_compare, make_app):
         app = make_app("2pc")

@@ -62,7 +62,11 @@ class AlertsPane(StoreView, Widget):
 
     def draw(self, view: View) -> None:
         lines_before = len(self._lines)
-        self.alerts = evaluate(view.store, view.now, view.rules)
+        # The same alert can come once per migration it concerns; show it once.
+        unique: dict[tuple[str, str, str], Alert] = {}
+        for alert in evaluate(view.store, view.now, view.rules):
+            unique.setdefault((alert.rule, alert.state, alert.message), alert)
+        self.alerts = list(unique.values())
         if not self.alerts:
             self._lines = [view.badge("ok", "no alerts: every rule is within its threshold")]
         else:

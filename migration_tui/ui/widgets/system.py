@@ -19,7 +19,7 @@ from migration_tui.model import Migration
 from migration_tui.rules import format_duration
 from migration_tui.safe_text import age, clean, number
 from migration_tui.ui import states
-from migration_tui.ui.lookup import detail_bool, detail_number, is_invalid, latest
+from migration_tui.ui.lookup import detail_bool, detail_number, is_invalid, latest, threshold_rule
 from migration_tui.ui.view import StoreView, View
 
 MAX_PARTICIPANT_LINES = 6
@@ -53,20 +53,34 @@ def two_pc(view: View, migration: Migration) -> list[Text]:
     members = view.store.participants_of(migration.id)
     for participant in members[:MAX_PARTICIPANT_LINES]:
         row = Text(no_wrap=True, end="")
-        row.append(clean(participant.id, 18).ljust(18))
-        row.append(clean(participant.type, 12).ljust(12), style=view.style("state-muted"))
-        row.append_text(view.badge(*states.vote(participant.vote)))
-        row.append("  ")
-        row.append_text(view.badge(*states.participant_health(participant.healthy, "healthy" in participant.invalid)))
+        row.append(clean(participant.id, 17).ljust(18))
+        row.append(clean(participant.type, 11).ljust(12), style=view.style("state-muted"))
+        vote = view.badge(*states.vote(participant.vote))
+        vote.pad_right(max(0, 10 - len(vote.plain)))
+        row.append_text(vote)
+        row.append(" ")
+        health = view.badge(*states.participant_health(participant.healthy, "healthy" in participant.invalid))
+        health.pad_right(max(0, 12 - len(health.plain)))
+        row.append_text(health)
         age_s = participant.heartbeat_age_s(view.now)
         level = states.heartbeat(age_s)
-        row.append("  heartbeat ", style=view.style("state-muted"))
+        row.append(" heartbeat ", style=view.style("state-muted"))
         row.append_text(view.badge(level, age(age_s)))
         lines.append(row)
     if len(members) > MAX_PARTICIPANT_LINES:
         more = len(members) - MAX_PARTICIPANT_LINES
         lines.append(Text(f"… {more} more on the Participants tab (2)", style=view.style("state-muted"), end=""))
     return lines
+
+
+def _judged(view: View, migration: Migration, series: str, unit: str, digits: int, width: int) -> Text:
+    """A series' latest value against its rule: ``✖`` and the alarm colour past the threshold."""
+    value = latest(view.store, migration, series)
+    rule = threshold_rule(migration.system, series)
+    broken = value is not None and rule is not None and rule.breaks(value)
+    shown = ("✖ " if broken else "") + number(value, unit, digits)
+    level = "muted" if value is None else "bad" if broken else "ok"
+    return Text(f" {shown:>{width - 1}}", style=view.style(f"state-{level}"), no_wrap=True, end="")
 
 
 def orderbook(view: View, migration: Migration) -> list[Text]:
@@ -90,12 +104,9 @@ def orderbook(view: View, migration: Migration) -> list[Text]:
         breaker = store.breakers.get(pair)
         level, word = states.breaker(breaker.state) if breaker else ("muted", "—")
         row.append_text(view.badge(level, word.ljust(10)))
-        p95 = latest(store, item, "latency_p95_ms")
-        errors = latest(store, item, "error_rate_pct")
-        row.append(f" {number(p95, ' ms'):>9}", style=view.style("state-bad" if p95 and p95 > 50 else "state-ok"))
-        row.append(
-            f" {number(errors, '%', 2):>7}  ", style=view.style("state-bad" if errors and errors > 1 else "state-ok")
-        )
+        row.append_text(_judged(view, item, "latency_p95_ms", " ms", 1, 10))
+        row.append_text(_judged(view, item, "error_rate_pct", "%", 2, 8))
+        row.append("  ")
         row.append_text(view.badge(*states.health(item.health)))
         lines.append(row)
     if len(by_pair) > MAX_PAIR_LINES:
@@ -111,8 +122,9 @@ def canary(view: View, migration: Migration) -> list[Text]:
     _label(split, view, "traffic  legacy ")
     width = 30
     if legacy_pct is not None and new_pct is not None:
+        # Two different characters, so the split reads the same without colour.
         old_w = int(round(width * legacy_pct / 100))
-        split.append("█" * old_w, style=view.style("state-muted"))
+        split.append("▒" * old_w, style=view.style("state-muted"))
         split.append("█" * (width - old_w), style=view.style("state-info"))
     else:
         split.append("?" * width, style=view.style("state-warn"))
@@ -247,11 +259,11 @@ class SystemPanel(StoreView, Widget):
         builder = VIEWS.get(migration.system) if migration is not None else None
         lines_before = len(self._lines)
         self._lines = builder(view, migration) if builder is not None and migration is not None else []
-        self.display = bool(self._lines)
+        # Never hide itself (display: none): a hidden widget is not asked to draw again.
         self.refresh(layout=len(self._lines) != lines_before)
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
-        return max(1, len(self._lines))
+        return len(self._lines)
 
     def render(self) -> Text:
         return Text("\n", end="", no_wrap=True).join(self._lines)
