@@ -108,3 +108,37 @@ async def test_replay_plays_on_the_virtual_clock(recordings):
         while feed.replay.position < start + 20:
             await pilot.pause(0.05)
         assert feed.store.migrations["canary-hb"].phase != "unknown"
+
+
+class SilentAfterOneSource:
+    """Answers once, then goes quiet: its figures must be marked as old."""
+
+    name = "controller"
+
+    def __init__(self, answered_at: float) -> None:
+        self.answered_at = answered_at
+
+    async def run(self, emit) -> None:
+        emit(
+            Event(
+                self.answered_at,
+                self.name,
+                "migration",
+                {"id": "m1", "system": "batch", "status": "in_progress", "phase": "migrating", "progress": 40.0},
+            )
+        )
+        await asyncio.Event().wait()
+
+
+async def test_stale_controller_data_is_marked_next_to_the_progress():
+    import time
+
+    from migration_tui.ui.widgets import ProgressLine
+
+    feed = LiveFeed([SilentAfterOneSource(time.time() - 60)], poll_interval_s=2.0)
+    app = MigrationApp(feed)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await pilot.pause(0.2)
+        app.dashboard.refresh_view()
+        text = app.dashboard.query_one(ProgressLine).render().plain
+        assert "40.0%" in text and "▲ controller STALE 60s" in text

@@ -156,9 +156,9 @@ class MigrationPane(StoreView, Widget):
 
 
 class ProgressLine(StoreView, Widget):
-    """Progress bar, %, rate and ETA: its own widget because the ETA moves every second."""
+    """Progress bar, %, rate, ETA and how old the controller's figures are: moves every second."""
 
-    SECTIONS = ("migrations",)
+    SECTIONS = ("migrations", "sources")
     CLOCK = True
 
     DEFAULT_CSS = """
@@ -182,4 +182,11 @@ class ProgressLine(StoreView, Widget):
         view = self._view
         if view is None or view.migration is None:
             return Text("", end="")
-        return progress_bar(view.migration, view, self.size.width)
+        line = progress_bar(view.migration, view, self.size.width)
+        # Old numbers must never pass for live ones: say so next to them.
+        if "controller" in view.store.source_names():
+            level, label, _age = states.source(view.store.source("controller"), view.now, view.poll_interval_s)
+            if level in ("warn", "bad"):
+                line.append("  ")
+                line.append_text(view.badge(level, f"controller {label}", bold=True))
+        return line
