@@ -17,6 +17,7 @@ import gzip
 import math
 import os
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,13 +227,25 @@ class RecordingWriter:
 
 
 def decompress_to(path: str | os.PathLike[str], target: IO[bytes]) -> None:
-    """Copy a gzip recording's plain text into ``target``, keeping what is readable."""
-    try:
-        with gzip.open(path, "rb") as src:
-            while chunk := src.read(1024 * 1024):
-                target.write(chunk)
-    except (EOFError, OSError, gzip.BadGzipFile):
-        pass  # truncated: keep what came before
+    """Copy a gzip recording's plain text into ``target``, keeping what is readable.
+
+    Decompresses incrementally, so a file cut short (a recorder still writing,
+    or killed) keeps everything up to the cut, not just whole 1 MiB blocks.
+    """
+    decompressor = zlib.decompressobj(wbits=31)
+    with open(path, "rb") as src:
+        while raw := src.read(1024 * 1024):
+            while raw:
+                try:
+                    target.write(decompressor.decompress(raw))
+                except zlib.error:
+                    target.flush()
+                    return  # damaged: keep what came before
+                if decompressor.eof:  # another gzip member may follow
+                    raw = decompressor.unused_data
+                    decompressor = zlib.decompressobj(wbits=31)
+                else:
+                    raw = b""
     target.flush()
 
 
