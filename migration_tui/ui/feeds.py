@@ -48,6 +48,10 @@ class ClockState:
     playing: bool = True
     indexing: bool = False
     index_error: str | None = None
+    #: Lines of the recording the reader could not use (known once indexed).
+    skipped_lines: int = 0
+    #: False when the file does not start with a recording header (perhaps not a recording).
+    header_ok: bool = True
 
 
 class ReplayFeed:
@@ -87,6 +91,8 @@ class ReplayFeed:
             playing=replay.playing,
             indexing=not replay.indexed and self._index_error is None,
             index_error=self._index_error,
+            skipped_lines=replay.index_stats.skipped_lines if replay.index_stats is not None else 0,
+            header_ok=replay.reader.stats.header_ok,
         )
 
     # --- lifecycle -------------------------------------------------------------

@@ -142,3 +142,16 @@ async def test_stale_controller_data_is_marked_next_to_the_progress():
         app.dashboard.refresh_view()
         text = app.dashboard.query_one(ProgressLine).render().plain
         assert "40.0%" in text and "▲ controller STALE 60s" in text
+
+
+async def test_status_bar_says_when_a_file_is_not_a_recording(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("hello\nthis is not a recording\n")
+    feed = ReplayFeed(path, playing=False)
+    app = MigrationApp(feed)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.3)
+        app.dashboard.refresh_view()
+        status = app.dashboard.query_one(StatusBar).render().plain
+        assert "no recording header" in status and "lines skipped" in status

@@ -47,6 +47,12 @@ def clock_text(view: View) -> Text:
     else:
         line.append(hms(clock.duration_s))
     line.append(f" {speed_text(clock.speed)}", style=view.style("state-info", bold=True))
+    if not clock.header_ok:
+        line.append("  ")
+        line.append_text(view.badge("warn", "no recording header"))
+    if clock.skipped_lines:
+        line.append("  ")
+        line.append_text(view.badge("warn", f"{clock.skipped_lines} lines skipped"))
     return line
 
 
@@ -94,7 +100,7 @@ class StatusBar(StoreView, Widget):
         # Whole seconds only: the replay clock moves every tick, the display once a second.
         position = None if clock.position_s is None else int(clock.position_s)
         duration = None if clock.duration_s is None else int(clock.duration_s)
-        shown = (clock.playing, clock.speed, position, duration, clock.indexing, clock.index_error)
+        shown = (clock.playing, clock.speed, position, duration, clock.indexing, clock.index_error, clock.skipped_lines)
         return (*super().view_key(view), view.mode, shown)
 
     def draw(self, view: View) -> None:
