@@ -80,6 +80,13 @@ async def test_hostile_cells_render_without_markup(make_app):
         assert "\x1b" not in table.get_cell(escape, "id").plain
 
 
+async def filled(table: ParticipantsTable, pilot) -> None:
+    """Wait until a long list has been added (a batch per frame)."""
+    await pilot.pause()
+    while table.is_filling:
+        await pilot.pause()
+
+
 def write_big_recording(path: Path, count: int) -> Path:
     start = 1_700_000_000.0
     members = [
@@ -114,14 +121,14 @@ async def test_ten_thousand_participants(tmp_path):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot, at=1)
         await pilot.press("2")
-        await pilot.pause()
         table = app.dashboard.query_one(ParticipantsTable)
+        await filled(table, pilot)
         assert table.row_count == 10_000
         first_age = table._rows.cells["p-00001"][4]
         assert first_age == ("2s", "ok")  # heartbeat 1 s before start, seen at 1 s
         app.feed.seek_to(3)
         app.dashboard.refresh_view()
-        await pilot.pause()
+        await filled(table, pilot)
         assert table.row_count == 9_999
         assert "p-09999" not in table._rows.cells
         assert table._rows.cells["p-05000"][2] == ("✖ no", "bad")
@@ -136,9 +143,31 @@ async def test_ten_thousand_participants(tmp_path):
         assert table._rows.cells["p-09000"][4] == ("1s", "ok")
         assert table._rows.cells["p-09998"][4][1] in ("ok", "warn", "bad")
         await pilot.press("slash", *"p-0500")
-        await pilot.pause()
+        await filled(table, pilot)
         assert table.row_count == 10
         assert set(table.shown_ids) == {f"p-0500{i}" for i in range(10)}
+
+
+async def test_a_long_list_fills_in_batches_without_freezing(tmp_path, monkeypatch):
+    from migration_tui.ui.widgets.participants import FILL_BATCH
+
+    counts: list[int] = []
+    original = ParticipantsTable._fill_more
+
+    def recording_fill(self) -> None:
+        counts.append(self.row_count)  # rows on screen when the next batch starts, after a refresh
+        original(self)
+
+    monkeypatch.setattr(ParticipantsTable, "_fill_more", recording_fill)
+    path = write_big_recording(tmp_path / "big.jsonl", 3 * FILL_BATCH + 5)
+    app = MigrationApp(ReplayFeed(path, playing=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot, at=1)
+        await pilot.press("2")
+        table = app.dashboard.query_one(ParticipantsTable)
+        await filled(table, pilot)
+        assert table.row_count == 3 * FILL_BATCH + 5
+        assert counts[:3] == [FILL_BATCH, 2 * FILL_BATCH, 3 * FILL_BATCH]
 
 
 async def test_updates_touch_only_changed_cells(tmp_path, monkeypatch):
@@ -147,7 +176,7 @@ async def test_updates_touch_only_changed_cells(tmp_path, monkeypatch):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot, at=1)
         await pilot.press("2")
-        await pilot.pause()
+        await filled(app.dashboard.query_one(ParticipantsTable), pilot)
         calls: list[tuple[object, object]] = []
         original = DataTable.update_cell
 

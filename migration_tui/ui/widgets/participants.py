@@ -19,6 +19,8 @@ from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets.table_sync import Cell, TableRows
 
 COLUMNS = ("id", "type", "vote", "health", "heartbeat")
+#: New rows added per frame: a list of 10,000 fills in a few frames instead of freezing the screen.
+FILL_BATCH = 1000
 #: Fixed widths: measuring 10,000 cells to size the columns would cost more than the rows.
 WIDTHS = {"id": 20, "type": 12, "vote": 10, "health": 12, "heartbeat": 13}
 
@@ -76,6 +78,7 @@ class ParticipantsTable(StoreView, DataTable):
         self._drawn_revision: int | None = None
         self._last_view: View | None = None
         self._theme_generation: int | None = None
+        self._filling = False
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -109,29 +112,55 @@ class ParticipantsTable(StoreView, DataTable):
             self._shown_for = migration_id
             self._drawn_filter = self.filter_text
             self._drawn_revision = None
-        if revision != self._drawn_revision:
+        if revision != self._drawn_revision or self._filling:
             self._drawn_revision = revision
-            self._apply_changes(members, view.now)
+            self._filling = not self._apply_changes(members, view.now)
+            if self._filling:
+                self.call_after_refresh(self._fill_more)
         self._refresh_visible_ages(view)
 
-    def _apply_changes(self, members: dict[str, Participant], now: float) -> None:
+    @property
+    def is_filling(self) -> bool:
+        """True while a long list is still being added, a batch per frame."""
+        return self._filling
+
+    def _fill_more(self) -> None:
+        if self._filling and self._last_view is not None:
+            self.draw(self._last_view)
+
+    def _apply_changes(self, members: dict[str, Participant], now: float) -> bool:
+        """Bring changed rows up to date; add at most FILL_BATCH new ones. True when complete."""
         shown = self._shown
         needle = self.filter_text
+        gone = [key for key in shown if key not in members]
+        if gone and len(gone) > len(shown) // 2:
+            self._rows.clear()  # mostly gone: starting again beats removing one by one
+            shown.clear()
+        else:
+            for key in gone:
+                del shown[key]
+                self._rows.remove(key)
         changed: list[tuple[str, tuple[Cell, ...]]] = []
-        for key in [k for k in shown if k not in members]:
-            del shown[key]
-            self._rows.remove(key)
+        added = 0
+        complete = True
         for key, participant in members.items():
-            if shown.get(key) == participant:
+            current = shown.get(key)
+            if current == participant:
                 continue
             if not matches(participant, needle):
-                if key in shown:
+                if current is not None:
                     del shown[key]
                     self._rows.remove(key)
                 continue
+            if current is None:
+                if added >= FILL_BATCH:
+                    complete = False
+                    continue
+                added += 1
             shown[key] = participant
             changed.append((key, _row(participant, now)))
         self._rows.update(changed)
+        return complete
 
     def _refresh_visible_ages(self, view: View) -> None:
         order = self._rows.order
