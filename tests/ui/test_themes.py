@@ -89,3 +89,11 @@ async def test_changing_theme_redraws_with_the_new_colours():
         await pilot.pause()
         await pilot.pause()
         assert app.dashboard.theme_generation > before
+
+
+def test_the_packaged_copies_match_the_theme_files():
+    checkout, packaged = theme_dirs()
+    names = sorted(p.name for p in checkout.glob("*.toml"))
+    assert names == sorted(p.name for p in packaged.glob("*.toml"))
+    for name in names:
+        assert (checkout / name).read_bytes() == (packaged / name).read_bytes(), name
