@@ -30,7 +30,11 @@ class MigrationApp(App[int]):
     ]
 
     def __init__(
-        self, feed: ReplayFeed | LiveFeed, theme: str | None = None, rules: tuple[Rule, ...] | None = None
+        self,
+        feed: ReplayFeed | LiveFeed,
+        theme: str | None = None,
+        rules: tuple[Rule, ...] | None = None,
+        dashboard: type[DashboardScreen] = DashboardScreen,
     ) -> None:
         super().__init__()
         self.feed = feed
@@ -40,7 +44,8 @@ class MigrationApp(App[int]):
         if chosen not in self.available_themes:
             self.register_theme(load_theme(chosen))  # raises ThemeError naming the problem
         self.theme = chosen
-        self.dashboard = DashboardScreen(feed, rules)
+        # The actions layer passes a DashboardScreen subclass with its keys (see dashboard.py).
+        self.dashboard = dashboard(feed, rules)
 
     def get_css_variables(self) -> dict[str, str]:
         # The semantic aliases ($breaker-open, $state-bad, ...) for every theme.

@@ -97,3 +97,23 @@ def test_the_packaged_copies_match_the_theme_files():
     assert names == sorted(p.name for p in packaged.glob("*.toml"))
     for name in names:
         assert (checkout / name).read_bytes() == (packaged / name).read_bytes(), name
+
+
+def test_stylesheets_name_no_colours():
+    import re
+
+    from textual.widget import Widget
+
+    import migration_tui.ui.app  # noqa: F401  (imports every screen and widget)
+    from migration_tui.ui.screens.help import HelpScreen
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    ours = [cls for cls in {*subclasses(Widget), HelpScreen} if cls.__module__.startswith("migration_tui.")]
+    assert len(ours) >= 10
+    for cls in ours:
+        css = cls.__dict__.get("DEFAULT_CSS", "")
+        assert not re.search(r"#[0-9a-fA-F]{3,8}\b|\brgb\(|\bhsl\(", css), cls.__name__

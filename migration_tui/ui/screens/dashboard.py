@@ -201,6 +201,10 @@ class DashboardScreen(Screen[None]):
     }
     """
 
+    #: Actions that write to a controller (pause, resume, abort, rollback): the actions
+    #: layer lists its action names here and they exist only in LIVE mode.
+    LIVE_ONLY_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+
     def __init__(self, feed: ReplayFeed | LiveFeed, rules: tuple[Rule, ...] | None = None) -> None:
         super().__init__()
         self.feed = feed
@@ -295,6 +299,8 @@ class DashboardScreen(Screen[None]):
     # --- what the mode allows ------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.LIVE_ONLY_ACTIONS and (self.feed.mode != "LIVE" or isinstance(self.focused, Input)):
+            return False  # no action path in replay, demo or wall mode
         if action in REPLAY_ACTIONS:
             if self.feed.mode != "REPLAY":
                 return False
