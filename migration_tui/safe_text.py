@@ -65,7 +65,7 @@ def number(
     """A number for display; ``None`` is ``invalid`` when the source sent junk, else ``—``."""
     if value is None:
         return INVALID if invalid else MISSING
-    if abs(value) >= 10_000:
+    if abs(value) >= 10_000 or digits == 0:
         text = f"{value:,.0f}"
     else:
         text = f"{value:.{digits}f}"

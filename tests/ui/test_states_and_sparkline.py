@@ -46,3 +46,12 @@ def test_blocks_leave_gaps_blank():
 def test_blocks_scale_to_the_threshold():
     # A value at half the threshold is drawn half high, not full height.
     assert blocks([25.0], floor=0.0, ceiling=50.0) in ("▄", "▅")
+
+
+def test_sparkline_window_grows_a_minute_at_a_time_up_to_ten():
+    from migration_tui.ui.widgets.metrics import window_for
+
+    assert window_for([[]], now=1000.0) == 600.0  # no data: the full window
+    assert window_for([[(990.0, 1.0)]], now=1000.0) == 60.0
+    assert window_for([[(900.0, 1.0)], [(860.0, None)]], now=1000.0) == 180.0
+    assert window_for([[(0.0, 1.0)]], now=1000.0) == 600.0

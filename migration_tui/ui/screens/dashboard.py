@@ -224,7 +224,6 @@ class DashboardScreen(Screen[None]):
                     yield SystemPanel(id="system")
                     yield Label("Alerts", classes="pane-title")
                     yield AlertsPane(id="alerts")
-                    yield Label("Metrics (last 10 min)", classes="pane-title")
                     with Horizontal(id="overview-side"):
                         yield MetricsPane(id="overview-metrics")
                         yield ResourcesPane(id="overview-host", classes="wide-only")

@@ -7,6 +7,7 @@ and the threshold from the built-in rules.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets.sparkline import blocks, bucket
 
 WINDOW_S = 600.0
+MIN_WINDOW_S = 60.0
 
 
 class MetricSpec(NamedTuple):
@@ -91,12 +93,13 @@ class MetricsPane(StoreView, Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._view: View | None = None
+        self._window_s = WINDOW_S
 
     def view_key(self, view: View) -> tuple[object, ...]:
         migration = view.migration
         # The window slides with the clock one column at a time, so a source that went
         # quiet shows up as a growing gap even though no new sample arrives.
-        column_s = WINDOW_S / max(4, self.size.width - LABEL_W - VALUE_W - LIMIT_W - 3)
+        column_s = self._window_s / max(4, self.size.width - LABEL_W - VALUE_W - LIMIT_W - 3)
         which = None if migration is None else (migration.system, migration.pair)
         return (*super().view_key(view), which, int(view.now // column_s))
 
@@ -118,31 +121,46 @@ class MetricsPane(StoreView, Widget):
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
         view = self._view
-        return max(1, len(self.specs(view))) if view is not None else 1
+        return 1 + len(self.specs(view)) if view is not None else 1
 
     def render(self) -> Text:
         view = self._view
         if view is None or view.migration is None:
-            return Text("no migration selected", style=view.style("state-muted") if view else "", end="")
+            return Text("Metrics: no migration selected", style=view.style("state-muted") if view else "", end="")
         specs = self.specs(view)
         if not specs:
-            return Text("no metrics reported yet", style=view.style("state-muted"), end="")
-        width = self.size.width
-        spark_w = max(4, width - LABEL_W - VALUE_W - LIMIT_W - 3)
+            return Text("Metrics: none reported yet", style=view.style("state-muted"), end="")
+        migration = view.migration
+        spark_w = max(4, self.size.width - LABEL_W - VALUE_W - LIMIT_W - 3)
+        since = view.now - WINDOW_S
+        points = {}
+        for spec in specs:
+            series = series_for(view.store, migration, spec.series)
+            points[spec.series] = series.points(since=since) if series is not None else []
+        self._window_s = window_for(points.values(), view.now)
         lines = Text(end="", no_wrap=True)
-        for index, spec in enumerate(specs):
-            if index:
-                lines.append("\n")
-            lines.append_text(self._line(view, spec, spark_w))
+        lines.append_text(self._axis(view, spark_w))
+        for spec in specs:
+            lines.append("\n")
+            lines.append_text(self._line(view, spec, spark_w, points[spec.series]))
         return lines
 
-    def _line(self, view: View, spec: MetricSpec, spark_w: int) -> Text:
+    def _axis(self, view: View, spark_w: int) -> Text:
+        """The header: what the columns are, and the time the sparklines span."""
+        axis = Text(no_wrap=True, end="", style=view.style("state-muted"))
+        axis.append("Metrics".ljust(LABEL_W), style=view.style("state-muted", bold=True))
+        axis.append(" ")
+        start = f"-{int(self._window_s // 60)} min"
+        axis.append(start + "now".rjust(spark_w - len(start)))
+        axis.append(" " + "latest".rjust(VALUE_W) + " " + "limit".rjust(LIMIT_W))
+        return axis
+
+    def _line(self, view: View, spec: MetricSpec, spark_w: int, points: list[tuple[float, float | None]]) -> Text:
         migration = view.migration
         assert migration is not None
         series = series_for(view.store, migration, spec.series)
         rule = threshold_rule(migration.system, spec.series)
-        points = series.points(since=view.now - WINDOW_S) if series is not None else []
-        values = bucket(points, view.now - WINDOW_S, view.now, spark_w)
+        values = bucket(points, view.now - self._window_s, view.now, spark_w)
         threshold = rule.threshold if rule is not None else None
         chars = blocks(values, floor=0.0 if all(v is None or v >= 0 for v in values) else None, ceiling=threshold)
         line = Text(no_wrap=True, end="")
@@ -166,3 +184,16 @@ class MetricsPane(StoreView, Widget):
         else:
             line.append(" " * LIMIT_W)
         return line
+
+
+def window_for(point_lists, now: float) -> float:
+    """Seconds the sparklines span: the data's age rounded up to a minute, from 1 to 10 minutes.
+
+    A fresh migration fills the width instead of a sliver at the right; the span
+    grows a minute at a time, so the picture does not rescale on every sample.
+    """
+    starts = [points[0][0] for points in point_lists if points]
+    if not starts:
+        return WINDOW_S
+    age_s = max(0.0, now - min(starts))
+    return float(min(WINDOW_S, max(MIN_WINDOW_S, math.ceil(age_s / 60.0) * 60.0)))
