@@ -65,7 +65,12 @@ class StoreView:
     #: migration is a change of the "migrations" section: list it in SECTIONS.)
     SELECTION: ClassVar[bool] = True
 
+    #: Redraw at most this often (seconds of the feed's clock) for data changes alone;
+    #: a new selection, theme or a jump back in time still redraws at once.
+    MIN_INTERVAL_S: ClassVar[float] = 0.0
+
     _drawn_key: tuple[Any, ...] | None = None
+    _drawn_at: tuple[float, str | None, int] | None = None
 
     def view_key(self, view: View) -> tuple[Any, ...]:
         store = view.store
@@ -81,13 +86,23 @@ class StoreView:
         key = self.view_key(view)
         if key == self._drawn_key:
             return False
+        drawn_at = self._drawn_at
+        if (
+            self.MIN_INTERVAL_S
+            and drawn_at is not None
+            and 0.0 <= view.now - drawn_at[0] < self.MIN_INTERVAL_S
+            and (view.migration_id, view.theme_generation) == drawn_at[1:]
+        ):
+            return False  # too soon: the next frame after the interval draws it
         self._drawn_key = key
+        self._drawn_at = (view.now, view.migration_id, view.theme_generation)
         self.draw(view)
         return True
 
     def forget(self) -> None:
         """Draw again next time whatever happens (theme or size changed)."""
         self._drawn_key = None
+        self._drawn_at = None
 
     def draw(self, view: View) -> None:  # pragma: no cover - every widget overrides it
         raise NotImplementedError

@@ -8,12 +8,12 @@ modes there is no action path, so only the recommendation is shown.
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widget import Widget
 
 from migration_tui.model import Alert
 from migration_tui.rules import evaluate
 from migration_tui.safe_text import clean
-from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.view import View
+from migration_tui.ui.widgets.text_pane import TextPane
 
 #: The key that carries out each recommended action (see ARCHITECTURE.md "Keys").
 ACTION_KEYS = {"pause": "p", "resume": "u", "abort": "a", "rollback": "r"}
@@ -35,9 +35,10 @@ def alert_line(view: View, alert: Alert) -> Text:
     return line
 
 
-class AlertsPane(StoreView, Widget):
+class AlertsPane(TextPane):
     """The rules that are pending or firing for every migration, firing first."""
 
+    MIN_INTERVAL_S = 1.0  # series change several times a second; the eye needs once
     SECTIONS = ("migrations", "participants", "breakers", "series")
     CLOCK = True
     SELECTION = False
@@ -55,29 +56,20 @@ class AlertsPane(StoreView, Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.alerts: list[Alert] = []
-        self._lines: list[Text] = []
 
     def view_key(self, view: View) -> tuple[object, ...]:
         return (*super().view_key(view), view.mode)
 
-    def draw(self, view: View) -> None:
-        lines_before = len(self._lines)
+    def build(self, view: View, width: int) -> list[Text]:
         # The same alert can come once per migration it concerns; show it once.
         unique: dict[tuple[str, str, str], Alert] = {}
         for alert in evaluate(view.store, view.now, view.rules):
             unique.setdefault((alert.rule, alert.state, alert.message), alert)
         self.alerts = list(unique.values())
         if not self.alerts:
-            self._lines = [view.badge("ok", "no alerts: every rule is within its threshold")]
-        else:
-            self._lines = [alert_line(view, alert) for alert in self.alerts[:MAX_ALERT_LINES]]
-            if len(self.alerts) > MAX_ALERT_LINES:
-                more = len(self.alerts) - MAX_ALERT_LINES
-                self._lines.append(Text(f"… and {more} more", style=view.style("state-muted"), end=""))
-        self.refresh(layout=len(self._lines) != lines_before)
-
-    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
-        return max(1, len(self._lines))
-
-    def render(self) -> Text:
-        return Text("\n", end="").join(self._lines)
+            return [view.badge("ok", "no alerts: every rule is within its threshold")]
+        lines = [alert_line(view, alert) for alert in self.alerts[:MAX_ALERT_LINES]]
+        if len(self.alerts) > MAX_ALERT_LINES:
+            more = len(self.alerts) - MAX_ALERT_LINES
+            lines.append(Text(f"… and {more} more", style=view.style("state-muted"), end=""))
+        return lines

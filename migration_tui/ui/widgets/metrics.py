@@ -11,12 +11,12 @@ import math
 from typing import NamedTuple
 
 from rich.text import Text
-from textual.widget import Widget
 
 from migration_tui.safe_text import number
 from migration_tui.ui.lookup import series_for, threshold_rule
-from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.view import View
 from migration_tui.ui.widgets.sparkline import blocks, bucket
+from migration_tui.ui.widgets.text_pane import TextPane
 
 WINDOW_S = 600.0
 MIN_WINDOW_S = 60.0
@@ -75,9 +75,10 @@ VALUE_W = 11
 LIMIT_W = 11
 
 
-class MetricsPane(StoreView, Widget):
-    """One sparkline per metric of the selected migration's system."""
+class MetricsPane(TextPane):
+    """One sparkline per metric of the selected migration's system, under a time axis."""
 
+    MIN_INTERVAL_S = 1.0  # series change several times a second; the eye needs once
     SECTIONS = ("series",)
 
     DEFAULT_CSS = """
@@ -92,7 +93,6 @@ class MetricsPane(StoreView, Widget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._view: View | None = None
         self._window_s = WINDOW_S
 
     def view_key(self, view: View) -> tuple[object, ...]:
@@ -102,11 +102,6 @@ class MetricsPane(StoreView, Widget):
         column_s = self._window_s / max(4, self.size.width - LABEL_W - VALUE_W - LIMIT_W - 3)
         which = None if migration is None else (migration.system, migration.pair)
         return (*super().view_key(view), which, int(view.now // column_s))
-
-    def draw(self, view: View) -> None:
-        rows_before = len(self.specs(self._view)) if self._view is not None else -1
-        self._view = view
-        self.refresh(layout=len(self.specs(view)) != rows_before)
 
     def specs(self, view: View) -> list[MetricSpec]:
         """The metrics to show: the system's list, keeping only series that exist."""
@@ -119,31 +114,21 @@ class MetricsPane(StoreView, Widget):
             if series_for(view.store, migration, spec.series) is not None
         ]
 
-    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
-        view = self._view
-        return 1 + len(self.specs(view)) if view is not None else 1
-
-    def render(self) -> Text:
-        view = self._view
-        if view is None or view.migration is None:
-            return Text("Metrics: no migration selected", style=view.style("state-muted") if view else "", end="")
+    def build(self, view: View, width: int) -> list[Text]:
+        if view.migration is None:
+            return [Text("Metrics: no migration selected", style=view.style("state-muted"), end="")]
         specs = self.specs(view)
         if not specs:
-            return Text("Metrics: none reported yet", style=view.style("state-muted"), end="")
+            return [Text("Metrics: none reported yet", style=view.style("state-muted"), end="")]
         migration = view.migration
-        spark_w = max(4, self.size.width - LABEL_W - VALUE_W - LIMIT_W - 3)
+        spark_w = max(4, width - LABEL_W - VALUE_W - LIMIT_W - 3)
         since = view.now - WINDOW_S
         points = {}
         for spec in specs:
             series = series_for(view.store, migration, spec.series)
             points[spec.series] = series.points(since=since) if series is not None else []
         self._window_s = window_for(points.values(), view.now)
-        lines = Text(end="", no_wrap=True)
-        lines.append_text(self._axis(view, spark_w))
-        for spec in specs:
-            lines.append("\n")
-            lines.append_text(self._line(view, spec, spark_w, points[spec.series]))
-        return lines
+        return [self._axis(view, spark_w)] + [self._line(view, spec, spark_w, points[spec.series]) for spec in specs]
 
     def _axis(self, view: View, spark_w: int) -> Text:
         """The header: what the columns are, and the time the sparklines span."""
@@ -169,7 +154,7 @@ class MetricsPane(StoreView, Widget):
         normal, over = view.style("spark-line"), view.style("spark-over")
         for char, value in zip(chars, values, strict=True):
             broken = value is not None and rule is not None and rule.breaks(value)
-            line.append(char, style=over if broken else normal)
+            line.append(char, style=over if broken else normal)  # runs are merged by TextPane
         current = series.latest() if series is not None else None
         level = "muted" if current is None else "bad" if rule is not None and rule.breaks(current) else "ok"
         shown = number(current, spec.unit, spec.digits)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 
 from rich.text import Text
-from textual.widget import Widget
 
 from migration_tui.model import FAILURE_PHASES, Migration
 from migration_tui.rules import format_duration
 from migration_tui.safe_text import clean, number, safe
 from migration_tui.ui import states
-from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.view import View
+from migration_tui.ui.widgets.text_pane import TextPane
 
 _PERCENT = re.compile(r"^(\d{1,3}(?:\.\d+)?)%$")
 
@@ -103,7 +103,7 @@ def progress_bar(migration: Migration, view: View, width: int) -> Text:
     return line
 
 
-class MigrationPane(StoreView, Widget):
+class MigrationPane(TextPane):
     """Header and phase timeline of the selected migration (2 lines; redrawn when it changes)."""
 
     SECTIONS = ("migrations",)
@@ -117,19 +117,10 @@ class MigrationPane(StoreView, Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self._view: View | None = None
-
-    def draw(self, view: View) -> None:
-        self._view = view
-        self.refresh()
-
-    def render(self) -> Text:
-        view = self._view
-        if view is None or view.migration is None:
-            waiting = "waiting for data…" if view is None or not view.store.migrations else ""
-            return Text(f"no migration selected {waiting}", end="")
+    def build(self, view: View, width: int) -> list[Text]:
+        if view.migration is None:
+            waiting = "waiting for data…" if not view.store.migrations else ""
+            return [Text(f"no migration selected {waiting}", end="")]
         migration = view.migration
         head = Text(no_wrap=True, end="")
         head.append(clean(migration.system, 24), style=view.style("state-info", bold=True))
@@ -148,14 +139,10 @@ class MigrationPane(StoreView, Widget):
         if migration.health_score is not None or "health_score" in migration.invalid:
             head.append("  score ")
             head.append(number(migration.health_score, digits=0, invalid="health_score" in migration.invalid))
-        out = Text(end="", no_wrap=True)
-        out.append_text(head)
-        out.append("\n")
-        out.append_text(timeline(migration, view))
-        return out
+        return [head, timeline(migration, view)]
 
 
-class ProgressLine(StoreView, Widget):
+class ProgressLine(TextPane):
     """Progress bar, %, rate, ETA and how old the controller's figures are: moves every second."""
 
     SECTIONS = ("migrations", "sources")
@@ -170,23 +157,14 @@ class ProgressLine(StoreView, Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self._view: View | None = None
-
-    def draw(self, view: View) -> None:
-        self._view = view
-        self.refresh()
-
-    def render(self) -> Text:
-        view = self._view
-        if view is None or view.migration is None:
-            return Text("", end="")
-        line = progress_bar(view.migration, view, self.size.width)
+    def build(self, view: View, width: int) -> list[Text]:
+        if view.migration is None:
+            return [Text("", end="")]
+        line = progress_bar(view.migration, view, width)
         # Old numbers must never pass for live ones: say so next to them.
         if "controller" in view.store.source_names():
             level, label, _age = states.source(view.store.source("controller"), view.now, view.poll_interval_s)
             if level in ("warn", "bad"):
                 line.append("  ")
                 line.append_text(view.badge(level, f"controller {label}", bold=True))
-        return line
+        return [line]

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widget import Widget
 
 from migration_tui.safe_text import clean
 from migration_tui.ui import states
 from migration_tui.ui.colors import mark
-from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.view import View
+from migration_tui.ui.widgets.text_pane import TextPane
 
 
-class MigrationPicker(StoreView, Widget):
+class MigrationPicker(TextPane):
     """``[2/6] ▶ mig-b ✔ · mig-c ▲ …``: which migration is shown, and what else there is."""
 
     SECTIONS = ("migrations",)
@@ -26,36 +26,23 @@ class MigrationPicker(StoreView, Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self._view: View | None = None
-
-    def draw(self, view: View) -> None:
-        self._view = view
-        self.refresh()
-
-    def render(self) -> Text:
-        view = self._view
+    def build(self, view: View, width: int) -> list[Text]:
         line = Text(no_wrap=True, end="", overflow="ellipsis")
-        if view is None:
-            return line
         ids = list(view.store.migrations)
         if not ids:
             line.append("waiting for the first migration…", style=view.style("state-muted"))
-            return line
+            return [line]
         selected = view.migration_id
         position = ids.index(selected) if selected in ids else 0
         line.append(f"[{position + 1}/{len(ids)}] ", style=view.style("state-muted"))
-        budget = max(10, self.size.width - 12)
+        budget = max(10, width - 12)
         # A window of ids starting a little before the selected one.
         start = max(0, position - 2)
         for migration_id in ids[start:]:
             migration = view.store.migrations[migration_id]
             level, _ = states.status(migration.status)
-            label = clean(
-                migration.pair if migration.system == "orderbook-rollout" and migration.pair else migration_id, 24
-            )
-            piece = f"{label} {mark(level)}"
+            shown_as = migration.pair if migration.system == "orderbook-rollout" and migration.pair else migration_id
+            piece = f"{clean(shown_as, 24)} {mark(level)}"
             if len(line.plain) + len(piece) + 3 > budget:
                 line.append("…", style=view.style("state-muted"))
                 break
@@ -65,4 +52,4 @@ class MigrationPicker(StoreView, Widget):
                 line.append("  " + piece, style=view.style("state-muted"))
             line.append(" ")
         line.append(" [ ] switch", style=view.style("state-muted"))
-        return line
+        return [line]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widget import Widget
 
 from migration_tui.model import HostResources
 from migration_tui.safe_text import number
-from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.view import View
+from migration_tui.ui.widgets.text_pane import TextPane
 
 BAR_W = 12
+#: Width of one column (host, fleet) when they stand side by side.
+COLUMN_W = 36
 #: Percent at which a gauge turns to warning, then to critical (seed 000: memory > 90 %).
 WARN_PCT = 75.0
 CRIT_PCT = 90.0
@@ -62,7 +64,7 @@ def block(view: View, title: str, host: HostResources | None) -> list[Text]:
     return lines
 
 
-class ResourcesPane(StoreView, Widget):
+class ResourcesPane(TextPane):
     """This host and the fleet side by side when wide enough, else one above the other."""
 
     SECTIONS = ("host",)
@@ -77,45 +79,21 @@ class ResourcesPane(StoreView, Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self._view: View | None = None
-
-    def draw(self, view: View) -> None:
-        had_fleet = self._view is not None and "fleet" in self._view.store.host
-        first = self._view is None
-        self._view = view
-        self.refresh(layout=first or had_fleet != ("fleet" in view.store.host))
-
-    def _columns(self) -> list[list[Text]]:
-        view = self._view
-        if view is None:
-            return []
+    def build(self, view: View, width: int) -> list[Text]:
         host = block(view, "this host", view.store.host.get("host"))
         fleet = view.store.host.get("fleet")
-        return [host, block(view, "fleet", fleet)] if fleet is not None else [host]
-
-    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
-        columns = self._columns()
-        if not columns:
-            return 1
-        side_by_side = width >= 2 * 36
-        return max(len(c) for c in columns) if side_by_side else sum(len(c) for c in columns)
-
-    def render(self) -> Text:
-        columns = self._columns()
-        if not columns:
-            return Text("", end="")
-        if len(columns) == 1 or self.size.width < 2 * 36:
-            return Text("\n", end="").join(line for column in columns for line in column)
-        left, right = columns
+        if fleet is None:
+            return host
+        other = block(view, "fleet", fleet)
+        if width < 2 * COLUMN_W:
+            return host + other
         rows = []
-        for index in range(max(len(left), len(right))):
+        for index in range(max(len(host), len(other))):
             row = Text(no_wrap=True, end="")
-            if index < len(left):
-                row.append_text(left[index])
-            row.pad_right(36 - len(row.plain))
-            if index < len(right):
-                row.append_text(right[index])
+            if index < len(host):
+                row.append_text(host[index])
+            row.pad_right(COLUMN_W - len(row.plain))
+            if index < len(other):
+                row.append_text(other[index])
             rows.append(row)
-        return Text("\n", end="").join(rows)
+        return rows

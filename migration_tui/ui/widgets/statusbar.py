@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 
 from rich.text import Text
-from textual.widget import Widget
 
 from migration_tui.safe_text import clean
 from migration_tui.ui import states
-from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.view import View
+from migration_tui.ui.widgets.text_pane import TextPane
 
 
 def hms(seconds: float | None) -> str:
@@ -74,7 +74,7 @@ def sources_text(view: View) -> Text:
     return line
 
 
-class StatusBar(StoreView, Widget):
+class StatusBar(TextPane):
     """One line: mode, clock, sources."""
 
     SECTIONS = ("sources",)
@@ -91,10 +91,6 @@ class StatusBar(StoreView, Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self._text = Text("", end="")
-
     def view_key(self, view: View) -> tuple[object, ...]:
         clock = view.clock
         # Whole seconds only: the replay clock moves every tick, the display once a second.
@@ -103,15 +99,11 @@ class StatusBar(StoreView, Widget):
         shown = (clock.playing, clock.speed, position, duration, clock.indexing, clock.index_error, clock.skipped_lines)
         return (*super().view_key(view), view.mode, shown)
 
-    def draw(self, view: View) -> None:
+    def build(self, view: View, width: int) -> list[Text]:
         line = Text(no_wrap=True, end="", overflow="ellipsis")
         line.append(f" {view.mode} ", style=view.style("state-info", bold=True))
         line.append(" ")
         line.append_text(clock_text(view))
         line.append("  │  ", style=view.style("state-muted"))
         line.append_text(sources_text(view))
-        self._text = line
-        self.refresh()
-
-    def render(self) -> Text:
-        return self._text
+        return [line]

@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
-from textual.widget import Widget
 
 from migration_tui.model import Migration
 from migration_tui.rules import format_duration
 from migration_tui.safe_text import age, clean, number
 from migration_tui.ui import states
 from migration_tui.ui.lookup import detail_bool, detail_number, is_invalid, latest, threshold_rule
-from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.view import View
+from migration_tui.ui.widgets.text_pane import TextPane
 
 MAX_PARTICIPANT_LINES = 6
 MAX_PAIR_LINES = 24
@@ -235,9 +235,10 @@ VIEWS: dict[str, Callable[[View, Migration], list[Text]]] = {
 }
 
 
-class SystemPanel(StoreView, Widget):
-    """Per-system figures of the selected migration."""
+class SystemPanel(TextPane):
+    """Per-system figures of the selected migration (no lines for a system it does not know)."""
 
+    MIN_INTERVAL_S = 1.0  # series change several times a second; the eye needs once
     SECTIONS = ("migrations", "participants", "breakers", "series")
     CLOCK = True
 
@@ -250,20 +251,7 @@ class SystemPanel(StoreView, Widget):
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self._lines: list[Text] = []
-
-    def draw(self, view: View) -> None:
+    def build(self, view: View, width: int) -> list[Text]:
         migration = view.migration
         builder = VIEWS.get(migration.system) if migration is not None else None
-        lines_before = len(self._lines)
-        self._lines = builder(view, migration) if builder is not None and migration is not None else []
-        # Never hide itself (display: none): a hidden widget is not asked to draw again.
-        self.refresh(layout=len(self._lines) != lines_before)
-
-    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
-        return len(self._lines)
-
-    def render(self) -> Text:
-        return Text("\n", end="", no_wrap=True).join(self._lines)
+        return builder(view, migration) if builder is not None and migration is not None else []
