@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from migration_tui.events import Event
-from migration_tui.model import finite
+from migration_tui.model import MAX_ABS, finite
 from migration_tui.sources.base import Backoff, Clock, Emit, wall_clock
 
 if sys.version_info >= (3, 11):
@@ -75,6 +75,28 @@ def series_unit(series: str) -> str | None:
     if series.endswith("_mb"):
         return "mb"
     return None
+
+
+#: Valid range of a series by the unit its name promises: none of them can be negative.
+_UNIT_RANGE: dict[str, tuple[float, float]] = {
+    "ms": (0.0, 86_400_000.0),
+    "percent": (0.0, 100.0),
+    "mb": (0.0, 1e12),
+}
+
+
+def series_range(series: str) -> tuple[float, float]:
+    """The values a series can truly take: ``_ms`` and ``_mb`` are never negative, ``_pct`` is 0..100.
+
+    ``_percent`` (CPU of a fleet) may pass 100 on many cores; series without a unit suffix are
+    only bounded by the model's limit.
+    """
+    unit = series_unit(series)
+    if unit is None:
+        return (-MAX_ABS, MAX_ABS)
+    if unit == "percent" and not series.endswith("_pct"):
+        return (0.0, 100.0 * 4096)
+    return _UNIT_RANGE[unit]
 
 
 def unit_scale(series: str, unit: str | None) -> float:
@@ -177,8 +199,8 @@ def _error_body(body_repr: str) -> str:
     """Prometheus's own "error" text from the repr of a response body the client put in its message."""
     try:
         body = json.loads(ast.literal_eval(body_repr))
-    except (ValueError, SyntaxError, TypeError):
-        return "no reason given"
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+        return "no reason given"  # not a body we can read, e.g. JSON nested past the parser's depth
     error = body.get("error") if isinstance(body, dict) else None
     return error if isinstance(error, str) and error else "no reason given"
 
@@ -339,6 +361,7 @@ class PrometheusSource:
             return
         values: dict[str, float | None] = {}
         fleet: dict[str, float | None] = {}
+        invalid: list[str] = []
         for template, answer in zip(templates, answers, strict=True):
             if isinstance(answer, Exception):
                 if template.is_fleet:
@@ -350,7 +373,7 @@ class PrometheusSource:
                 else:
                     values[template.series] = None
                 continue
-            found, error = self._instant_values(template, answer)
+            found, error = self._instant_values(template, answer, invalid)
             if error:
                 emit(Event(now, self.name, "source_error", {"error": one_line(f"prometheus: {error}")}))
             if template.is_fleet:
@@ -358,14 +381,25 @@ class PrometheusSource:
             else:
                 values.update(found)
         if values:
-            emit(Event(now, self.name, "metrics", {"values": values}))
+            data: dict[str, Any] = {"values": values}
+            if invalid:
+                data["invalid"] = [name for name in invalid if name in values]
+            emit(Event(now, self.name, "metrics", data))
         if fleet:
             emit(Event(now, self.name, "host", {"scope": "fleet", **fleet}))
 
-    def _scaled(self, template: QueryTemplate, raw: float | None) -> float | None:
-        if raw is None or not math.isfinite(raw):
+    def _scaled(
+        self, template: QueryTemplate, raw: float | None, name: str = "", invalid: list[str] | None = None
+    ) -> float | None:
+        """The value in the series' unit; None for NaN (no data), and None named in ``invalid`` when it
+        cannot be true (infinite, negative where the unit forbids it, a percentage over 100)."""
+        if raw is None or math.isnan(raw):
             return None
-        return finite(raw * template.scale)
+        lo, hi = series_range(template.series)
+        value = finite(raw * template.scale, lo, hi) if math.isfinite(raw) else None
+        if value is None and invalid is not None:
+            invalid.append(name or template.series)
+        return value
 
     def _label_series(self, template: QueryTemplate, item: Any) -> str | None:
         """The per-label series name for one result, or None if its label is missing or unsafe."""
@@ -380,8 +414,13 @@ class PrometheusSource:
             seen.add(label)
         return f"{label}/{template.series}"
 
-    def _instant_values(self, template: QueryTemplate, result: Any) -> tuple[dict[str, float | None], str | None]:
-        """Series values from one instant query result, and an error to report if its shape is wrong."""
+    def _instant_values(
+        self, template: QueryTemplate, result: Any, invalid: list[str] | None = None
+    ) -> tuple[dict[str, float | None], str | None]:
+        """Series values from one instant query result, and an error to report if its shape is wrong.
+
+        Values that cannot be true become None and their series names are appended to ``invalid``.
+        """
         if isinstance(result, list) and len(result) == 2 and not isinstance(result[0], Mapping):
             result = [{"metric": {}, "value": result}]  # a scalar
         if not isinstance(result, list):
@@ -392,14 +431,15 @@ class PrometheusSource:
                 name = self._label_series(template, item)
                 sample = _sample(item.get("value")) if name else None
                 if name and sample:
-                    values[name] = self._scaled(template, sample[1])
+                    values[name] = self._scaled(template, sample[1], name, invalid)
             return values, None
         if len(result) > 1:
             return {template.series: None}, (
                 f"query for {template.series} returned {len(result)} series; aggregate it (max, sum, avg)"
             )
         sample = _sample(result[0].get("value")) if result and isinstance(result[0], Mapping) else None
-        return {template.series: self._scaled(template, sample[1]) if sample else None}, None
+        value = self._scaled(template, sample[1], template.series, invalid) if sample else None
+        return {template.series: value}, None
 
     async def backfill(self, emit: Emit, start: float, end: float) -> None:
         """Range queries from ``start`` to ``end``: one ``metrics`` event per timestamp, in time order."""

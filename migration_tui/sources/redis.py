@@ -80,7 +80,7 @@ def log_from_message(payload: Any) -> dict[str, Any]:
     """The ``log`` event data for one message on the events channel, or ``BadEntry``."""
     try:
         doc = json.loads(payload) if isinstance(payload, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         doc = None
     if not isinstance(doc, dict) or not isinstance(doc.get("message"), str):
         raise BadEntry("not a JSON object with a message")
