@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import Monochrome, NoColor
 from textual.worker import Worker, WorkerState
 
 from migration_tui.rules import Rule
@@ -37,6 +38,10 @@ class MigrationApp(App[int]):
         dashboard: type[DashboardScreen] = DashboardScreen,
     ) -> None:
         super().__init__()
+        if self.no_color:
+            # NO_COLOR means no colour codes at all (no-color.org), not Textual's greys:
+            # every state also has a symbol and a word, so nothing is lost.
+            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)] + [NoColor()]
         self.feed = feed
         for item in load_all():
             self.register_theme(item)

@@ -117,3 +117,12 @@ def test_stylesheets_name_no_colours():
     for cls in ours:
         css = cls.__dict__.get("DEFAULT_CSS", "")
         assert not re.search(r"#[0-9a-fA-F]{3,8}\b|\brgb\(|\bhsl\(", css), cls.__name__
+
+
+async def test_no_color_strips_every_colour(monkeypatch):
+    from textual.filter import Monochrome, NoColor
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = MigrationApp(LiveFeed([]))
+    assert any(isinstance(f, NoColor) for f in app._filters)
+    assert not any(isinstance(f, Monochrome) for f in app._filters)
