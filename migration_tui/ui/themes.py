@@ -6,7 +6,7 @@ A file that cannot be used raises ``ThemeError`` saying which file, which key
 and why, instead of a traceback from deep inside Textual.
 
 Where the files are: ``themes/`` at the top of a source checkout, else
-``migration_tui/ui/themes/`` inside an installed package.
+``migration_tui/ui/theme_data/`` inside an installed package.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class ThemeError(ValueError):
 def theme_dirs() -> list[Path]:
     """Where theme files are looked for, first match wins."""
     here = Path(__file__).resolve().parent
-    return [here.parent.parent / "themes", here / "themes"]
+    return [here.parent.parent / "themes", here / "theme_data"]
 
 
 def _color(value: Any, where: str) -> str:
