@@ -228,6 +228,9 @@ class ActionClient:
             outcome = Outcome("unknown", None, f"request failed ({type(exc).__name__}): the outcome is unknown")
         else:
             outcome = self._judge(response)
+        if self._token and self._token in outcome.message:
+            # A controller may echo the Authorization header back; its words reach the screen and the log.
+            outcome = Outcome(outcome.state, outcome.status, outcome.message.replace(self._token, "[redacted]"))
         self.record("answered", decision, f"{outcome.state}: {outcome.message}")
         return outcome
 
