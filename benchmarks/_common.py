@@ -62,6 +62,7 @@ def side_by_side(
 ) -> dict:
     """Measure each program ``reps`` times, alternating, so both see the same machine; medians."""
     runs: dict[str, list[dict]] = {name: [] for name in programs}
+    print(f"  measuring migration_tui at {code_version()}", file=sys.stderr, flush=True)
     for rep in range(reps):
         for name, cmd in programs.items():
             runs[name].append(measure(cmd, cols, rows, seconds, warmup, label=f"{name} #{rep + 1}"))
@@ -73,8 +74,21 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else round(a / b, 3)
 
 
+def code_version() -> str:
+    """The commit measured, with ``+dirty`` if migration_tui/ had uncommitted changes (others work here too)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "migration_tui"], capture_output=True, text=True, cwd=ROOT
+        )
+    except OSError:
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def stamp() -> dict:
     return {
+        "commit": code_version(),
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpu_count": os.cpu_count(),
         "python": sys.version.split()[0],

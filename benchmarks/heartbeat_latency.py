@@ -15,10 +15,11 @@ Each sample picks a participant whose cell shows the controller's old heartbeat
 heartbeat's arrival has no relation to the dashboard's repaints), XADDs ``migration-tui:heartbeats``
 ``{migration_id, participant_id, at=now}`` and times:
 
-* ``cell``: until the table's heartbeat cell for it reads ``0s`` (the widget's data),
-* ``frame``: until the first frame the compositor produced after that
-  (``App._display``; the headless driver drops the bytes, so this is the frame
-  that would be written, not the terminal showing it).
+* ``cell``: until the table's heartbeat cell for it reads ``0s`` (the widget's
+  data; timed by wrapping the table's ``update_cell``),
+* ``frame``: until the first frame the compositor produced with it so
+  (timed in ``App._display``; the headless driver drops the bytes, so this is
+  the frame that would be written, not the terminal showing it).
 
 ``--feed proposed`` runs the same with a LiveFeed that repaints at once when
 the last repaint is at least a frame old (the fix suggested in
@@ -52,8 +53,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
-def summary(values_s: list[float]) -> dict:
-    ms = [v * 1000 for v in values_s]
+def summary(values_s: list[float | None]) -> dict:
+    ms = [v * 1000 for v in values_s if v is not None]
     return {
         "n": len(ms),
         "p50_ms": round(statistics.median(ms), 1),
@@ -105,13 +106,23 @@ async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
     from migration_tui.ui.app import MigrationApp
     from migration_tui.ui.widgets import ParticipantsTable
 
-    frames: list[float] = []
+    # What the hooks saw for the participant being timed: when its cell turned fresh in the
+    # table's data, and the first frame composed while it was fresh.
+    watch: dict = {"pid": None, "cell": None, "frame": None}
+    holder: dict = {}
+
+    def fresh(pid: str) -> bool:
+        try:
+            return str(holder["table"].get_cell(pid, "heartbeat")) in FRESH
+        except Exception:  # noqa: BLE001 - no table or row (yet)
+            return False
 
     class Timed(MigrationApp):
         def _display(self, screen, renderable) -> None:  # type: ignore[override]
             super()._display(screen, renderable)
-            if renderable is not None:
-                frames.append(time.perf_counter())
+            pid = watch["pid"]
+            if renderable is not None and pid and watch["frame"] is None and fresh(pid):
+                watch["frame"] = time.perf_counter()
 
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     client.delete(STREAM)
@@ -136,15 +147,19 @@ async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
             if migration_id is None:
                 raise RuntimeError("the participants never showed up")
             ids = list(table.shown_ids)
+            holder["table"] = table
+            update_cell = table.update_cell
 
-            def cell(pid: str) -> str:
-                try:
-                    return str(table.get_cell(pid, "heartbeat"))
-                except Exception:  # noqa: BLE001 - row not there (yet)
-                    return ""
+            def timed_update_cell(*args, **kwargs):
+                update_cell(*args, **kwargs)
+                pid = watch["pid"]
+                if pid and watch["cell"] is None and fresh(pid):
+                    watch["cell"] = time.perf_counter()
+
+            table.update_cell = timed_update_cell
 
             cell_s: list[float] = []
-            frame_s: list[float] = []
+            frame_s: list[float | None] = []
             timeouts = 0
             turn = 0
             rng = random.Random(1)
@@ -153,35 +168,33 @@ async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
                 turn += 1
                 # wait until the controller's poll has put the old heartbeat back
                 until = time.monotonic() + 3 * poll_s + 2
-                while cell(pid) in FRESH and time.monotonic() < until:
+                while fresh(pid) and time.monotonic() < until:
                     await asyncio.sleep(0.01)
                 # a heartbeat comes when it comes: a random phase against the last repaint
                 await asyncio.sleep(rng.uniform(0.0, 0.25))
+                watch.update(pid=pid, cell=None, frame=None)
                 t0 = time.perf_counter()
                 client.xadd(STREAM, {"migration_id": migration_id, "participant_id": pid, "at": repr(time.time())})
-                seen = None
                 limit = t0 + 2.0
-                while time.perf_counter() < limit:
-                    if cell(pid) in FRESH:
-                        seen = time.perf_counter()
-                        break
-                    await asyncio.sleep(0.001)
-                if seen is None:
+                while watch["frame"] is None and time.perf_counter() < limit:
+                    await asyncio.sleep(0.005)
+                watch["pid"] = None
+                if watch["cell"] is None:
                     timeouts += 1  # a controller poll landed in between and put the old value back
                     continue
-                first_frame = None
-                while first_frame is None and time.perf_counter() < seen + 1.0:
-                    first_frame = next((f for f in frames if f >= seen), None)
-                    if first_frame is None:
-                        await asyncio.sleep(0.001)
-                cell_s.append(seen - t0)
-                if first_frame is not None:
-                    frame_s.append(first_frame - t0)
-                del frames[:]
+                cell_s.append(watch["cell"] - t0)
+                frame_s.append(None if watch["frame"] is None else watch["frame"] - t0)
     finally:
         sim.stop()
         client.close()
-    return {"feed": kind, "cell": summary(cell_s), "frame": summary(frame_s), "discarded": timeouts}
+    return {
+        "feed": kind,
+        "cell": summary(cell_s),
+        "frame": summary(frame_s),
+        "discarded": timeouts,
+        "cell_samples_ms": [round(v * 1000, 1) for v in cell_s],
+        "frame_samples_ms": [None if v is None else round(v * 1000, 1) for v in frame_s],
+    }
 
 
 def main() -> None:
