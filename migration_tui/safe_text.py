@@ -34,6 +34,8 @@ _UNSAFE = re.compile(
     "\x00-\x1f\x7f-\x9f"  # C0, DEL, C1 (ESC is \x1b)
     "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff"  # ALM, zero-width, LRM/RLM, bidi embeddings/overrides/isolates, BOM
     "\u2028\u2029"  # line and paragraph separators
+    "\ud800-\udfff"  # lone surrogates (JSON "\\ud800" decodes to one; a terminal write would fail)
+    "\ufdd0-\ufdef\ufffe\uffff"  # noncharacters
     "]"
 )
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from rich.text import Text
 
 from migration_tui.safe_text import INVALID, MISSING, PLACEHOLDER, age, clean, number, safe
@@ -44,3 +46,12 @@ def test_ages():
     assert age(4.9) == "4s"
     assert age(185) == "3m05s"
     assert age(7800) == "2h10m"
+
+
+def test_surrogates_and_noncharacters_are_replaced_and_encodable():
+    # json.loads('"\\ud800"') yields a lone surrogate; written as-is it would make the
+    # terminal write raise UnicodeEncodeError. Noncharacters have no business on screen.
+    hostile = json.loads('"a\\ud800b\\udfffc"') + "\ufffe\uffff\ufdd0d"
+    cleaned = clean(hostile)
+    assert cleaned == f"a{PLACEHOLDER}b{PLACEHOLDER}c{PLACEHOLDER * 3}d"
+    cleaned.encode("utf-8")  # raises if anything unencodable survived
