@@ -36,6 +36,20 @@ def test_bucket_keeps_gaps_and_takes_the_worst_value():
     assert bucket(points, 0.0, 8.0, 4) == [5.0, None, None, 2.0]
 
 
+def test_bucket_holds_a_sample_across_empty_columns_but_not_across_a_silence_or_a_failure():
+    # A source polled every 2 s, drawn in 1 s columns: the odd columns have no sample of
+    # their own and must not look like outages.
+    polled = [(float(t), 10.0) for t in range(0, 10, 2)]
+    assert bucket(polled, 0.0, 10.0, 10, hold_s=4.0) == [10.0] * 10
+    assert bucket(polled, 0.0, 10.0, 10) == [10.0, None] * 5  # without hold: false gaps
+    # Silent after t=2: held until 4 s have passed, then a gap.
+    quiet = [(0.0, 1.0), (2.0, 3.0)]
+    assert bucket(quiet, 0.0, 10.0, 10, hold_s=4.0) == [1.0, 1.0, 3.0, 3.0, 3.0, 3.0, 3.0, None, None, None]
+    # A failed poll (None) is a gap at once and is not papered over by the sample before it.
+    failed = [(0.0, 1.0), (2.0, None), (6.0, 2.0)]
+    assert bucket(failed, 0.0, 8.0, 8, hold_s=4.0) == [1.0, 1.0, None, None, None, None, 2.0, 2.0]
+
+
 def test_blocks_leave_gaps_blank():
     drawn = blocks([0.0, None, 10.0])
     assert drawn[1] == GAP

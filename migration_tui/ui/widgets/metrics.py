@@ -19,6 +19,9 @@ from migration_tui.ui.widgets.sparkline import blocks, bucket
 from migration_tui.ui.widgets.text_pane import TextPane
 
 WINDOW_S = 600.0
+#: A sparkline column with no sample keeps the previous one for this many poll intervals;
+#: a longer silence (or a failed poll) is a gap.
+HOLD_POLLS = 2.0
 MIN_WINDOW_S = 60.0
 
 
@@ -145,7 +148,7 @@ class MetricsPane(TextPane):
         assert migration is not None
         series = series_for(view.store, migration, spec.series)
         rule = threshold_rule(migration.system, spec.series)
-        values = bucket(points, view.now - self._window_s, view.now, spark_w)
+        values = bucket(points, view.now - self._window_s, view.now, spark_w, hold_s=HOLD_POLLS * view.poll_interval_s)
         threshold = rule.threshold if rule is not None else None
         chars = blocks(values, floor=0.0 if all(v is None or v >= 0 for v in values) else None, ceiling=threshold)
         line = Text(no_wrap=True, end="")

@@ -14,20 +14,54 @@ BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = " "
 
 
-def bucket(points: Sequence[tuple[float, float | None]], start: float, end: float, width: int) -> list[float | None]:
-    """The largest value in each of ``width`` equal slices of [start, end]; None where none."""
+def bucket(
+    points: Sequence[tuple[float, float | None]], start: float, end: float, width: int, hold_s: float = 0.0
+) -> list[float | None]:
+    """The largest value in each of ``width`` equal slices of [start, end]; None where none.
+
+    ``points`` are in time order. A slice with no sample of its own keeps the
+    previous sample for up to ``hold_s`` seconds: a source polled every 2 s
+    leaves some 1.5 s slices empty, and those are not gaps. A ``None`` sample
+    (the source failed) and a silence longer than ``hold_s`` stay gaps.
+    """
     if width <= 0 or end <= start:
         return []
     out: list[float | None] = [None] * width
+    sampled = [False] * width
     span = (end - start) / width
     for ts, value in points:
-        if value is None or ts < start or ts > end:
+        if ts < start or ts > end:
             continue
         index = min(width - 1, int((ts - start) / span))
+        sampled[index] = True
         current = out[index]
-        if current is None or value > current:
+        if value is not None and (current is None or value > current):
             out[index] = value
+    if hold_s > 0:
+        _hold(points, out, sampled, start, span, hold_s)
     return out
+
+
+def _hold(
+    points: Sequence[tuple[float, float | None]],
+    out: list[float | None],
+    sampled: list[bool],
+    start: float,
+    span: float,
+    hold_s: float,
+) -> None:
+    """Fill slices without a sample from the newest earlier sample younger than ``hold_s``."""
+    latest: tuple[float, float | None] | None = None
+    i = 0
+    for index in range(len(out)):
+        slice_start = start + index * span
+        while i < len(points) and points[i][0] < slice_start:
+            latest = points[i]
+            i += 1
+        if sampled[index] or latest is None or latest[1] is None:
+            continue
+        if slice_start - latest[0] <= hold_s:
+            out[index] = latest[1]
 
 
 def blocks(values: Sequence[float | None], floor: float | None = None, ceiling: float | None = None) -> str:
