@@ -69,8 +69,13 @@ class ControllerSource:
         clock: Clock = time.time,
         backoff: Backoff | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
+        per_migration_series: bool = False,
     ) -> None:
         self.base_url = base_url
+        #: Several controllers feeding one store (the demo): a controller-wide series such as
+        #: ``latency_p95_ms`` is filed under each of this controller's migrations
+        #: (``<id>/latency_p95_ms``) so one system's latency never shows as another's.
+        self.per_migration_series = per_migration_series
         self.profile: Profile | None = get_profile(profile) if profile else None
         self.migration = migration
         self.poll_interval_s = poll_interval_s
@@ -176,7 +181,10 @@ class ControllerSource:
         if reading.breakers is not None:
             self._emit(emit, "breakers", {"breakers": reading.breakers})
         if reading.metrics:
-            self._emit(emit, "metrics", {"values": reading.metrics, "invalid": reading.metrics_invalid})
+            values, invalid = reading.metrics, reading.metrics_invalid
+            if self.per_migration_series:
+                values, invalid = per_migration(values, invalid, [m["id"] for m in reading.migrations])
+            self._emit(emit, "metrics", {"values": values, "invalid": invalid})
         if problems:
             self._emit_error(emit, problems)
         else:
@@ -284,3 +292,15 @@ def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, list):
         return [_scrub(v, secrets) for v in value]
     return value
+
+
+def per_migration(
+    values: dict[str, float | None], invalid: list[str], ids: list[str]
+) -> tuple[dict[str, float | None], list[str]]:
+    """Controller-wide series (no ``/`` in the name) filed under each migration id; others kept."""
+
+    def keys(name: str) -> list[str]:
+        return [name] if "/" in name else [f"{mid}/{name}" for mid in ids]
+
+    filed = {key: value for name, value in values.items() for key in keys(name)}
+    return filed, [key for name in invalid for key in keys(name)]

@@ -34,6 +34,7 @@ def demo_sources(settings: Settings, scenario: str | None = None, speed: float =
                 poll_interval_s=settings.poll_interval_s,
                 timeout_s=settings.timeout_s,
                 transport=SimulatorTransport(controller),
+                per_migration_series=True,  # six controllers, one store: keep each system's series apart
             )
         )
     sources.append(HostSource(poll_interval_s=settings.poll_interval_s))
