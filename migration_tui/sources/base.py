@@ -13,6 +13,10 @@ Emit = Callable[[Event], None]
 Clock = Callable[[], float]
 
 
+#: Shown in the status bar while ``--insecure`` is in force for an https source.
+INSECURE_WARNING = "TLS NOT VERIFIED (--insecure)"
+
+
 class Source(Protocol):
     """A live source: ``run`` polls or subscribes until cancelled, emitting events.
 
@@ -22,6 +26,8 @@ class Source(Protocol):
     """
 
     name: str
+    #: Standing warnings for the status bar, e.g. that TLS verification is off.
+    warnings: tuple[str, ...]
 
     async def run(self, emit: Emit) -> None: ...
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from migration_tui.events import Event
-from migration_tui.sources.base import Backoff, Clock, Emit
+from migration_tui.sources.base import INSECURE_WARNING, Backoff, Clock, Emit
 from migration_tui.sources.http import MAX_BODY_BYTES, FetchError, fetch_json, fetch_text, make_client, sanitise
 from migration_tui.sources.profiles import (
     DETECTION_ORDER,
@@ -92,6 +92,10 @@ class ControllerSource:
         self._counter_samples: dict[str, tuple[float, float]] = {}
         self._last_ts = 0.0
         self._said_too_many = False
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return () if self.verify_tls or not self.base_url.startswith("https:") else (INSECURE_WARNING,)
 
     def __repr__(self) -> str:  # the token is deliberately absent
         profile = self.profile.name if self.profile else "detect"

@@ -22,6 +22,7 @@ class HostSource:
     """Samples psutil once per interval and emits a ``host`` event with ``scope: "host"``."""
 
     name = "host"
+    warnings: tuple[str, ...] = ()
 
     def __init__(self, poll_interval_s: float = 2.0, disk_path: str = "/", clock: Clock = wall_clock) -> None:
         import psutil

@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from migration_tui.events import Event
 from migration_tui.model import MAX_ABS, finite
-from migration_tui.sources.base import Backoff, Clock, Emit, wall_clock
+from migration_tui.sources.base import INSECURE_WARNING, Backoff, Clock, Emit, wall_clock
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -223,6 +223,10 @@ class PrometheusSource:
     """Polls Prometheus with one instant query per series; backfills with range queries."""
 
     name = "prometheus"
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return (INSECURE_WARNING,) if self.insecure and self.url.startswith("https:") else ()
 
     def __init__(
         self,

@@ -114,6 +114,7 @@ class RedisSource:
     """Health, heartbeats and events from one Redis; reconnects by itself."""
 
     name = "redis"
+    warnings: tuple[str, ...] = ()
 
     def __init__(
         self,

@@ -59,6 +59,7 @@ class ReplayFeed:
 
     mode = "REPLAY"
     poll_interval_s = 2.0
+    warnings: tuple[str, ...] = ()
 
     def __init__(self, path: str | Path, speed: float = 1.0, start: float = 0.0, playing: bool = True) -> None:
         from migration_tui.replay import Replay
@@ -192,6 +193,11 @@ class LiveFeed:
 
     def clock(self) -> ClockState:
         return ClockState()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The sources' standing warnings (TLS verification off), each once."""
+        return tuple(dict.fromkeys(w for source in self.sources for w in getattr(source, "warnings", ())))
 
     def attach(self, app: App[Any], on_change: OnChange) -> None:
         self._on_change = on_change

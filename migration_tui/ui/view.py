@@ -39,6 +39,8 @@ class View:
     theme_generation: int = 0
     #: The safety rules in force (``Settings.rules_file`` or the built-in ones); None = built-in.
     rules: tuple[Rule, ...] | None = None
+    #: Standing warnings about how the data is fetched, e.g. TLS verification off.
+    warnings: tuple[str, ...] = ()
 
     @property
     def migration_id(self) -> str | None:

@@ -366,3 +366,19 @@ async def wait_until(predicate: Any, timeout_s: float = 10.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.01)
+
+
+def test_only_an_unverified_https_source_carries_the_insecure_warning():
+    from migration_tui.sources.base import INSECURE_WARNING
+    from migration_tui.sources.prometheus import PrometheusSource
+    from migration_tui.ui.feeds import LiveFeed
+
+    unverified = ControllerSource("https://ctl.example", verify_tls=False)
+    assert unverified.warnings == (INSECURE_WARNING,)
+    assert ControllerSource("https://ctl.example").warnings == ()
+    assert ControllerSource("http://ctl.example", verify_tls=False).warnings == ()
+    prometheus = PrometheusSource("https://prom.example", {}, insecure=True)
+    assert prometheus.warnings == (INSECURE_WARNING,)
+    # The feed says it once, however many sources skip verification.
+    assert LiveFeed([unverified, prometheus]).warnings == (INSECURE_WARNING,)
+    assert LiveFeed([ControllerSource("https://ctl.example")]).warnings == ()

@@ -272,6 +272,7 @@ class DashboardScreen(Screen[None]):
             theme_variables=getattr(self.app, "theme_variables", {}),
             theme_generation=self.theme_generation,
             rules=self.rules,
+            warnings=feed.warnings,
         )
 
     def refresh_view(self) -> None:

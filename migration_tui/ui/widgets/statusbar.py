@@ -97,12 +97,15 @@ class StatusBar(TextPane):
         position = None if clock.position_s is None else int(clock.position_s)
         duration = None if clock.duration_s is None else int(clock.duration_s)
         shown = (clock.playing, clock.speed, position, duration, clock.indexing, clock.index_error, clock.skipped_lines)
-        return (*super().view_key(view), view.mode, shown)
+        return (*super().view_key(view), view.mode, view.warnings, shown)
 
     def build(self, view: View, width: int) -> list[Text]:
         line = Text(no_wrap=True, end="", overflow="ellipsis")
         line.append(f" {view.mode} ", style=view.style("state-info", bold=True))
         line.append(" ")
+        for warning in view.warnings:
+            line.append_text(view.badge("bad", warning, bold=True))
+            line.append("  ")
         line.append_text(clock_text(view))
         line.append("  │  ", style=view.style("state-muted"))
         line.append_text(sources_text(view))
