@@ -38,7 +38,7 @@ from migration_tui.sources.profiles import (
     get_profile,
     profile_from_health,
 )
-from migration_tui.sources.profiles._common import rate
+from migration_tui.sources.profiles._common import Reading, rate
 
 if TYPE_CHECKING:
     from migration_tui.config import Settings
@@ -89,6 +89,7 @@ class ControllerSource:
         self._transport = transport
         self._seen_ids: set[str] = set()
         self._finished_ids: set[str] = set()  # ended migrations already read in full once
+        self._final_details: dict[str, dict[str, Any]] = {}  # what that last full read said (votes, health)
         self._counter_samples: dict[str, tuple[float, float]] = {}
         self._last_ts = 0.0
         self._said_too_many = False
@@ -165,10 +166,12 @@ class ControllerSource:
             items = [item for item in items if item["id"] == self.migration]
             if not items and self.migration not in self._seen_ids:
                 problems.append(f"migration {self.migration!r} is not listed by the controller")
-        bodies = await self._get_all(client, profile.paths(self._detail_items(profile, items)), problems)
+        detailed = self._detail_items(profile, items)
+        bodies = await self._get_all(client, profile.paths(detailed), problems)
         now = self.clock()
         reading = profile.normalise(items, bodies, now)
         problems.extend(reading.errors)
+        self._keep_final_details(reading, {item["id"] for item in detailed})
         for name, value in reading.counters.items():
             reading.metrics[name] = rate(self._counter_samples.get(name), (now, value))
             self._counter_samples[name] = (now, value)
@@ -177,6 +180,7 @@ class ControllerSource:
         for gone in sorted(self._seen_ids - listed):
             self._emit(emit, "migration_gone", {"id": gone})
             self._finished_ids.discard(gone)
+            self._final_details.pop(gone, None)
         self._seen_ids = listed
         for migration in reading.migrations:
             self._emit(emit, "migration", migration)
@@ -220,6 +224,21 @@ class ControllerSource:
             else:
                 bodies[key] = answer
         return bodies
+
+    def _keep_final_details(self, reading: Reading, detailed: set[str]) -> None:
+        """An ended migration is read in full once; later polls carry that read's details forward.
+
+        Without this, the votes and health of an aborted 2pc migration would vanish
+        from the screen one poll after it ended.
+        """
+        for migration in reading.migrations:
+            migration_id = migration["id"]
+            if migration_id not in self._finished_ids:
+                self._final_details.pop(migration_id, None)
+            elif migration_id in detailed:
+                self._final_details[migration_id] = dict(migration["details"])
+            elif migration_id in self._final_details:
+                migration["details"] = {**self._final_details[migration_id], **migration["details"]}
 
     def _detail_items(self, profile: Profile, items: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         """Migrations worth their detail requests: running ones, and ended ones once more, to read the end."""

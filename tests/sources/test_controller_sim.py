@@ -137,3 +137,15 @@ async def test_two_phase_participants_are_the_four_of_the_seed() -> None:
         events = await poll_through(source, clock, polls=2)
     lists = [e.data["participants"] for e in events if e.kind == "participants"]
     assert {p["id"] for p in lists[-1]} == {"orderbook", "persistence", "marketdata", "engine"}
+
+
+async def test_an_ended_migration_keeps_the_votes_of_its_final_read() -> None:
+    """Details are fetched once more after a migration ends, then no longer: later polls carry them forward."""
+    async with over_a_socket("2pc-abort") as (source, _controller, clock):
+        events = await poll_through(source, clock, polls=12, step_s=30.0)
+    migrations = [e.data for e in events if e.kind == "migration"]
+    assert migrations[-1]["status"] == "aborted"
+    ended = [m for m in migrations if m["status"] == "aborted"]
+    assert len(ended) >= 3, "the test must poll the ended migration more than once"
+    for migration in ended:
+        assert migration["details"].get("votes_timeout") == 1.0, migration["details"]
