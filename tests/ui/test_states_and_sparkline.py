@@ -69,3 +69,19 @@ def test_sparkline_window_grows_a_minute_at_a_time_up_to_ten():
     assert window_for([[(990.0, 1.0)]], now=1000.0) == 60.0
     assert window_for([[(900.0, 1.0)], [(860.0, None)]], now=1000.0) == 180.0
     assert window_for([[(0.0, 1.0)]], now=1000.0) == 600.0
+
+
+def test_a_fleet_with_no_samples_says_so_instead_of_empty_gauges():
+    from migration_tui.model import HostResources
+    from migration_tui.store import Store
+    from migration_tui.ui.view import View
+    from migration_tui.ui.widgets.resources import block
+
+    view = View(store=Store(), now=0.0, mode="LIVE")
+    empty = [line.plain for line in block(view, "fleet", HostResources())]
+    assert empty == ["fleet", "no samples (node_exporter metrics?)"]
+    some = [line.plain for line in block(view, "fleet", HostResources(cpu_percent=40.0))]
+    assert some[1].startswith("cpu") and "40.0%" in some[1] and some[2].endswith("—")
+    # A figure the source declared invalid is not "no samples": the gauges say invalid.
+    bad = [line.plain for line in block(view, "fleet", HostResources(invalid=("cpu_percent",)))]
+    assert "invalid" in bad[1]

@@ -48,6 +48,11 @@ def block(view: View, title: str, host: HostResources | None) -> list[Text]:
         lines.append(Text("not reported", style=view.style("state-muted"), end=""))
         return lines
     bad = set(host.invalid)
+    figures = (host.cpu_percent, host.memory_percent, host.disk_percent, host.net_sent_bps, host.net_recv_bps)
+    if not bad and all(value is None for value in (*figures, host.load1)):
+        # Prometheus answered, but with no samples: say where they would come from.
+        lines.append(Text("no samples (node_exporter metrics?)", style=view.style("state-muted"), end=""))
+        return lines
     lines.append(gauge(view, "cpu", host.cpu_percent, "cpu_percent" in bad))
     lines.append(gauge(view, "memory", host.memory_percent, "memory_percent" in bad))
     lines.append(gauge(view, "disk", host.disk_percent, "disk_percent" in bad))
