@@ -37,6 +37,7 @@ DESTRUCTIVE = frozenset({"abort", "rollback"})
 #: Where each profile takes an action; ``{id}`` is the migration id.
 ACTION_PATHS: dict[str, str] = {
     "trading-service": "/api/v1/migrations/{id}/{action}",
+    "orderbook-rollout": "/api/v1/migrations/{id}/{action}",
     "canary": "/api/canary/{action}",
     "batch": "/api/migration/{action}",
     "dual-write": "/api/v1/migration/{action}",
@@ -152,7 +153,7 @@ class ActionClient:
     def __init__(
         self,
         base_url: str,
-        profile: str,
+        profile: str | Callable[[], str | None],
         audit: AuditLog,
         emit: Callable[[Event], None],
         token: str | None = None,
@@ -161,10 +162,11 @@ class ActionClient:
         transport: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if profile not in ACTION_PATHS:
+        if isinstance(profile, str) and profile not in ACTION_PATHS:
             raise ValueError(f"no actions for profile {profile!r}")
         self.base_url = base_url.rstrip("/")
-        self.profile = profile
+        #: The profile's name, or a function giving the one the controller source detected (None until then).
+        self._profile = profile
         self.audit = audit
         self._emit = emit
         self._token = token
@@ -184,10 +186,18 @@ class ActionClient:
             data["result"] = result
         self._emit(Event(self._clock(), "controller", "action", data))
 
-    def url_for(self, decision: Decision) -> str:
+    @property
+    def profile(self) -> str | None:
+        return self._profile if isinstance(self._profile, str) else self._profile()
+
+    def url_for(self, decision: Decision) -> str | None:
+        """Where the decision goes; None while the controller's profile is not known (nothing can be sent)."""
         from urllib.parse import quote
 
-        path = ACTION_PATHS[self.profile].format(id=quote(decision.migration_id, safe=""), action=decision.action)
+        profile = self.profile
+        if profile not in ACTION_PATHS:
+            return None
+        path = ACTION_PATHS[profile].format(id=quote(decision.migration_id, safe=""), action=decision.action)
         return self.base_url + path
 
     async def send(self, decision: Decision) -> Outcome:
@@ -205,6 +215,11 @@ class ActionClient:
     async def _send(self, decision: Decision) -> Outcome:
         import httpx
 
+        url = self.url_for(decision)
+        if url is None:
+            outcome = Outcome("failed", None, "the controller's profile is not known yet: nothing was sent")
+            self.record("answered", decision, f"{outcome.state}: {outcome.message}")
+            return outcome
         headers = {"Idempotency-Key": decision.key, "Content-Type": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
@@ -215,7 +230,7 @@ class ActionClient:
                 follow_redirects=False, verify=self._verify, transport=self._transport, timeout=self._timeout_s
             ) as client:
                 response = await asyncio.wait_for(
-                    client.post(self.url_for(decision), content=orjson.dumps(decision.body()), headers=headers),
+                    client.post(url, content=orjson.dumps(decision.body()), headers=headers),
                     timeout=self._timeout_s,
                 )
         except (asyncio.TimeoutError, httpx.TimeoutException):
@@ -242,8 +257,9 @@ class ActionClient:
                 doc = orjson.loads(response.content)
             except orjson.JSONDecodeError:
                 doc = None
-            state = doc.get("status") if isinstance(doc, dict) else None
-            return Outcome("ok", status, f"accepted: now {state[:60]}" if isinstance(state, str) else "accepted")
+            doc = doc if isinstance(doc, dict) else {}
+            now = " / ".join(doc[k][:60] for k in ("status", "phase") if isinstance(doc.get(k), str))
+            return Outcome("ok", status, f"accepted: now {now}" if now else "accepted")
         if 300 <= status < 400:
             from urllib.parse import urlsplit
 

@@ -8,21 +8,22 @@ Errors from ``app.run()`` are never swallowed: they reach the terminal.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from migration_tui.config import Settings
     from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 
 
-def _run(feed: ReplayFeed | LiveFeed, settings: Settings) -> int:
+def _run(feed: ReplayFeed | LiveFeed, settings: Settings, dashboard: Any = None) -> int:
     from migration_tui.rules import RulesError, load_rules
     from migration_tui.ui.app import MigrationApp
     from migration_tui.ui.themes import ThemeError
 
     try:
         rules = load_rules(settings.rules_file)
-        app = MigrationApp(feed, theme=settings.theme, rules=rules)
+        extra = {"dashboard": dashboard} if dashboard is not None else {}
+        app = MigrationApp(feed, theme=settings.theme, rules=rules, **extra)
     except (ThemeError, RulesError) as exc:
         print(f"migration-tui: {exc}", file=sys.stderr)
         feed.stop()
@@ -67,7 +68,34 @@ def run_watch(settings: Settings, wall: bool = False) -> int:
         recorder=_recorder(settings),
         poll_interval_s=settings.poll_interval_s,
     )
-    return _run(feed, settings)
+    dashboard = None if wall or settings.read_only else action_dashboard(settings, feed)
+    return _run(feed, settings, dashboard)
+
+
+def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
+    """The dashboard with the action keys, sending to the watched controller (None without one).
+
+    The only place an ``ActionClient`` is built; wall, replay and ``--read-only`` never get here,
+    so they never import ``migration_tui.actions``. The audit log goes to ``settings.audit_log``
+    (MIGRATION_TUI_AUDIT_LOG or the config file), else under the user state directory.
+    """
+    controller = next((s for s in feed.sources if s.name == "controller"), None)
+    if controller is None or not settings.controller:
+        return None
+    from migration_tui.actions import ActionClient, AuditLog
+    from migration_tui.ui.screens.actions import ActionDashboard
+
+    secrets = (settings.token,) if settings.token else ()
+    client = ActionClient(
+        settings.controller,
+        lambda: controller.profile.name if controller.profile else None,
+        AuditLog(settings.audit_log, secrets=secrets),
+        feed.emit,  # action events reach the store, the log pane and the recording
+        token=settings.token,
+        timeout_s=settings.timeout_s,
+        verify_tls=not settings.insecure,
+    )
+    return ActionDashboard.with_client(client)
 
 
 def run_wall(

@@ -1,8 +1,9 @@
 """Alerts: rules pending with their countdown, rules firing with the key that acts.
 
-The rules (``rules.evaluate``) recommend; they never act. In live mode the
-key that carries the recommendation out is shown; in replay, demo and wall
-modes there is no action path, so only the recommendation is shown.
+The rules (``rules.evaluate``) recommend; they never act. Where the screen
+has the action keys (``watch`` without ``--read-only``) it sets ``show_keys``
+and a firing rule names the key that carries the recommendation out; in
+replay, demo, wall and read-only modes there is no such key, so none is named.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ ACTION_KEYS = {"pause": "p", "resume": "u", "abort": "a", "rollback": "r"}
 MAX_ALERT_LINES = 8
 
 
-def alert_line(view: View, alert: Alert) -> Text:
+def alert_line(view: View, alert: Alert, show_keys: bool = False) -> Text:
     line = Text(no_wrap=True, end="")
     if alert.state == "firing":
         level = "bad" if alert.severity == "critical" else "warn"
@@ -29,8 +30,8 @@ def alert_line(view: View, alert: Alert) -> Text:
         line.append_text(view.badge("warn", "pending"))
     line.append(" ")
     key = ACTION_KEYS.get(alert.action)
-    if alert.state == "firing" and key and view.mode == "LIVE":
-        line.append(f"[{key}] {alert.action} ", style=view.style("state-bad", bold=True))
+    if alert.state == "firing" and key and show_keys:
+        line.append(f"press {key}: ", style=view.style("state-bad", bold=True))
     line.append(clean(alert.message, 200))
     return line
 
@@ -56,9 +57,11 @@ class AlertsPane(TextPane):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.alerts: list[Alert] = []
+        #: True only on a screen with the action keys: never advertise a key that does not exist.
+        self.show_keys = False
 
     def view_key(self, view: View) -> tuple[object, ...]:
-        return (*super().view_key(view), view.mode)
+        return (*super().view_key(view), self.show_keys)
 
     def build(self, view: View, width: int) -> list[Text]:
         # The same alert can come once per migration it concerns; show it once.
@@ -68,7 +71,7 @@ class AlertsPane(TextPane):
         self.alerts = list(unique.values())
         if not self.alerts:
             return [view.badge("ok", "no alerts: every rule is within its threshold")]
-        lines = [alert_line(view, alert) for alert in self.alerts[:MAX_ALERT_LINES]]
+        lines = [alert_line(view, alert, self.show_keys) for alert in self.alerts[:MAX_ALERT_LINES]]
         if len(self.alerts) > MAX_ALERT_LINES:
             more = len(self.alerts) - MAX_ALERT_LINES
             lines.append(Text(f"… and {more} more", style=view.style("state-muted"), end=""))

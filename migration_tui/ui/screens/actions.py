@@ -1,0 +1,96 @@
+"""The dashboard with the action keys: p pause, u resume, a abort, r rollback.
+
+Built only by ``watch`` without ``--read-only`` (see ui/run.py): the base
+``DashboardScreen`` has no action path at all, and wall, replay and
+``watch --read-only`` never import this module or ``migration_tui.actions``.
+Each key opens ``ConfirmScreen`` for the selected migration; the keys are
+declared once here, so the footer, the help screen and the palette list them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.binding import Binding, BindingType
+
+from migration_tui.actions import ACTIONS, ActionClient
+from migration_tui.ui.screens.confirm import ConfirmScreen
+from migration_tui.ui.screens.dashboard import DashboardScreen
+from migration_tui.ui.widgets import AlertsPane
+from migration_tui.ui.widgets.alerts import ACTION_KEYS
+
+if TYPE_CHECKING:
+    from migration_tui.rules import Rule
+    from migration_tui.ui.feeds import LiveFeed
+
+_TOOLTIPS = {
+    "pause": "Pause the selected migration (asks first)",
+    "resume": "Resume the selected migration (asks first)",
+    "abort": "Abort the selected migration (type its id to confirm)",
+    "rollback": "Roll the selected migration back (type its id to confirm)",
+}
+
+
+class ActionDashboard(DashboardScreen):
+    """``DashboardScreen`` plus the four action keys, each behind a confirmation dialog."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(ACTION_KEYS[action], action, action.capitalize(), id=action, tooltip=_TOOLTIPS[action])
+        for action in ACTIONS
+    ]
+    LIVE_ONLY_ACTIONS: ClassVar[frozenset[str]] = frozenset(ACTIONS)
+
+    def __init__(self, feed: LiveFeed, rules: tuple[Rule, ...] | None = None, *, client: ActionClient) -> None:
+        super().__init__(feed, rules)
+        self.client = client
+        self.dialog: ConfirmScreen | None = None
+
+    @classmethod
+    def with_client(cls, client: ActionClient) -> Any:
+        """What ``MigrationApp(feed, dashboard=...)`` takes: builds the screen with this client."""
+        return lambda feed, rules: cls(feed, rules, client=client)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        for pane in self.query(AlertsPane):
+            pane.show_keys = True  # firing rules name the key that acts
+
+    def action_pause(self) -> None:
+        self.open_dialog("pause")
+
+    def action_resume(self) -> None:
+        self.open_dialog("resume")
+
+    def action_abort(self) -> None:
+        self.open_dialog("abort")
+
+    def action_rollback(self) -> None:
+        self.open_dialog("rollback")
+
+    def open_dialog(self, action: str) -> None:
+        migration = self.selected_migration
+        if migration is None:
+            self.notify("No migration to act on yet.", severity="warning", markup=False)
+            return
+        if self.dialog is not None:
+            return  # one decision at a time
+        self.dialog = ConfirmScreen(self.client, action, migration, self.feed, on_unknown=self.reread_controller)
+        self.app.push_screen(self.dialog, callback=self._dialog_closed)
+
+    def _dialog_closed(self, _outcome: object) -> None:
+        self.dialog = None
+        self.refresh_view()
+
+    def reread_controller(self) -> None:
+        """After a timeout: poll the controller once now, so the screen shows whether it acted."""
+        source = next((s for s in self.feed.sources if s.name == "controller" and hasattr(s, "poll_once")), None)
+        if source is None:
+            return
+
+        async def poll() -> None:
+            async with source.make_client() as http:
+                await source.poll_once(http, self.feed.emit)
+
+        self.run_worker(
+            poll(), group="reread", exclusive=True, exit_on_error=False, description="re-read the controller"
+        )

@@ -1,0 +1,325 @@
+"""The confirmation dialog: one operator decision about one migration, sent at most once.
+
+The dialog captures the migration when it opens and acts on that one, even if
+the table moves underneath it. It shows what the action will do and how old
+the controller's data is. Pause and resume confirm with Enter or ``y``; abort
+and rollback open with the cursor in an id field and confirm only once the id
+typed matches exactly (the reason, with a default, is reached with Tab). While
+the controller source is not fresh, abort and rollback stay disabled until
+fresh data arrives or the operator ticks "override stale data" (ctrl+o).
+
+The ``Decision`` (and so its ``Idempotency-Key``) is made once, when the
+dialog opens; confirming fixes its reason, and a retry after an unknown or
+failed outcome sends that same decision again. Nothing else is ever sent:
+a second Enter while a request is in flight does nothing, and Escape or ``n``
+before confirming sends nothing at all.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, Static
+
+from migration_tui.actions import CONSEQUENCES, DESTRUCTIVE, ActionClient, Decision, Outcome
+from migration_tui.freshness import FreshnessState, format_age, freshness
+from migration_tui.model import Migration
+from migration_tui.safe_text import clean
+
+if TYPE_CHECKING:
+    from migration_tui.ui.feeds import LiveFeed
+
+#: Printed instead of a reason the operator left empty.
+DEFAULT_REASON = "{action} from the migration-tui dashboard"
+#: Width of the dialog's text column, after the row names.
+TEXT_WIDTH = 62
+
+
+class ConfirmScreen(ModalScreen[Outcome | None]):
+    """Confirm one action on one migration; dismissed with the last outcome (None if nothing was sent)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", priority=True, id="confirm-cancel", tooltip="Close; sends nothing"),
+        Binding("n", "cancel", "Cancel", show=False, id="confirm-no", tooltip="Close; sends nothing"),
+        Binding("y,enter", "confirm", "Confirm", id="confirm-yes", tooltip="Send the action (asks nothing more)"),
+        Binding(
+            "ctrl+o",
+            "override",
+            "Override stale",
+            id="confirm-override",
+            tooltip="Allow abort or rollback although the controller data is not fresh",
+        ),
+        Binding(
+            "R", "retry", "Retry", id="confirm-retry", tooltip="Send the same decision again (same Idempotency-Key)"
+        ),
+    ]
+
+    #: Focus is placed in on_mount: the id field for abort and rollback, nothing for pause and resume.
+    AUTO_FOCUS = ""
+
+    DEFAULT_CSS = """
+    ConfirmScreen {
+        align: center middle;
+    }
+    ConfirmScreen > Vertical {
+        width: 78;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $warning;
+        background: $surface;
+        padding: 0 1;
+    }
+    ConfirmScreen.-destructive > Vertical {
+        border: thick $error;
+    }
+    ConfirmScreen #stale {
+        display: none;
+        color: $text;
+        background: $error 40%;
+        text-style: bold;
+    }
+    ConfirmScreen.-stale #stale {
+        display: block;
+    }
+    ConfirmScreen Horizontal {
+        height: 1;
+        margin-top: 1;
+    }
+    ConfirmScreen Horizontal > Label {
+        width: 18;
+    }
+    ConfirmScreen Horizontal > Input {
+        width: 1fr;
+    }
+    ConfirmScreen #override {
+        display: none;
+        margin-top: 1;
+    }
+    ConfirmScreen.-stale.-destructive #override {
+        display: block;
+    }
+    ConfirmScreen #result {
+        margin-top: 1;
+    }
+    ConfirmScreen #hint {
+        color: $text-muted;
+    }
+    """
+
+    def __init__(
+        self,
+        client: ActionClient,
+        action: str,
+        migration: Migration,
+        feed: LiveFeed,
+        on_unknown: Callable[[], object] = lambda: None,
+    ) -> None:
+        super().__init__(classes="-destructive" if action in DESTRUCTIVE else "")
+        self.client = client
+        self.action = action
+        self.feed = feed
+        self.migration_id = migration.id
+        self.migration = migration
+        self.destructive = action in DESTRUCTIVE
+        self.on_unknown = on_unknown
+        #: Made once: its key is the one every send of this dialog carries.
+        self.decision = Decision(action, migration.id, DEFAULT_REASON.format(action=action))
+        self.confirmed = False
+        self.sending = False
+        self.outcome: Outcome | None = None
+        self.note = ""
+
+    # --- layout ------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = f"Confirm {self.action}"
+            yield Static(id="summary")
+            yield Static(id="stale")
+            if self.destructive:
+                with Horizontal():
+                    yield Label("Type the id:")
+                    yield Input(placeholder=self.migration_id, id="typed-id", compact=True, select_on_focus=False)
+            with Horizontal():
+                yield Label("Reason (Tab):" if self.destructive else "Reason:")
+                yield Input(self.decision.reason, id="reason", compact=True)
+            yield Checkbox("override stale data (ctrl+o)", id="override", compact=True)
+            yield Static(id="result")
+            yield Static(id="hint")
+
+    def on_mount(self) -> None:
+        self.client.record("opened", self.decision)
+        if self.destructive:
+            self.query_one("#typed-id", Input).focus()
+        else:
+            self.set_focus(None)  # Enter and y confirm; the reason can still be clicked or tabbed to
+        self.refresh_state()
+        self.set_interval(1.0, self.refresh_state, name="confirm-age")
+
+    # --- what the dialog shows -------------------------------------------------------
+
+    def freshness_now(self):
+        return freshness(self.feed.store.source("controller"), self.feed.poll_interval_s, self.feed.now())
+
+    @property
+    def stale(self) -> bool:
+        return self.freshness_now().state is not FreshnessState.FRESH
+
+    @property
+    def overridden(self) -> bool:
+        return self.query_one("#override", Checkbox).value
+
+    def blocked_reason(self) -> str:
+        """Why Enter would send nothing now ("" when it would send)."""
+        if self.sending:
+            return "waiting for the controller's answer; nothing more is sent"
+        if self.confirmed:
+            return "already sent" if self.outcome is None or not self.outcome.retryable else "press R to retry"
+        if self.destructive:
+            typed = self.query_one("#typed-id", Input).value
+            if typed != self.migration_id:
+                return "type the migration id exactly to confirm" if not typed else "the id typed does not match"
+            if self.stale and not self.overridden:
+                return "controller data is not fresh: wait for it, or tick override (ctrl+o)"
+        return ""
+
+    def refresh_state(self) -> None:
+        fresh = self.freshness_now()
+        current = self.feed.store.migrations.get(self.migration_id, self.migration)
+        self.set_class(fresh.state is not FreshnessState.FRESH, "-stale")
+        summary = Text(end="")
+        rows = (
+            ("Migration", f"{self.migration_id} ({current.system or '?'}, {current.pair or 'no pair'})"),
+            ("Now", f"{current.status or '?'} / {current.phase or '?'}"),
+            ("Action", self.action.upper()),
+            ("Effect", CONSEQUENCES[self.action]),
+            ("Data", _data_age(fresh.label, fresh.age_s)),
+        )
+        for number, (name, value) in enumerate(rows):
+            summary.append(("\n" if number else "") + f"{name:<10}", style="bold")
+            summary.append(("\n" + " " * 10).join(textwrap.wrap(clean(value, 200), TEXT_WIDTH)))
+        self.query_one("#summary", Static).update(summary)
+        self.query_one("#stale", Static).update(
+            Text(
+                f"CONTROLLER DATA IS NOT FRESH ({clean(fresh.label, 80)}): what you see may be out of date.",
+                end="",
+            )
+        )
+        self.query_one("#hint", Static).update(Text(self.hint(), end=""))
+
+    def hint(self) -> str:
+        if self.sending:
+            return "sending… (Enter sends nothing more)"
+        if self.confirmed:
+            if self.outcome is not None and self.outcome.retryable:
+                return "R retry with the same Idempotency-Key · Esc close"
+            return "Enter or Esc close"
+        blocked = self.blocked_reason()
+        keys = "Enter confirm · Tab next field · Esc cancel" if self.destructive else "Enter/y confirm · Esc/n cancel"
+        return f"{blocked} · {keys}" if blocked else keys
+
+    def show_result(self, text: str, style: str = "") -> None:
+        self.query_one("#result", Static).update(Text(clean(text, 400), style=style, end=""))
+
+    # --- keys ----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # y and n are text while an Input has focus: the Input takes printable keys before any binding.
+        if action == "override":
+            return self.destructive and not self.confirmed
+        if action == "retry":
+            return self.confirmed and not self.sending and self.outcome is not None and self.outcome.retryable
+        return True
+
+    def action_cancel(self) -> None:
+        if self.sending:
+            self.show_result("waiting for the controller's answer; the dialog closes after it")
+            return
+        if not self.confirmed:
+            self.client.record("cancelled", self.decision)
+        self.dismiss(self.outcome)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_confirm()
+
+    @on(Input.Changed)
+    @on(Checkbox.Changed)
+    def _changed(self) -> None:
+        self.refresh_state()
+
+    def action_override(self) -> None:
+        box = self.query_one("#override", Checkbox)
+        box.value = not box.value
+
+    def action_confirm(self) -> None:
+        if self.confirmed and not self.sending:
+            if self.outcome is None or not self.outcome.retryable:
+                self.dismiss(self.outcome)  # Enter after a final answer closes the dialog
+            return
+        blocked = self.blocked_reason()
+        if blocked:
+            self.show_result(f"nothing sent: {blocked}")
+            self.refresh_state()
+            return
+        reason = self.query_one("#reason", Input).value.strip() or DEFAULT_REASON.format(action=self.action)
+        # Same key: replace keeps every other field of the decision made when the dialog opened.
+        self.decision = replace(self.decision, reason=reason)
+        self.confirmed = True
+        for box in self.query(Input):
+            box.disabled = True
+        self.query_one("#override", Checkbox).disabled = True
+        self.set_focus(None)
+        self.client.record("confirmed", self.decision)
+        self._send()
+
+    def action_retry(self) -> None:
+        if self.check_action("retry", ()):
+            self._send()
+
+    def _send(self) -> None:
+        self.sending = True
+        self.outcome = None
+        self.show_result(f"sending {self.action} for {self.migration_id}…")
+        self.refresh_state()
+        self.run_worker(
+            self._deliver(self.decision),
+            group="action",
+            exclusive=False,
+            exit_on_error=False,
+            description=f"send {self.action} for {self.migration_id}",
+        )
+
+    async def _deliver(self, decision: Decision) -> None:
+        try:
+            outcome = await self.client.send(decision)
+        finally:
+            self.sending = False
+        self.outcome = outcome
+        styles = {"ok": "bold green", "rejected": "bold red", "failed": "bold red", "unknown": "bold yellow"}
+        words = {
+            "ok": "Controller answered",
+            "rejected": "Refused by the controller",
+            "failed": "Failed",
+            "unknown": "OUTCOME UNKNOWN",
+        }
+        self.show_result(f"{words[outcome.state]}: {outcome.message}", styles[outcome.state])
+        if outcome.state == "unknown":
+            self.on_unknown()  # re-read the controller: did it act?
+        self.refresh_state()
+
+
+def _data_age(label: str, age_s: float | None) -> str:
+    if age_s is None:
+        return f"controller {label}: no data yet"
+    return f"controller {label}, last answer {format_age(age_s)} ago"
