@@ -235,7 +235,7 @@ class Store:
         record[2] = message
         self.revision["sources"] = next(_REVISIONS)
         if first:
-            self._log(ts, "error", source, f"{source}: {message}")
+            self._log(ts, "error", source, message)  # the log shows the source in its own column
 
     def _on_log(self, ts: float, source: str, data: dict[str, Any]) -> None:
         level = data.get("level", "info")
