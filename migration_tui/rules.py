@@ -199,7 +199,8 @@ def _series_alert(rule: Rule, store: Store, migration: Migration, now: float) ->
 def _other_alert(rule: Rule, store: Store, migration: Migration, now: float) -> Alert | None:
     subject = migration.pair or migration.id
     if rule.kind == "breaker_opens":
-        names = [n for n in (migration.pair, migration.id) if n in store.breaker_opens] or list(store.breaker_opens)
+        # Only the migration's own breakers: another pair's flapping breaker says nothing about this one.
+        names = [n for n in (migration.pair, migration.id) if n and n in store.breaker_opens]
         window_start = now - rule.window_s
         for name in names:
             opens = [t for t in store.breaker_opens[name] if window_start <= t <= now]

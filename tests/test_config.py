@@ -41,3 +41,22 @@ def test_bad_config_files_are_clear_errors(tmp_path, text, message):
 def test_explicit_missing_config_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         build_settings({"config": str(tmp_path / "missing.toml")}, env={})
+
+
+def test_audit_log_from_env_over_file(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('audit_log = "/from/file.jsonl"\n')
+    assert build_settings({}, env={}, config_path=cfg).audit_log == "/from/file.jsonl"
+    env = {"MIGRATION_TUI_AUDIT_LOG": "/from/env.jsonl"}
+    assert build_settings({}, env=env, config_path=cfg).audit_log == "/from/env.jsonl"
+    assert build_settings({}, env={}, config_path=tmp_path / "none.toml").audit_log is None
+
+
+def test_default_audit_path_is_under_the_user_state_dir():
+    from pathlib import Path
+
+    import platformdirs
+
+    from migration_tui.actions import default_audit_path
+
+    assert default_audit_path().parent == Path(platformdirs.user_state_dir("migration-tui"))

@@ -152,3 +152,101 @@ def test_no_recommendation_while_already_rolling_back():
         )
     )
     assert evaluate(s, 299.0) == []
+
+
+def test_breaker_opens_count_only_the_migrations_own_breakers():
+    s = store_with(pair="")  # a migration with no breaker of its own
+    for i, is_open in enumerate([True, False] * 5):
+        s.apply(Event(i * 30.0, "controller", "breakers", {"breakers": [{"pair": "ETHUSDT", "open": is_open}]}))
+    assert by_rule(evaluate(s, 300.0), "breaker_flapping") == []
+    s.apply(Event(0.0, "controller", "migration", {"id": "m2", "system": "2pc", "pair": "ETHUSDT"}))
+    (alert,) = by_rule(evaluate(s, 300.0), "breaker_flapping")
+    assert alert.message.startswith("ETHUSDT:")
+
+
+SERIES_RULES = [rule for rule in default_rules() if rule.kind == "series"]
+
+
+def _breaking(rule, bad=True):
+    margin = max(abs(rule.threshold) * 0.5, 1.0)
+    if rule.op == "<":
+        margin = min(margin, rule.threshold / 2)  # a percentage below its threshold stays positive
+    value = rule.threshold + margin if rule.op == ">" else rule.threshold - margin
+    good = rule.threshold - margin if rule.op == ">" else min(rule.threshold + margin, 100.0)
+    return value if bad else good
+
+
+def _series_store(rule):
+    return store_with(system=rule.systems[0], pair="" if rule.systems[0] != "2pc" else "BTCUSDT")
+
+
+@pytest.mark.parametrize("rule", SERIES_RULES, ids=lambda r: r.name)
+def test_every_series_rule_goes_pending_firing_resolved(rule):
+    s = _series_store(rule)
+    steps = int(rule.for_s) + 2
+    feed(s, rule.series, [_breaking(rule)] * steps)
+    if rule.for_s:
+        (alert,) = by_rule(evaluate(s, rule.for_s / 2), rule.name)
+        assert alert.state == "pending" and "recommended in" in alert.message
+    (alert,) = by_rule(evaluate(s, steps - 1.0), rule.name)
+    assert alert.state == "firing" and alert.action == rule.action
+    feed(s, rule.series, [_breaking(rule, bad=False)], start=float(steps))
+    assert by_rule(evaluate(s, float(steps)), rule.name) == []
+
+
+@pytest.mark.parametrize("rule", SERIES_RULES, ids=lambda r: r.name)
+def test_every_series_rule_flapping(rule):
+    s = _series_store(rule)
+    run = max(int(rule.for_s * 0.6), 1)  # each bad run is shorter than `for`
+    pattern = ([_breaking(rule)] * run + [_breaking(rule, bad=False)]) * 4
+    feed(s, rule.series, pattern)
+    states = set()
+    for t in range(len(pattern)):
+        alerts = by_rule(evaluate(s, float(t)), rule.name)
+        states.add(alerts[0].state if alerts else "resolved")
+    if rule.for_s:
+        assert states == {"pending", "resolved"}  # it never fires: the for clock restarts each time
+    else:
+        assert states == {"firing", "resolved"}  # no for: it follows every flap
+
+
+def _participants(s, ts, healthy):
+    data = {"migration_id": "m1", "participants": [{"id": "engine", "is_healthy": healthy}]}
+    s.apply(Event(ts, "controller", "participants", data))
+
+
+def test_participant_unhealthy_fires_resolves_and_flaps():
+    s = store_with()
+    states = []
+    for t, healthy in enumerate([True, False, True, False, False, True]):
+        _participants(s, float(t), healthy)
+        states.append(bool(by_rule(evaluate(s, float(t)), "participant_unhealthy")))
+    assert states == [False, True, False, True, True, False]
+
+
+def test_health_score_fires_resolves_and_flaps():
+    s = store_with(system="batch", pair="")
+    seen = []
+    for t, score in enumerate([95.0, 70.0, 40.0, 85.0, 45.0, 100.0]):
+        migration = {"id": "m1", "system": "batch", "status": "in_progress", "phase": "migrating"}
+        s.apply(Event(float(t), "controller", "migration", {**migration, "health_score": score}))
+        seen.append({a.rule for a in evaluate(s, float(t))} & {"health_degraded", "health_critical"})
+    assert seen == [
+        set(),
+        {"health_degraded"},
+        {"health_degraded", "health_critical"},
+        set(),
+        {"health_degraded", "health_critical"},
+        set(),
+    ]
+
+
+def test_breaker_flapping_resolves_when_the_opens_leave_the_window():
+    s = store_with()
+    for i, is_open in enumerate([True, False] * 3):
+        s.apply(Event(i * 30.0, "controller", "breakers", {"breakers": [{"pair": "BTCUSDT", "open": is_open}]}))
+    assert by_rule(evaluate(s, 200.0), "breaker_flapping") == []  # three opens: not more than three
+    s.apply(Event(200.0, "controller", "breakers", {"breakers": [{"pair": "BTCUSDT", "open": True}]}))
+    (alert,) = by_rule(evaluate(s, 200.0), "breaker_flapping")
+    assert alert.state == "firing" and alert.action == "rollback"
+    assert by_rule(evaluate(s, 200.0 + 601.0), "breaker_flapping") == []
