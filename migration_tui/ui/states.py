@@ -69,9 +69,13 @@ def participant_health(healthy: bool | None, invalid: bool = False) -> Judged:
     return "muted", "invalid" if invalid else "—"
 
 
-def heartbeat(age_s: float | None) -> str:
-    """The level of a heartbeat age: ok, then warn past 5 s, bad past 15 s."""
-    if age_s is None:
+def heartbeat(age_s: float | None, ended: bool = False) -> str:
+    """The level of a heartbeat age: ok, then warn past 5 s, bad past 15 s.
+
+    Once the migration has ended its participants stop reporting to it; their
+    last heartbeat is history, not an alarm (``ended``: always muted).
+    """
+    if age_s is None or ended:
         return "muted"
     if age_s > HEARTBEAT_CRIT_S:
         return "bad"

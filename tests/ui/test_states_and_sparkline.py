@@ -11,6 +11,8 @@ def test_heartbeat_turns_warning_then_critical():
     assert states.heartbeat(5.1) == "warn"
     assert states.heartbeat(15.0) == "warn"
     assert states.heartbeat(15.1) == "bad"
+    # After the migration ended, an old heartbeat is history, not an alarm.
+    assert states.heartbeat(600.0, ended=True) == "muted"
 
 
 def test_source_freshness_words():
