@@ -58,6 +58,12 @@ def run_demo(settings: Settings, scenario: str | None = None, speed: float = 1.0
 
 
 def run_watch(settings: Settings, wall: bool = False) -> int:
+    feed, dashboard = build_watch(settings, wall)
+    return _run(feed, settings, dashboard)
+
+
+def build_watch(settings: Settings, wall: bool = False) -> tuple[LiveFeed, Any]:
+    """The feed and dashboard ``watch`` runs; the action keys only when neither read-only nor wall."""
     from migration_tui.sources.runner import build_live_sources
     from migration_tui.ui.feeds import LiveFeed
 
@@ -68,8 +74,7 @@ def run_watch(settings: Settings, wall: bool = False) -> int:
         recorder=_recorder(settings),
         poll_interval_s=settings.poll_interval_s,
     )
-    dashboard = None if wall or settings.read_only else action_dashboard(settings, feed)
-    return _run(feed, settings, dashboard)
+    return feed, None if wall or settings.read_only else action_dashboard(settings, feed)
 
 
 def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:

@@ -18,14 +18,15 @@ import uuid
 import pytest
 
 from migration_tui.config import Settings
+from migration_tui.recording import RecordingReader
 from migration_tui.sim.clock import VirtualClock
 from migration_tui.sim.server import start_in_thread
-from migration_tui.sources.controller import ControllerSource
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import LiveFeed
-from migration_tui.ui.run import action_dashboard
+from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+from migration_tui.ui.run import action_dashboard, build_watch
 from migration_tui.ui.screens.confirm import ConfirmScreen
-from migration_tui.ui.widgets import AlertsPane
+from migration_tui.ui.widgets import AlertsPane, LogPane
+from tests.ui.conftest import settle
 
 TOKEN = "ui-action-token-" + uuid.uuid4().hex
 MID = "2pc-btcusdt"
@@ -66,16 +67,16 @@ def sim():
         yield running
 
 
-def build_app(sim, tmp_path, timeout_s: float = 2.0) -> MigrationApp:
+def build_app(sim, tmp_path, timeout_s: float = 2.0, **extra) -> MigrationApp:
     settings = Settings(
         controller=sim.url,
         token=TOKEN,
         audit_log=str(tmp_path / "audit.jsonl"),
         poll_interval_s=0.2,
         timeout_s=timeout_s,
+        **extra,
     )
-    feed = LiveFeed([ControllerSource.from_settings(settings, timeout_s=5.0)], poll_interval_s=0.2)
-    dashboard = action_dashboard(settings, feed)
+    feed, dashboard = build_watch(settings)  # as `watch` builds it
     assert dashboard is not None
     return MigrationApp(feed, dashboard=dashboard)
 
@@ -298,3 +299,25 @@ async def test_firing_rules_name_the_key_in_live_mode(sim, tmp_path):
 def test_no_action_dashboard_without_a_controller(tmp_path):
     settings = Settings(audit_log=str(tmp_path / "a.jsonl"))
     assert action_dashboard(settings, LiveFeed([])) is None
+
+
+async def test_actions_are_recorded_and_shown_when_replayed(sim, tmp_path):
+    recording = tmp_path / "with-actions.jsonl"
+    app = build_app(sim, tmp_path, record=str(recording))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("p", "enter")
+        await until(pilot, lambda: dialog(app).outcome is not None, "the answer")
+        await pilot.press("enter")
+    stages = [e.data["stage"] for e in RecordingReader(recording).events() if e.kind == "action"]
+    assert stages == ["opened", "confirmed", "sent", "answered"]
+    assert TOKEN not in recording.read_text()
+
+    replay = MigrationApp(ReplayFeed(recording, playing=False))
+    async with replay.run_test(size=(120, 40)) as pilot:
+        await settle(replay, pilot, at=replay.feed.replay.duration)
+        await pilot.press("6")
+        await pilot.pause()
+        log = replay.dashboard.query_one("#log-pane", LogPane)
+        shown = "\n".join(line.text for line in log.lines)
+        assert f"action pause on {MID}: answered (ok: accepted: now paused" in shown
