@@ -321,3 +321,15 @@ async def test_actions_are_recorded_and_shown_when_replayed(sim, tmp_path):
         log = replay.dashboard.query_one("#log-pane", LogPane)
         shown = "\n".join(line.text for line in log.lines)
         assert f"action pause on {MID}: answered (ok: accepted: now paused" in shown
+
+
+async def test_help_explains_the_dialog_and_the_stale_override(sim, tmp_path):
+    app = build_app(sim, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("question_mark")
+        text = app.screen.query_one("#help-text").render()
+        plain = text.plain if hasattr(text, "plain") else str(text)
+        assert "ctrl+o (override stale data)" in plain and "type the migration id" in plain
+        for key, name in (("p", "Pause"), ("u", "Resume"), ("a", "Abort"), ("r", "Rollback")):
+            assert f"  {key:<12}{name}" in plain

@@ -39,6 +39,16 @@ class ActionDashboard(DashboardScreen):
         for action in ACTIONS
     ]
     LIVE_ONLY_ACTIONS: ClassVar[frozenset[str]] = frozenset(ACTIONS)
+    #: How the dialog works, for the help screen.
+    HELP_NOTES: ClassVar[tuple[str, ...]] = (
+        "Each key asks first, for the migration selected when it was pressed; nothing is sent until you confirm.",
+        "pause, resume: Enter or y confirms; Esc or n cancels.",
+        "abort, rollback: type the migration id, then Enter; Tab reaches the reason (it has a default).",
+        "While the controller data is not fresh, abort and rollback wait for fresh data;",
+        "  ctrl+o (override stale data) lets you act anyway.",
+        "No answer in time: the outcome is unknown, the status is re-read; R retries with the same key.",
+        "Every decision is appended to the audit log (MIGRATION_TUI_AUDIT_LOG; see README).",
+    )
 
     def __init__(self, feed: LiveFeed, rules: tuple[Rule, ...] | None = None, *, client: ActionClient) -> None:
         super().__init__(feed, rules)

@@ -71,6 +71,12 @@ def help_text(screen: Screen[object]) -> Text:
         text.append(f"  {key:<12}", style="bold")
         text.append(f"{description:<14}")
         text.append(f"{tooltip}\n", style="dim")
+    notes = getattr(screen, "HELP_NOTES", ())
+    if notes:
+        # Only a screen with the action keys has these (never wall, replay or --read-only).
+        text.append("\nActions\n", style="bold")
+        for note in notes:
+            text.append(f"  {note}\n")
     text.append("\nSymbols\n", style="bold")
     for symbol, meaning in LEGEND:
         text.append(f"  {symbol:<12}", style="bold")
