@@ -105,7 +105,7 @@ class Store:
             self.rejected_events += 1
             return
         self.events_applied += 1
-        if kind != "source_error":
+        if kind not in ("source_error", "action"):  # an operator's action is not an answer from the source
             self._touch(source, ts)
 
     def _touch(self, source: str, ts: float) -> None:

@@ -186,3 +186,17 @@ def test_profiles_have_their_own_paths():
     }
     with pytest.raises(ValueError):
         Decision("detonate", "c1", "x")
+
+
+def test_an_action_event_does_not_make_the_controller_look_fresh():
+    """The operator's decision is not an answer from the controller: a failing source stays failing."""
+    from migration_tui.events import Event
+    from migration_tui.store import Store
+
+    store = Store()
+    store.apply(Event(1.0, "controller", "source_ok", {}))
+    store.apply(Event(2.0, "controller", "source_error", {"error": "connection refused"}))
+    store.apply(Event(3.0, "controller", "action", {"action": "abort", "migration_id": "m1", "stage": "opened"}))
+    health = store.source("controller")
+    assert not health.ok() and health.last_success == 1.0
+    assert "action abort on m1: opened" in store.log[-1].message

@@ -264,18 +264,38 @@ async def test_stale_data_disables_abort_until_overridden(sim, tmp_path):
     app = build_app(sim, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
-        sim.scripted.get_delay_s = 1.5  # polls hang: the controller's data goes STALE
+        sim.scripted.get_delay_s = 30.0  # polls hang: the controller's data goes STALE (then ERROR)
         await until(pilot, lambda: "STALE" in app.dashboard.query_one("#status").render().plain, "STALE")
-        await pilot.press("a", *MID, "enter")
+        await pilot.press("a")
         screen = dialog(app)
-        assert screen.has_class("-stale")
+        # Opening the dialog is not an answer from the controller: the data is still not fresh.
+        assert screen.stale and screen.has_class("-stale")
+        assert "controller fresh" not in str(screen.query_one("#summary").render())
         assert "NOT FRESH" in str(screen.query_one("#stale").render())
+        await pilot.press(*MID, "enter")
         assert "nothing sent: controller data is not fresh" in result_text(app)
         assert sim.scripted.posts == []
         assert screen.query_one("#override").display
         await pilot.press("ctrl+o", "enter")
         await until(pilot, lambda: screen.outcome is not None, "the answer")
     assert applied(sim) == ["abort"]
+    assert audit_stages(tmp_path) == ["opened", "confirmed", "sent", "answered"]
+
+
+async def test_fresh_data_enables_rollback_without_override(sim, tmp_path):
+    app = build_app(sim, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        sim.scripted.get_delay_s = 30.0
+        await until(pilot, lambda: "STALE" in app.dashboard.query_one("#status").render().plain, "STALE")
+        await pilot.press("r", *MID, "enter")
+        screen = dialog(app)
+        assert "not fresh" in result_text(app) and sim.scripted.posts == []
+        sim.scripted.get_delay_s = 0.0  # the controller answers again
+        await until(pilot, lambda: not screen.stale, "fresh data")
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.outcome is not None, "the answer")
+    assert applied(sim) == ["rollback"]
 
 
 async def test_the_dialog_acts_on_the_migration_it_was_opened_for(sim, tmp_path):
