@@ -1,6 +1,6 @@
 """Heartbeat latency: from an XADD to Redis to the participant's cell changing on screen.
 
-    .venv/bin/python benchmarks/heartbeat_latency.py [--samples 200] [--reps 3] [--feed shipped|proposed|both]
+    .venv/bin/python benchmarks/heartbeat_latency.py [--samples 200] [--reps 3]
 
 A real redis-server (tests/servers.py) on a free loopback port; the simulator
 (``start_in_thread("2pc-commit", redis_url=..., clock=VirtualClock())``) serving
@@ -21,9 +21,6 @@ heartbeat's arrival has no relation to the dashboard's repaints), XADDs ``migrat
   (timed in ``App._display``; the headless driver drops the bytes, so this is
   the frame that would be written, not the terminal showing it).
 
-``--feed proposed`` runs the same with a LiveFeed that repaints at once when
-the last repaint is at least a frame old (the fix suggested in
-docs/performance.md); ``both`` (the default) runs the shipped feed and then it.
 Each run takes ``--samples`` samples; the figures are the medians over
 ``--reps`` runs of each run's p50 / p95 / max (every run is kept in the output).
 Target (live sources): p95 <= 100 ms.
@@ -65,39 +62,6 @@ def summary(values_s: list[float | None]) -> dict:
     }
 
 
-def make_feed(kind: str, sources: list):
-    from migration_tui.ui import feeds
-
-    if kind == "shipped":
-        return feeds.LiveFeed(sources, mode="LIVE")
-
-    class LeadingEdgeFeed(feeds.LiveFeed):
-        """The proposed fix: repaint at once if the last repaint is a frame old, else at its end."""
-
-        _last_flush = float("-inf")
-
-        def emit(self, event) -> None:  # same as LiveFeed.emit but for the delay
-            import threading
-
-            loop = self._loop
-            if loop is not None and threading.get_ident() != self._loop_thread:
-                loop.call_soon_threadsafe(self.emit, event)
-                return
-            self.store.apply(event)
-            if self.recorder is not None:
-                self.recorder.write(event)
-            if not self._flush_scheduled and loop is not None:
-                self._flush_scheduled = True
-                loop.call_later(max(0.0, self._last_flush + feeds.FRAME_S - loop.time()), self._flush)
-
-        def _flush(self) -> None:
-            if self._loop is not None:
-                self._last_flush = self._loop.time()
-            super()._flush()
-
-    return LeadingEdgeFeed(sources, mode="LIVE")
-
-
 async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
     import redis
 
@@ -106,6 +70,7 @@ async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
     from migration_tui.sources.controller import ControllerSource
     from migration_tui.sources.redis import RedisSource
     from migration_tui.ui.app import MigrationApp
+    from migration_tui.ui.feeds import LiveFeed
     from migration_tui.ui.widgets import ParticipantsTable
 
     # What the hooks saw for the participant being timed: when its cell turned fresh in the
@@ -134,7 +99,7 @@ async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
             ControllerSource(sim.url, profile="trading-service", poll_interval_s=poll_s),
             RedisSource(redis_url, poll_interval_s=poll_s),
         ]
-        app = Timed(make_feed(kind, sources))
+        app = Timed(LiveFeed(sources, mode="LIVE"))
         async with app.run_test(size=(120, 40)) as pilot:
             app.dashboard.action_show_tab("participants")
             table = app.dashboard.query_one(ParticipantsTable)
@@ -202,7 +167,6 @@ async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--samples", type=int, default=200)
-    parser.add_argument("--feed", choices=("shipped", "proposed", "both"), default="both")
     parser.add_argument("--reps", type=int, default=3, help="runs of --samples each; medians of their figures")
     parser.add_argument("--poll", type=float, default=2.0, help="controller and Redis health poll interval, s")
     args = parser.parse_args()
@@ -212,7 +176,7 @@ def main() -> None:
     if binary is None:
         raise SystemExit("redis-server is not installed (Debian package redis-server)")
     results: dict = {"samples": args.samples, "size": "120x40", "poll_s": args.poll, "target": "p95 <= 100 ms"}
-    kinds = ("shipped", "proposed") if args.feed == "both" else (args.feed,)
+    kinds = ("shipped",)
     with tempfile.TemporaryDirectory() as tmp:
         server = RedisServer(Path(tmp), binary)
         server.start()

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from migration_tui.sources.base import Source
 
 #: Shortest time between two change notifications (one repaint per frame at most).
-FRAME_S = 0.1
+#: The first event after a quiet frame is drawn at once; a burst waits for the frame's end.
+FRAME_S = 0.05
 #: How often the replay clock advances while playing.
 TICK_S = 0.2
 
@@ -187,6 +188,7 @@ class LiveFeed:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._flush_scheduled = False
+        self._last_flush = float("-inf")
 
     def now(self) -> float:
         return time.time()
@@ -231,11 +233,14 @@ class LiveFeed:
         if self.recorder is not None:
             self.recorder.write(event)
         if not self._flush_scheduled and loop is not None:
+            # Leading-edge throttle: at once if the last repaint is a frame old, else at the frame's end.
             self._flush_scheduled = True
-            loop.call_later(FRAME_S, self._flush)
+            loop.call_later(max(0.0, self._last_flush + FRAME_S - loop.time()), self._flush)
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        if self._loop is not None:
+            self._last_flush = self._loop.time()
         self._on_change()
 
     def stop(self) -> None:

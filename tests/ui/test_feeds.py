@@ -7,7 +7,7 @@ import threading
 
 from migration_tui.events import Event
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+from migration_tui.ui.feeds import FRAME_S, LiveFeed, ReplayFeed
 from migration_tui.ui.widgets import MigrationPane, StatusBar
 
 
@@ -155,3 +155,28 @@ async def test_status_bar_says_when_a_file_is_not_a_recording(tmp_path):
         app.dashboard.refresh_view()
         status = app.dashboard.query_one(StatusBar).render().plain
         assert "no recording header" in status and "lines skipped" in status
+
+
+async def test_the_first_event_after_a_quiet_frame_is_drawn_without_waiting_a_frame():
+    """Leading-edge throttle: a lone heartbeat is not held back; a burst still gets one more repaint."""
+    loop = asyncio.get_running_loop()
+    feed = LiveFeed([])
+    calls: list[float] = []
+    # attach() without an app: the loop, its thread and the callback are all the feed needs to emit.
+    feed._loop, feed._loop_thread = loop, threading.get_ident()
+    feed._on_change = lambda: calls.append(loop.time())
+
+    def event(n: int) -> Event:
+        return Event(1_700_000_000.0 + n, "redis", "log", {"level": "info", "message": f"m{n}"})
+
+    feed.emit(event(0))
+    await asyncio.sleep(0)  # one turn of the loop: call_later(0) has run
+    await asyncio.sleep(0)
+    assert len(calls) == 1, "a lone event after a quiet spell must be drawn at once"
+    for n in range(1, 50):  # a burst inside the same frame
+        feed.emit(event(n))
+    await asyncio.sleep(0)
+    assert len(calls) == 1, "the burst waits for the end of the frame"
+    await asyncio.sleep(FRAME_S * 2)
+    assert len(calls) == 2 and calls[1] - calls[0] >= FRAME_S * 0.9
+    assert len(feed.store.log) == 50
