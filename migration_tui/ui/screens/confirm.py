@@ -188,9 +188,9 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         if self.destructive:
             typed = self.query_one("#typed-id", Input).value
             if typed != self.migration_id:
-                return "type the migration id exactly to confirm" if not typed else "the id typed does not match"
+                return "type the migration id" if not typed else "the id typed does not match"
             if self.stale and not self.overridden:
-                return "controller data is not fresh: wait for it, or tick override (ctrl+o)"
+                return "controller data is not fresh: wait, or override with ctrl+o"
         return ""
 
     def refresh_state(self) -> None:
@@ -210,10 +210,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             summary.append(("\n" + " " * 10).join(textwrap.wrap(clean(value, 200), TEXT_WIDTH)))
         self.query_one("#summary", Static).update(summary)
         self.query_one("#stale", Static).update(
-            Text(
-                f"CONTROLLER DATA IS NOT FRESH ({clean(fresh.label, 80)}): what you see may be out of date.",
-                end="",
-            )
+            Text("CONTROLLER DATA IS NOT FRESH: what you see may be out of date.", end="")
         )
         self.query_one("#hint", Static).update(Text(self.hint(), end=""))
 
@@ -224,9 +221,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             if self.outcome is not None and self.outcome.retryable:
                 return "R retry with the same Idempotency-Key · Esc close"
             return "Enter or Esc close"
-        blocked = self.blocked_reason()
-        keys = "Enter confirm · Tab next field · Esc cancel" if self.destructive else "Enter/y confirm · Esc/n cancel"
-        return f"{blocked} · {keys}" if blocked else keys
+        return "Enter confirm · Tab reason · Esc cancel" if self.destructive else "Enter/y confirm · Esc/n cancel"
 
     def show_result(self, text: str, style: str = "") -> None:
         self.query_one("#result", Static).update(Text(clean(text, 400), style=style, end=""))
