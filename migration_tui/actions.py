@@ -257,9 +257,8 @@ class ActionClient:
                 doc = orjson.loads(response.content)
             except orjson.JSONDecodeError:
                 doc = None
-            doc = doc if isinstance(doc, dict) else {}
-            now = " / ".join(doc[k][:60] for k in ("status", "phase") if isinstance(doc.get(k), str))
-            return Outcome("ok", status, f"accepted: now {now}" if now else "accepted")
+            state = doc.get("status") if isinstance(doc, dict) else None
+            return Outcome("ok", status, f"accepted: now {state[:60]}" if isinstance(state, str) else "accepted")
         if 300 <= status < 400:
             from urllib.parse import urlsplit
 

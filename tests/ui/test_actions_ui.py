@@ -171,7 +171,9 @@ async def test_rollback_with_the_id_typed(sim, tmp_path):
         await pilot.press("r")
         await pilot.press(*MID, "enter")
         await until(pilot, lambda: dialog(app).outcome is not None, "the answer")
-        assert "rolling_back" in result_text(app)
+        assert "Controller answered: accepted" in result_text(app)
+        summary = lambda: str(dialog(app).query_one("#summary").render())  # noqa: E731
+        await until(pilot, lambda: "Now       in_progress / rolling_back" in summary(), "the new phase in the dialog")
     assert applied(sim) == ["rollback"]
     assert sim.controller.sim.migrations[0].phase == "rolling_back"
 
