@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from migration_tui.events import Event
@@ -24,7 +24,6 @@ from migration_tui.model import (
     Participant,
     SourceHealth,
     finite,
-    participants_from,
     text,
 )
 from migration_tui.series import Series
@@ -56,6 +55,11 @@ class Store:
         self._series_capacity = max(1, int(series_window_s / series_resolution_s))
         self.migrations: dict[str, Migration] = {}
         self.participants: dict[str, dict[str, Participant]] = {}
+        # Per migration: the last participants event's items by id -> (item, parsed, stored).
+        self._participant_memo: dict[str, dict[str, tuple[Mapping[str, Any], Participant, Participant]]] = {}
+        # Per migration: participant id -> revision of its last change, oldest first.
+        self._participant_changes: dict[str, dict[str, int]] = {}
+        self._changes_since = next(_REVISIONS)
         self.breakers: dict[str, CircuitBreaker] = {}
         self.breaker_opens: dict[str, deque[float]] = {}
         self.series: dict[str, Series] = {}
@@ -140,20 +144,70 @@ class Store:
     def _on_migration_gone(self, ts: float, source: str, data: dict[str, Any]) -> None:
         migration_id = text(data["id"])
         if self.migrations.pop(migration_id, None) is not None:
-            self.participants.pop(migration_id, None)
+            gone = self.participants.pop(migration_id, {})
+            self._participant_memo.pop(migration_id, None)
             self.revision["migrations"] = next(_REVISIONS)
-            self.revision["participants"] = next(_REVISIONS)
+            self._participants_changed(migration_id, list(gone))
 
     def _on_participants(self, ts: float, source: str, data: dict[str, Any]) -> None:
         migration_id = text(data["migration_id"])
         items = data["participants"]
         if not isinstance(items, list):
             raise TypeError("participants must be a list")
-        new = {p.id: p for p in participants_from(items[:MAX_PARTICIPANTS])}
-        old = self.participants.get(migration_id)
-        if old != new:
+        # A controller lists every participant on every poll, but few change between two polls:
+        # an item equal to the last one seen for its id reuses its Participant, so a list of
+        # 10,000 costs 10,000 dict comparisons, not 10,000 parses, and unchanged rows stay the
+        # same objects (readers compare by identity).
+        memo = self._participant_memo.get(migration_id, {})
+        old = self.participants.get(migration_id, {})
+        new: dict[str, Participant] = {}
+        seen: dict[str, tuple[Mapping[str, Any], Participant, Participant]] = {}
+        for item in items[:MAX_PARTICIPANTS]:
+            if not isinstance(item, Mapping):
+                continue
+            raw_id = item.get("id")
+            hit = memo.get(raw_id) if isinstance(raw_id, str) else None
+            parsed = hit[1] if hit is not None and hit[0] == item else Participant.from_dict(item)
+            current = old.get(parsed.id)
+            if hit is not None and parsed is hit[1] and current is hit[2]:
+                participant = current  # the same item, and no heartbeat since
+            else:
+                participant = _keep_later_heartbeat(parsed, current)
+                if participant == current:
+                    participant = current
+            new[participant.id] = participant  # a duplicate id: the last one wins
+            if isinstance(raw_id, str):
+                seen[raw_id] = (item, parsed, participant)
+        self._participant_memo[migration_id] = seen
+        changed = [key for key, participant in new.items() if old.get(key) is not participant]
+        changed += [key for key in old if key not in new]
+        if changed:
             self.participants[migration_id] = new
-            self.revision["participants"] = next(_REVISIONS)
+            self._participants_changed(migration_id, changed)
+
+    def _participants_changed(self, migration_id: str, ids: list[str]) -> None:
+        revision = self.revision["participants"] = next(_REVISIONS)
+        changes = self._participant_changes.setdefault(migration_id, {})
+        if len(changes) + len(ids) > 2 * MAX_PARTICIPANTS:  # ids come and go: forget the oldest
+            changes.clear()
+            self._changes_since = revision
+        for key in ids:
+            changes.pop(key, None)  # newest last
+            changes[key] = revision
+
+    def participants_changed_since(self, migration_id: str, revision: int) -> list[str] | None:
+        """Ids of the migration's participants added, changed or removed after ``revision``
+        (a ``revision["participants"]`` of this store), newest first; None when this store
+        cannot tell (a keyframe, a trimmed log): then compare them all."""
+        if revision < self._changes_since:
+            return None
+        changes = self._participant_changes.get(migration_id, {})
+        ids: list[str] = []
+        for key in reversed(changes):
+            if changes[key] <= revision:
+                break
+            ids.append(key)
+        return ids
 
     def _on_heartbeat(self, ts: float, source: str, data: dict[str, Any]) -> None:
         migration_id = text(data["migration_id"])
@@ -177,7 +231,7 @@ class Store:
             last_heartbeat=at,
             invalid=tuple(f for f in current.invalid if f != "last_heartbeat"),
         )
-        self.revision["participants"] = next(_REVISIONS)
+        self._participants_changed(migration_id, [participant_id])
 
     def _on_breakers(self, ts: float, source: str, data: dict[str, Any]) -> None:
         items = data["breakers"]
@@ -282,6 +336,10 @@ class Store:
         copy._series_capacity = self._series_capacity
         copy.migrations = dict(self.migrations)
         copy.participants = {k: dict(v) for k, v in self.participants.items()}
+        # The memo and the change log are caches: a copy starts without them.
+        copy._participant_memo = {}
+        copy._participant_changes = {}
+        copy._changes_since = next(_REVISIONS)
         copy.breakers = dict(self.breakers)
         copy.breaker_opens = {k: deque(v, maxlen=v.maxlen) for k, v in self.breaker_opens.items()}
         copy.series = {k: v.snapshot() for k, v in self.series.items()}
@@ -295,3 +353,14 @@ class Store:
         copy.revision = dict(self.revision)
         copy._handlers = {kind: getattr(copy, bound.__name__) for kind, bound in self._handlers.items()}
         return copy
+
+
+def _keep_later_heartbeat(polled: Participant, current: Participant | None) -> Participant:
+    """``polled``, but with ``current``'s heartbeat if that is later: a poll never moves a
+    heartbeat (perhaps from Redis, fresher than the poll) back in time. An invalid polled
+    heartbeat still shows as invalid."""
+    if current is None or current.last_heartbeat is None or "last_heartbeat" in polled.invalid:
+        return polled
+    if polled.last_heartbeat is not None and polled.last_heartbeat >= current.last_heartbeat:
+        return polled
+    return replace(polled, last_heartbeat=current.last_heartbeat)

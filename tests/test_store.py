@@ -116,3 +116,58 @@ def test_snapshot_is_independent_of_later_events():
     # and the snapshot keeps working as a store of its own
     snap.apply(ev(3, "migration", {"id": "m1", "phase": "aborting"}))
     assert snap.migrations["m1"].phase == "aborting" and s.migrations["m1"].phase == "committing"
+
+
+def participants_event(ts, items, migration_id="m1"):
+    return ev(ts, "participants", {"migration_id": migration_id, "participants": items})
+
+
+def test_a_poll_never_moves_a_fresher_heartbeat_back_in_time():
+    s = Store()
+    s.apply(participants_event(1, [{"id": "a", "vote": "pending", "last_heartbeat": 1.0}]))
+    s.apply(ev(5, "heartbeat", {"migration_id": "m1", "participant_id": "a", "at": 4.5}, source="redis"))
+    # The controller's next poll still reports the heartbeat it saw before Redis delivered ours.
+    s.apply(participants_event(6, [{"id": "a", "vote": "yes", "last_heartbeat": 2.0}]))
+    (a,) = s.participants_of("m1")
+    assert a.last_heartbeat == 4.5 and a.vote == "yes"
+    s.apply(participants_event(7, [{"id": "a", "vote": "yes"}]))  # no heartbeat in the poll at all
+    assert s.participants_of("m1")[0].last_heartbeat == 4.5
+    s.apply(participants_event(8, [{"id": "a", "vote": "yes", "last_heartbeat": 7.5}]))
+    assert s.participants_of("m1")[0].last_heartbeat == 7.5
+    # An unusable polled heartbeat is still shown as invalid, not hidden behind an older one.
+    s.apply(participants_event(9, [{"id": "a", "vote": "yes", "last_heartbeat": float("nan")}]))
+    (a,) = s.participants_of("m1")
+    assert a.last_heartbeat is None and "last_heartbeat" in a.invalid
+
+
+def test_an_unchanged_participant_keeps_its_object_and_only_changes_are_reported():
+    s = Store()
+    items = [{"id": f"p{i}", "vote": "pending", "last_heartbeat": 1.0} for i in range(5)]
+    s.apply(participants_event(1, items))
+    before = dict(s.participants["m1"])
+    since = s.revision["participants"]
+    changed = [dict(item) for item in items]  # a new list of new dicts, as each poll brings
+    changed[1]["vote"] = "yes"
+    s.apply(participants_event(2, changed[:4]))  # p1 voted, p4 is gone
+    after = s.participants["m1"]
+    assert [key for key in after if after[key] is before[key]] == ["p0", "p2", "p3"]
+    assert after["p1"].vote == "yes"
+    assert sorted(s.participants_changed_since("m1", since)) == ["p1", "p4"]
+    since = s.revision["participants"]
+    s.apply(ev(3, "heartbeat", {"migration_id": "m1", "participant_id": "p2", "at": 3.0}, source="redis"))
+    s.apply(participants_event(4, [dict(item) for item in changed[:4]]))  # the same poll again
+    assert s.participants_changed_since("m1", since) == ["p2"]
+    assert s.participants["m1"]["p2"].last_heartbeat == 3.0
+    rev = s.revision["participants"]
+    s.apply(participants_event(5, [dict(item) for item in changed[:4]]))
+    assert s.revision["participants"] == rev, "an identical poll is no change"
+    # A copy (a replay keyframe) cannot tell what changed before it: readers compare everything.
+    assert s.snapshot().participants_changed_since("m1", since) is None
+
+
+def test_duplicate_participant_ids_keep_the_last_and_hostile_ids_are_parsed_every_time():
+    s = Store()
+    s.apply(participants_event(1, [{"id": "a", "vote": "no"}, {"id": 7}, {"id": "a", "vote": "yes"}, "junk"]))
+    assert {p.id: p.vote for p in s.participants_of("m1")} == {"a": "yes", "7": "pending"}
+    s.apply(participants_event(2, [{"id": "a", "vote": "yes"}, {"id": 7, "vote": "no"}]))
+    assert {p.id: p.vote for p in s.participants_of("m1")} == {"a": "yes", "7": "no"}
