@@ -355,3 +355,17 @@ async def test_help_explains_the_dialog_and_the_stale_override(sim, tmp_path):
         assert "ctrl+o (override stale data)" in plain and "type the migration id" in plain
         for key, name in (("p", "Pause"), ("u", "Resume"), ("a", "Abort"), ("r", "Rollback")):
             assert f"  {key:<12}{name}" in plain
+
+
+def test_alert_line_names_the_key_only_where_it_exists():
+    from migration_tui.model import Alert
+    from migration_tui.store import Store
+    from migration_tui.ui.view import View
+    from migration_tui.ui.widgets.alerts import alert_line
+
+    view = View(store=Store(), now=0.0, mode="LIVE")
+    firing = Alert("p95", "critical", 0.0, "m1: rollback recommended: p95 60 ms", "firing", 0.0, "rollback")
+    pending = Alert("p95", "critical", 0.0, "m1: rollback recommended in 2m10s", "pending", 180.0, "rollback")
+    assert alert_line(view, firing, show_keys=True).plain == "✖ FIRING press r: m1: rollback recommended: p95 60 ms"
+    assert "press" not in alert_line(view, firing).plain  # read-only: no key that does not exist
+    assert "press" not in alert_line(view, pending, show_keys=True).plain
