@@ -88,13 +88,18 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
     if controller is None or not settings.controller:
         return None
     from migration_tui.actions import ActionClient, AuditLog
+    from migration_tui.config import ConfigError
     from migration_tui.ui.screens.actions import ActionDashboard
 
     secrets = (settings.token,) if settings.token else ()
+    try:
+        audit = AuditLog(settings.audit_log, secrets=secrets)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the audit log's directory ({exc}); set MIGRATION_TUI_AUDIT_LOG") from None
     client = ActionClient(
         settings.controller,
         lambda: controller.profile.name if controller.profile else None,
-        AuditLog(settings.audit_log, secrets=secrets),
+        audit,
         feed.emit,  # action events reach the store, the log pane and the recording
         token=settings.token,
         timeout_s=settings.timeout_s,

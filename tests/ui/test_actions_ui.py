@@ -369,3 +369,25 @@ def test_alert_line_names_the_key_only_where_it_exists():
     assert alert_line(view, firing, show_keys=True).plain == "✖ FIRING press r: m1: rollback recommended: p95 60 ms"
     assert "press" not in alert_line(view, firing).plain  # read-only: no key that does not exist
     assert "press" not in alert_line(view, pending, show_keys=True).plain
+
+
+async def test_y_does_not_confirm_abort_even_outside_the_id_field(sim, tmp_path):
+    app = build_app(sim, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("a", *MID)
+        screen = dialog(app)
+        screen.set_focus(None)  # y is no longer text in the id field
+        await pilot.press("y")
+        assert not screen.confirmed
+    assert sim.scripted.posts == []
+
+
+def test_an_unusable_audit_log_path_is_a_clear_error(tmp_path):
+    from migration_tui.config import ConfigError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings = Settings(controller="http://127.0.0.1:9", audit_log=str(blocker / "audit.jsonl"))
+    with pytest.raises(ConfigError, match="audit log"):
+        build_watch(settings)

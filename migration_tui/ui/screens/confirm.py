@@ -50,7 +50,8 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", priority=True, id="confirm-cancel", tooltip="Close; sends nothing"),
         Binding("n", "cancel", "Cancel", show=False, id="confirm-no", tooltip="Close; sends nothing"),
-        Binding("y,enter", "confirm", "Confirm", id="confirm-yes", tooltip="Send the action (asks nothing more)"),
+        Binding("enter", "confirm", "Confirm", id="confirm-enter", tooltip="Send the action (asks nothing more)"),
+        Binding("y", "confirm_yes", "Yes", show=False, id="confirm-yes", tooltip="Pause or resume: send it"),
         Binding(
             "ctrl+o",
             "override",
@@ -183,8 +184,6 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         """Why Enter would send nothing now ("" when it would send)."""
         if self.sending:
             return "waiting for the controller's answer; nothing more is sent"
-        if self.confirmed:
-            return "already sent" if self.outcome is None or not self.outcome.retryable else "press R to retry"
         if self.destructive:
             typed = self.query_one("#typed-id", Input).value
             if typed != self.migration_id:
@@ -230,6 +229,8 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # y and n are text while an Input has focus: the Input takes printable keys before any binding.
+        if action == "confirm_yes":
+            return not self.destructive  # abort and rollback: the id typed, then Enter
         if action == "override":
             return self.destructive and not self.confirmed
         if action == "retry":
@@ -277,6 +278,9 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         self.set_focus(None)
         self.client.record("confirmed", self.decision)
         self._send()
+
+    def action_confirm_yes(self) -> None:
+        self.action_confirm()
 
     def action_retry(self) -> None:
         if self.check_action("retry", ()):
