@@ -352,7 +352,7 @@ async def test_help_explains_the_dialog_and_the_stale_override(sim, tmp_path):
         await pilot.press("question_mark")
         text = app.screen.query_one("#help-text").render()
         plain = text.plain if hasattr(text, "plain") else str(text)
-        assert "ctrl+o (override stale data)" in plain and "type the migration id" in plain
+        assert "ctrl+o (override stale data)" in plain and "type the id, then Enter" in plain
         for key, name in (("p", "Pause"), ("u", "Resume"), ("a", "Abort"), ("r", "Rollback")):
             assert f"  {key:<12}{name}" in plain
 

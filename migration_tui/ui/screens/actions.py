@@ -24,10 +24,10 @@ if TYPE_CHECKING:
     from migration_tui.ui.feeds import LiveFeed
 
 _TOOLTIPS = {
-    "pause": "Pause the selected migration (asks first)",
-    "resume": "Resume the selected migration (asks first)",
-    "abort": "Abort the selected migration (type its id to confirm)",
-    "rollback": "Roll the selected migration back (type its id to confirm)",
+    "pause": "Pause the migration (asks first)",
+    "resume": "Resume the migration (asks first)",
+    "abort": "Abort the migration (type its id)",
+    "rollback": "Roll the migration back (type its id)",
 }
 
 
@@ -41,13 +41,15 @@ class ActionDashboard(DashboardScreen):
     LIVE_ONLY_ACTIONS: ClassVar[frozenset[str]] = frozenset(ACTIONS)
     #: How the dialog works, for the help screen.
     HELP_NOTES: ClassVar[tuple[str, ...]] = (
-        "Each key asks first, for the migration selected when it was pressed; nothing is sent until you confirm.",
+        "Each key asks first, about the migration shown when pressed;",
+        "  nothing is sent until you confirm.",
         "pause, resume: Enter or y confirms; Esc or n cancels.",
-        "abort, rollback: type the migration id, then Enter; Tab reaches the reason (it has a default).",
-        "While the controller data is not fresh, abort and rollback wait for fresh data;",
-        "  ctrl+o (override stale data) lets you act anyway.",
-        "No answer in time: the outcome is unknown, the status is re-read; R retries with the same key.",
-        "Every decision is appended to the audit log (MIGRATION_TUI_AUDIT_LOG; see README).",
+        "abort, rollback: type the id, then Enter; Tab: the reason.",
+        "Data not fresh: abort and rollback wait for fresh data,",
+        "  or ctrl+o (override stale data) lets you act anyway.",
+        "No answer in time: outcome unknown, status re-read;",
+        "  R retries with the same Idempotency-Key.",
+        "Every step goes to the audit log (MIGRATION_TUI_AUDIT_LOG).",
     )
 
     def __init__(self, feed: LiveFeed, rules: tuple[Rule, ...] | None = None, *, client: ActionClient) -> None:
