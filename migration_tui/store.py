@@ -197,8 +197,8 @@ class Store:
 
     def participants_changed_since(self, migration_id: str, revision: int) -> list[str] | None:
         """Ids of the migration's participants added, changed or removed after ``revision``
-        (a ``revision["participants"]`` of this store), newest first; None when this store
-        cannot tell (a keyframe, a trimmed log): then compare them all."""
+        (a ``revision["participants"]`` of this store), in the order they changed; None when
+        this store cannot tell (a keyframe, a trimmed log): then compare them all."""
         if revision < self._changes_since:
             return None
         changes = self._participant_changes.get(migration_id, {})
@@ -207,6 +207,7 @@ class Store:
             if changes[key] <= revision:
                 break
             ids.append(key)
+        ids.reverse()
         return ids
 
     def _on_heartbeat(self, ts: float, source: str, data: dict[str, Any]) -> None:

@@ -133,7 +133,14 @@ async def test_ten_thousand_participants(tmp_path):
         assert "p-09999" not in table._rows.cells
         assert table._rows.cells["p-05000"][2] == ("✖ no", "bad")
         assert table._rows.cells["p-05000"][3] == ("✖ UNHEALTHY", "bad")
-        assert table.get_cell("p-05000", "vote").plain == "✖ no"
+        # Off screen, the table still shows the old cell until the row scrolls into view.
+        assert table.get_cell("p-05000", "vote").plain == "✔ yes" and "p-05000" in table._rows.stale
+        table.scroll_to(y=4990, animate=False)
+        await pilot.pause()
+        assert table.get_cell("p-05000", "vote").plain == "✖ no" and "p-05000" not in table._rows.stale
+        assert table.get_cell("p-05000", "health").plain == "✖ UNHEALTHY"
+        table.scroll_home(animate=False)
+        await pilot.pause()
         # Far rows are brought up to date when scrolled into view.
         table.scroll_end(animate=False)
         await pilot.pause()
@@ -176,7 +183,8 @@ async def test_updates_touch_only_changed_cells(tmp_path, monkeypatch):
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(app, pilot, at=1)
         await pilot.press("2")
-        await filled(app.dashboard.query_one(ParticipantsTable), pilot)
+        table = app.dashboard.query_one(ParticipantsTable)
+        await filled(table, pilot)
         calls: list[tuple[object, object]] = []
         original = DataTable.update_cell
 
@@ -189,6 +197,12 @@ async def test_updates_touch_only_changed_cells(tmp_path, monkeypatch):
         app.dashboard.refresh_view()
         await pilot.pause()
         touched_rows = {str(row) for row, _column in calls}
-        # The changed participant, plus the heartbeat ages of the rows on screen.
-        assert "p-01000" in touched_rows
+        # Only the heartbeat ages of the rows on screen: the changed participant is far below.
+        assert touched_rows and touched_rows <= set(table.shown_ids[:40])
+        assert "p-01000" not in touched_rows and "p-01000" in table._rows.stale
         assert len(calls) < 100
+        calls.clear()
+        table.scroll_to(y=995, animate=False)
+        await pilot.pause()
+        assert {("p-01000", "vote"), ("p-01000", "health")} <= {(str(r), str(c)) for r, c in calls}
+        assert table.get_cell("p-01000", "vote").plain == "✖ no"

@@ -2,11 +2,15 @@
 
 Built for 10,000 rows: a change in the store touches only the rows whose
 ``Participant`` object changed (the store replaces an object when it
-changes, so identity is enough), and the once-a-second age update touches
-only the rows on screen. Scrolling refreshes the ages that come into view.
+changes, so identity is enough, and says which ids changed, so the other
+rows are not even looked at), and only rows on screen are written to the
+DataTable: the once-a-second ages and any changed row. A row that changed out
+of view is written when it scrolls into view.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual.widgets import DataTable
@@ -76,6 +80,7 @@ class ParticipantsTable(StoreView, DataTable):
         self._shown_for: str | None = None
         self._drawn_filter = ""
         self._drawn_revision: int | None = None
+        self._drawn_store: object = None
         self._last_view: View | None = None
         self._theme_generation: int | None = None
         self._filling = False
@@ -113,8 +118,13 @@ class ParticipantsTable(StoreView, DataTable):
             self._drawn_filter = self.filter_text
             self._drawn_revision = None
         if revision != self._drawn_revision or self._filling:
+            ids = None
+            if migration_id and not self._filling and self._drawn_revision is not None:
+                if view.store is self._drawn_store:
+                    ids = view.store.participants_changed_since(migration_id, self._drawn_revision)
             self._drawn_revision = revision
-            self._filling = not self._apply_changes(members, view.now)
+            self._drawn_store = view.store
+            self._filling = not self._apply_changes(members, view.now, ids)
             if self._filling:
                 self.call_after_refresh(self._fill_more)
         self._refresh_visible_ages(view)
@@ -128,11 +138,18 @@ class ParticipantsTable(StoreView, DataTable):
         if self._filling and self._last_view is not None:
             self.draw(self._last_view)
 
-    def _apply_changes(self, members: dict[str, Participant], now: float) -> bool:
-        """Bring changed rows up to date; add at most FILL_BATCH new ones. True when complete."""
+    def _apply_changes(self, members: dict[str, Participant], now: float, ids: list[str] | None) -> bool:
+        """Bring changed rows up to date; add at most FILL_BATCH new ones. True when complete.
+
+        ``ids``: the participants that changed since the last call, or None to compare them all."""
         shown = self._shown
         needle = self.filter_text
-        gone = [key for key in shown if key not in members]
+        if ids is None:
+            keys: Iterable[str] = members
+            gone = [key for key in shown if key not in members]
+        else:
+            keys = ids
+            gone = [key for key in ids if key in shown and key not in members]
         if gone and len(gone) > len(shown) // 2:
             self._rows.clear()  # mostly gone: starting again beats removing one by one
             shown.clear()
@@ -143,9 +160,10 @@ class ParticipantsTable(StoreView, DataTable):
         changed: list[tuple[str, tuple[Cell, ...]]] = []
         added = 0
         complete = True
-        for key, participant in members.items():
+        for key in keys:
+            participant = members.get(key)
             current = shown.get(key)
-            if current == participant:
+            if participant is None or current is participant:
                 continue
             if not matches(participant, needle):
                 if current is not None:
@@ -159,19 +177,20 @@ class ParticipantsTable(StoreView, DataTable):
                 added += 1
             shown[key] = participant
             changed.append((key, _row(participant, now)))
-        self._rows.update(changed)
+        self._rows.update(changed, visible=set(self._window()))
         return complete
 
+    def _window(self) -> list[str]:
+        """Keys of the rows on screen (and a row either side)."""
+        first = max(0, int(self.scroll_offset.y) - 1)
+        return self._rows.order[first : first + max(1, self.size.height) + 2]
+
     def _refresh_visible_ages(self, view: View) -> None:
-        order = self._rows.order
-        if not order:
-            return
-        first = max(0, int(self.scroll_offset.y))
-        last = min(len(order), first + max(1, self.size.height) + 2)
         now = view.now
         shown = self._shown
+        # Also writes the other cells of a row that changed while out of view.
         self._rows.update_column(
-            "heartbeat", ((key, _age_cell(shown[key], now)) for key in order[first:last] if key in shown)
+            "heartbeat", ((key, _age_cell(shown[key], now)) for key in self._window() if key in shown)
         )
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
