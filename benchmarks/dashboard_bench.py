@@ -7,9 +7,7 @@ runs ../shared/tools/textual_baseline.py (50 rows, updated every second), each
 under measure_tui.py at 120x40 and at 80x24, alternately, ``--reps`` times.
 Targets (dashboard issue): CPU <= 1.0x the bare app, bytes written to the
 terminal <= 0.5x the bare app, first full paint of ``replay`` <= 0.6 s.
-Prints medians and ratios as JSON. ``--proposed`` adds a third program, the
-same replay with the repaint fixes docs/performance.md proposes patched in
-(benchmarks/_replay_proposed.py), to show what they would save.
+Prints medians and ratios as JSON.
 """
 
 from __future__ import annotations
@@ -17,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from _common import HERE, PY, ROOT, baseline, ours, ratio, side_by_side, stamp
+from _common import ROOT, baseline, ours, ratio, side_by_side, stamp
 
 RECORDING = ROOT / "sample_data" / "2pc-commit.jsonl.gz"
 SIZES = ((120, 40), (80, 24))
@@ -29,13 +27,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=5)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--recording", default=str(RECORDING))
-    parser.add_argument(
-        "--proposed", action="store_true", help="also measure the repaint fixes of _replay_proposed.py (a what-if)"
-    )
     args = parser.parse_args()
     programs = {"replay": ours("replay", args.recording), "baseline": baseline(50, 1.0)}
-    if args.proposed:
-        programs["replay_proposed"] = [PY, str(HERE / "_replay_proposed.py"), args.recording]
     results: dict = {"recording": args.recording, "seconds": args.seconds, "warmup": args.warmup, "reps": args.reps}
     for cols, rows in SIZES:
         medians = side_by_side(programs, cols, rows, args.seconds, args.warmup, args.reps)
@@ -44,14 +37,6 @@ def main() -> None:
             **medians,
             "cpu_ratio": ratio(ours_m["cpu_percent"], base_m["cpu_percent"]),
             "bytes_ratio": ratio(ours_m["bytes_per_s"], base_m["bytes_per_s"]),
-            **(
-                {
-                    "proposed_cpu_ratio": ratio(medians["replay_proposed"]["cpu_percent"], base_m["cpu_percent"]),
-                    "proposed_bytes_ratio": ratio(medians["replay_proposed"]["bytes_per_s"], base_m["bytes_per_s"]),
-                }
-                if args.proposed
-                else {}
-            ),
             "targets": {"cpu_ratio": "<= 1.0", "bytes_ratio": "<= 0.5", "first_paint_s": "<= 0.6"},
         }
     results.update(stamp())

@@ -120,9 +120,6 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=90, help="recording length in seconds")
     parser.add_argument("--cols", type=int, default=120)
     parser.add_argument("--rows", type=int, default=40)
-    parser.add_argument(
-        "--proposed", action="store_true", help="also replay 10,000 with _replay_proposed.py's fixes (Overview tab)"
-    )
     args = parser.parse_args()
     small, large = ensure(50, args.duration), ensure(10_000, args.duration)
     results: dict = {
@@ -138,18 +135,11 @@ def main() -> None:
             "50": ours("replay", str(small)) if tab == "overview" else [PY, launcher, str(small), tab],
             "10000": ours("replay", str(large)) if tab == "overview" else [PY, launcher, str(large), tab],
         }
-        if args.proposed and tab == "overview":
-            programs["10000_proposed"] = [PY, str(HERE / "_replay_proposed.py"), str(large), tab]
         medians = side_by_side(programs, args.cols, args.rows, args.seconds, args.warmup, args.reps)
         results[tab] = {
             **medians,
             "cpu_ratio": ratio(medians["10000"]["cpu_percent"], medians["50"]["cpu_percent"]),
             "bytes_ratio": ratio(medians["10000"]["bytes_per_s"], medians["50"]["bytes_per_s"]),
-            **(
-                {"proposed_cpu_ratio": ratio(medians["10000_proposed"]["cpu_percent"], medians["50"]["cpu_percent"])}
-                if "10000_proposed" in medians
-                else {}
-            ),
             "targets": {"cpu_ratio": "<= 2.0", "bytes_ratio": "<= 2.0"},
         }
     results.update(stamp())

@@ -2,13 +2,17 @@
 
 On a slow SSH link every byte counts. ``draw`` builds the new lines, compares
 them with the lines on screen and marks only the changed ones dirty, so an
-age ticking from 4s to 5s rewrites one line, not the pane. Adjacent runs of
-one style are merged into one span, so a sparkline costs one colour escape
-per run instead of one per column.
+age ticking from 4s to 5s rewrites one line, not the pane, and only up to
+its last changed cell (Textual writes a dirty region from the widget's left
+edge, so a column that changes every second belongs at a widget's left edge
+or in a widget of its own). Adjacent runs of one style are merged into one
+span, so a sparkline costs one colour escape per run instead of one per
+column.
 """
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Span, Text
 from textual import events
 from textual.geometry import Region
@@ -31,6 +35,29 @@ def merged(text: Text) -> Text:
             out.append(span)
     text.spans[:] = out
     return text
+
+
+def _styled_chars(text: Text) -> list[tuple[str, tuple[object, ...]]]:
+    plain = text.plain
+    styles: list[list[object]] = [[] for _ in plain]
+    for span in text.spans:
+        for index in range(span.start, min(span.end, len(plain))):
+            styles[index].append(span.style)
+    return [(char, (text.style, *style)) for char, style in zip(plain, styles, strict=True)]
+
+
+def changed_cells(before: Text, after: Text) -> tuple[int, int] | None:
+    """The cell columns ``[start, end)`` where two lines differ in text or style; None if they do not."""
+    old, new = _styled_chars(before), _styled_chars(after)
+    if old == new:
+        return None
+    start, end_old, end_new = 0, len(old), len(new)
+    while start < min(end_old, end_new) and old[start] == new[start]:
+        start += 1
+    while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
+        end_old, end_new = end_old - 1, end_new - 1
+    x1 = cell_len(after.plain[:start])
+    return x1, max(x1 + 1, cell_len(before.plain[:end_old]), cell_len(after.plain[:end_new]))
 
 
 class TextPane(StoreView, Widget):
@@ -57,10 +84,11 @@ class TextPane(StoreView, Widget):
         if len(new) != len(old):
             self.refresh(layout=True)
             return
-        width = self.outer_size.width
-        dirty = [
-            Region(0, y, width, 1) for y, (before, after) in enumerate(zip(old, new, strict=True)) if before != after
-        ]
+        dirty = []
+        for y, (before, after) in enumerate(zip(old, new, strict=True)):
+            cells = None if before == after else changed_cells(before, after)
+            if cells is not None:
+                dirty.append(Region(cells[0], y, cells[1] - cells[0], 1))
         if dirty:
             self.refresh(*dirty)
 
