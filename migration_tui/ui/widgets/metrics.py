@@ -11,12 +11,13 @@ import math
 from typing import NamedTuple
 
 from rich.text import Text
+from textual.app import ComposeResult
 
 from migration_tui.safe_text import number
 from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets.sparkline import blocks, bucket
-from migration_tui.ui.widgets.text_pane import TextPane
+from migration_tui.ui.widgets.text_pane import TextColumns, TextPane
 
 WINDOW_S = 600.0
 #: A sparkline column with no sample keeps the previous one for this many poll intervals;
@@ -78,21 +79,55 @@ VALUE_W = 11
 LIMIT_W = 11
 
 
-class MetricsPane(TextPane):
-    """One sparkline per metric of the selected migration's system, under a time axis."""
+class MetricsPane(TextColumns):
+    """One sparkline per metric of the selected migration's system, under a time axis.
 
-    MIN_INTERVAL_S = 1.0  # series change several times a second; the eye needs once
-    SECTIONS = ("series",)
+    Two panes side by side: the sparklines, and the latest values with their limits.
+    Textual writes a changed line from the left edge of its widget, so a value that
+    changes every second costs its own few cells, not the sparkline before it.
+    """
 
     DEFAULT_CSS = """
     MetricsPane {
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
         height: auto;
         min-height: 1;
         padding: 0 1;
     }
+    MetricsPane > .metrics-part {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: auto;
+    }
+    MetricsPane > MetricsChart {
+        width: 1fr;
+    }
+    MetricsPane > MetricsValues {
+        width: 24;  /* 1 + VALUE_W + 1 + LIMIT_W */
+    }
     """
+
+    def compose(self) -> ComposeResult:
+        yield MetricsChart(classes="metrics-part")
+        yield MetricsValues(classes="metrics-part")
+
+
+def specs(view: View) -> list[MetricSpec]:
+    """The metrics to show: the system's list, keeping only series that exist."""
+    migration = view.migration
+    if migration is None:
+        return []
+    return [
+        spec
+        for spec in METRICS.get(migration.system, _LATENCY)
+        if series_for(view.store, migration, spec.series) is not None
+    ]
+
+
+class MetricsChart(TextPane):
+    """The labels and sparklines of ``MetricsPane``, under the time axis."""
+
+    MIN_INTERVAL_S = 1.0  # series change several times a second; the eye needs once
+    SECTIONS = ("series",)
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -102,36 +137,25 @@ class MetricsPane(TextPane):
         migration = view.migration
         # The window slides with the clock one column at a time, so a source that went
         # quiet shows up as a growing gap even though no new sample arrives.
-        column_s = self._window_s / max(4, self.size.width - LABEL_W - VALUE_W - LIMIT_W - 3)
+        column_s = self._window_s / max(4, self.size.width - LABEL_W - 1)
         which = None if migration is None else (migration.system, migration.pair)
         return (*super().view_key(view), which, int(view.now // column_s))
-
-    def specs(self, view: View) -> list[MetricSpec]:
-        """The metrics to show: the system's list, keeping only series that exist."""
-        migration = view.migration
-        if migration is None:
-            return []
-        return [
-            spec
-            for spec in METRICS.get(migration.system, _LATENCY)
-            if series_for(view.store, migration, spec.series) is not None
-        ]
 
     def build(self, view: View, width: int) -> list[Text]:
         if view.migration is None:
             return [Text("Metrics: no migration selected", style=view.style("state-muted"), end="")]
-        specs = self.specs(view)
-        if not specs:
+        shown = specs(view)
+        if not shown:
             return [Text("Metrics: none reported yet", style=view.style("state-muted"), end="")]
         migration = view.migration
-        spark_w = max(4, width - LABEL_W - VALUE_W - LIMIT_W - 3)
+        spark_w = max(4, width - LABEL_W - 1)
         since = view.now - WINDOW_S
         points = {}
-        for spec in specs:
+        for spec in shown:
             series = series_for(view.store, migration, spec.series)
             points[spec.series] = series.points(since=since) if series is not None else []
         self._window_s = window_for(points.values(), view.now)
-        return [self._axis(view, spark_w)] + [self._line(view, spec, spark_w, points[spec.series]) for spec in specs]
+        return [self._axis(view, spark_w)] + [self._line(view, spec, spark_w, points[spec.series]) for spec in shown]
 
     def _axis(self, view: View, spark_w: int) -> Text:
         """The header: what the columns are, and the time the sparklines span."""
@@ -140,13 +164,11 @@ class MetricsPane(TextPane):
         axis.append(" ")
         start = f"-{int(self._window_s // 60)} min"
         axis.append(start + "now".rjust(spark_w - len(start)))
-        axis.append(" " + "latest".rjust(VALUE_W) + " " + "limit".rjust(LIMIT_W))
         return axis
 
     def _line(self, view: View, spec: MetricSpec, spark_w: int, points: list[tuple[float, float | None]]) -> Text:
         migration = view.migration
         assert migration is not None
-        series = series_for(view.store, migration, spec.series)
         rule = threshold_rule(migration.system, spec.series)
         values = bucket(points, view.now - self._window_s, view.now, spark_w, hold_s=HOLD_POLLS * view.poll_interval_s)
         threshold = rule.threshold if rule is not None else None
@@ -158,12 +180,34 @@ class MetricsPane(TextPane):
         for char, value in zip(chars, values, strict=True):
             broken = value is not None and rule is not None and rule.breaks(value)
             line.append(char, style=over if broken else normal)  # runs are merged by TextPane
+        return line
+
+
+class MetricsValues(TextPane):
+    """The latest value and the limit of each metric of ``MetricsPane``."""
+
+    MIN_INTERVAL_S = 1.0
+    SECTIONS = ("series",)
+
+    def build(self, view: View, width: int) -> list[Text]:
+        migration = view.migration
+        shown = specs(view) if migration is not None else []
+        if migration is None or not shown:
+            return []
+        header = Text(" " + "latest".rjust(VALUE_W) + " " + "limit".rjust(LIMIT_W), style=view.style("state-muted"))
+        return [header] + [self._line(view, spec) for spec in shown]
+
+    def _line(self, view: View, spec: MetricSpec) -> Text:
+        migration = view.migration
+        assert migration is not None
+        series = series_for(view.store, migration, spec.series)
+        rule = threshold_rule(migration.system, spec.series)
         current = series.latest() if series is not None else None
         level = "muted" if current is None else "bad" if rule is not None and rule.breaks(current) else "ok"
         shown = number(current, spec.unit, spec.digits)
         if level == "bad":
             shown = "✖ " + shown
-        line.append(" ")
+        line = Text(" ", no_wrap=True, end="")
         line.append(shown.rjust(VALUE_W), style=view.style(f"state-{level}" if level != "muted" else "state-muted"))
         line.append(" ")
         if rule is not None:

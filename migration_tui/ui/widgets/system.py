@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rich.text import Text
+from textual.app import ComposeResult
 
 from migration_tui.model import Migration
 from migration_tui.rules import format_duration
@@ -20,7 +21,7 @@ from migration_tui.safe_text import age, clean, number
 from migration_tui.ui import states
 from migration_tui.ui.lookup import detail_bool, detail_number, is_invalid, latest, threshold_rule
 from migration_tui.ui.view import View
-from migration_tui.ui.widgets.text_pane import TextPane
+from migration_tui.ui.widgets.text_pane import TextColumns, TextPane
 
 MAX_PARTICIPANT_LINES = 6
 MAX_PAIR_LINES = 24
@@ -56,20 +57,26 @@ def two_pc(view: View, migration: Migration) -> list[Text]:
         row.append(clean(participant.id, 17).ljust(18))
         row.append(clean(participant.type, 11).ljust(12), style=view.style("state-muted"))
         vote = view.badge(*states.vote(participant.vote))
-        vote.pad_right(max(0, 10 - len(vote.plain)))
+        vote.truncate(10, overflow="ellipsis", pad=True)  # fixed widths: the ages line up beside
         row.append_text(vote)
         row.append(" ")
         health = view.badge(*states.participant_health(participant.healthy, "healthy" in participant.invalid))
-        health.pad_right(max(0, 12 - len(health.plain)))
+        health.truncate(12, overflow="ellipsis", pad=True)
         row.append_text(health)
-        age_s = participant.heartbeat_age_s(view.now)
-        level = states.heartbeat(age_s)
         row.append(" heartbeat ", style=view.style("state-muted"))
-        row.append_text(view.badge(level, age(age_s)))
         lines.append(row)
     if len(members) > MAX_PARTICIPANT_LINES:
         more = len(members) - MAX_PARTICIPANT_LINES
         lines.append(Text(f"… {more} more on the Participants tab (2)", style=view.style("state-muted"), end=""))
+    return lines
+
+
+def two_pc_ages(view: View, migration: Migration) -> list[Text]:
+    """The heartbeat ages of ``two_pc``'s participant lines, a column of their own (it changes every second)."""
+    lines = [Text(end="")]
+    for participant in view.store.participants_of(migration.id)[:MAX_PARTICIPANT_LINES]:
+        age_s = participant.heartbeat_age_s(view.now)
+        lines.append(view.badge(states.heartbeat(age_s), age(age_s)))
     return lines
 
 
@@ -235,23 +242,64 @@ VIEWS: dict[str, Callable[[View, Migration], list[Text]]] = {
 }
 
 
-class SystemPanel(TextPane):
-    """Per-system figures of the selected migration (no lines for a system it does not know)."""
+class SystemPanel(TextColumns):
+    """Per-system figures of the selected migration (no lines for a system it does not know).
 
+    For 2pc the participants' heartbeat ages, which change every second, are a pane of
+    their own right after the fixed-width lines: Textual writes a changed line from the
+    left edge of its widget, so an age costs its own few cells, not the line.
+    """
+
+    DEFAULT_CSS = """
+    SystemPanel {
+        height: auto;
+        padding: 0 1;
+    }
+    SystemPanel > .system-part {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: auto;
+    }
+    SystemPanel > SystemLines {
+        width: 1fr;
+    }
+    SystemPanel > SystemAges {
+        display: none;
+        width: 1fr;
+    }
+    SystemPanel.-ages > SystemLines {
+        width: 64;  /* a 2pc participant line: id 18, type 12, vote 10, health 1 + 12, label 11 */
+    }
+    SystemPanel.-ages > SystemAges {
+        display: block;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield SystemLines(classes="system-part")
+        yield SystemAges(classes="system-part")
+
+
+class _SystemPart(TextPane):
     MIN_INTERVAL_S = 1.0  # series change several times a second; the eye needs once
     SECTIONS = ("migrations", "participants", "breakers", "series")
     CLOCK = True
 
-    DEFAULT_CSS = """
-    SystemPanel {
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-        height: auto;
-        padding: 0 1;
-    }
-    """
+
+class SystemLines(_SystemPart):
+    """The lines of ``SystemPanel`` (all of them but the 2pc heartbeat ages)."""
 
     def build(self, view: View, width: int) -> list[Text]:
         migration = view.migration
         builder = VIEWS.get(migration.system) if migration is not None else None
+        if self.parent is not None:
+            self.parent.set_class(builder is two_pc, "-ages")
         return builder(view, migration) if builder is not None and migration is not None else []
+
+
+class SystemAges(_SystemPart):
+    """The 2pc participants' heartbeat ages, beside their lines."""
+
+    def build(self, view: View, width: int) -> list[Text]:
+        migration = view.migration
+        return two_pc_ages(view, migration) if migration is not None and migration.system == "2pc" else []

@@ -102,3 +102,29 @@ class TextPane(StoreView, Widget):
 
     def render(self) -> Text:
         return Text("\n", end="", no_wrap=True).join(self._lines)
+
+
+class TextColumns(Widget):
+    """TextPanes side by side that read as one pane.
+
+    Textual writes a changed line of a widget from the widget's left edge, so a column
+    that changes every second is cheapest as a TextPane of its own. ``lines`` and
+    ``render`` give the parts' lines joined, as one pane would show them.
+    """
+
+    DEFAULT_CSS = """
+    TextColumns {
+        layout: horizontal;
+        height: auto;
+    }
+    """
+
+    @property
+    def lines(self) -> list[Text]:
+        """The lines on screen now, the parts' lines joined (tests read these)."""
+        parts = [part.lines for part in self.query_children(TextPane) if part.display]
+        height = max((len(lines) for lines in parts), default=0)
+        return [Text("", end="").join(lines[y] for lines in parts if y < len(lines)) for y in range(height)]
+
+    def render(self) -> Text:
+        return Text("\n", end="", no_wrap=True).join(self.lines)
