@@ -50,11 +50,15 @@ def _recorder(settings: Settings):
 
 
 def run_demo(settings: Settings, scenario: str | None = None, speed: float = 1.0) -> int:
-    from migration_tui.ui.demo import demo_sources
+    from migration_tui.ui.demo import demo_actions, demo_setup
     from migration_tui.ui.feeds import LiveFeed
+    from migration_tui.ui.screens.actions import ActionDashboard
 
-    sources = demo_sources(settings, scenario, speed)
-    return _run(LiveFeed(sources, mode="DEMO", poll_interval_s=settings.poll_interval_s), settings)
+    sources, controllers = demo_setup(settings, scenario, speed)
+    feed = LiveFeed(sources, mode="DEMO", poll_interval_s=settings.poll_interval_s)
+    # The action keys work in the demo too, against the in-process simulators: safe to try.
+    client = demo_actions(settings, controllers, feed.emit)
+    return _run(feed, settings, ActionDashboard.with_client(client))
 
 
 def run_watch(settings: Settings, wall: bool = False) -> int:

@@ -62,3 +62,36 @@ async def test_each_demo_system_keeps_its_own_series():
     # The dual-write controller reports its event latency in its status; the panel shows the same figure.
     assert dual_p95 == dual.details["latency_p95_ms"]
     assert "latency_p95_ms" not in store.series  # nothing controller-wide left to collide on
+
+
+async def test_demo_actions_reach_the_simulator_that_runs_the_migration(tmp_path):
+    """p then Enter in the demo pauses the selected migration in its own simulator, once, audited."""
+    import json
+
+    from migration_tui.ui.demo import demo_actions, demo_setup
+    from migration_tui.ui.screens.actions import ActionDashboard
+
+    settings = Settings(poll_interval_s=0.2, audit_log=str(tmp_path / "audit.jsonl"))
+    sources, controllers = demo_setup(settings, None)
+    feed = LiveFeed(sources, mode="DEMO")
+    app = MigrationApp(feed, dashboard=ActionDashboard.with_client(demo_actions(settings, controllers, feed.emit)))
+    by_scenario = {c.sim.spec.name: c for c in controllers}
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            if "dual-write-events" in feed.store.migrations:
+                break
+            await pilot.pause(0.05)
+        app.dashboard.selected_id = "dual-write-events"
+        app.dashboard.refresh_view()
+        await pilot.press("p")
+        await pilot.press("enter", "enter")
+        for _ in range(100):
+            if by_scenario["dual-write"].applied_actions:
+                break
+            await pilot.pause(0.05)
+    applied = by_scenario["dual-write"].applied_actions
+    assert [(a.method, a.path) for a in applied] == [("POST", "/api/v1/migration/pause")]
+    others = [a for name, c in by_scenario.items() if name != "dual-write" for a in c.received_actions]
+    assert others == []
+    stages = [json.loads(line)["stage"] for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    assert stages == ["opened", "confirmed", "sent", "answered"]

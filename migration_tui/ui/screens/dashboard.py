@@ -202,7 +202,7 @@ class DashboardScreen(Screen[None]):
     """
 
     #: Actions that write to a controller (pause, resume, abort, rollback): the actions
-    #: layer lists its action names here and they exist only in LIVE mode.
+    #: layer lists its action names here and they exist only in LIVE and DEMO mode.
     LIVE_ONLY_ACTIONS: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, feed: ReplayFeed | LiveFeed, rules: tuple[Rule, ...] | None = None) -> None:
@@ -299,8 +299,10 @@ class DashboardScreen(Screen[None]):
     # --- what the mode allows ------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in self.LIVE_ONLY_ACTIONS and (self.feed.mode != "LIVE" or isinstance(self.focused, Input)):
-            return False  # no action path in replay, demo or wall mode
+        if action in self.LIVE_ONLY_ACTIONS and (
+            self.feed.mode not in ("LIVE", "DEMO") or isinstance(self.focused, Input)
+        ):
+            return False  # no action path in replay or wall mode (they never build an action client)
         if action in REPLAY_ACTIONS:
             if self.feed.mode != "REPLAY":
                 return False
