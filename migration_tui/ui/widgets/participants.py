@@ -84,6 +84,7 @@ class ParticipantsTable(StoreView, DataTable):
         self._last_view: View | None = None
         self._theme_generation: int | None = None
         self._filling = False
+        self._ages_second: int | None = None
 
     def on_mount(self) -> None:
         for column in COLUMNS:
@@ -127,7 +128,12 @@ class ParticipantsTable(StoreView, DataTable):
             self._filling = not self._apply_changes(members, view.now, ids)
             if self._filling:
                 self.call_after_refresh(self._fill_more)
-        self._refresh_visible_ages(view)
+        if int(view.now) != self._ages_second:
+            # Once per second of the clock, all together: each changed cell repaints the whole
+            # visible table, and rows whose ages tick at different moments would repaint it
+            # several times a second. A row that changed meanwhile was redrawn with its age.
+            self._ages_second = int(view.now)
+            self._refresh_visible_ages(view)
 
     @property
     def is_filling(self) -> bool:
