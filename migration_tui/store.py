@@ -163,20 +163,25 @@ class Store:
         new: dict[str, Participant] = {}
         seen: dict[str, tuple[Mapping[str, Any], Participant, Participant]] = {}
         for item in items[:MAX_PARTICIPANTS]:
-            if not isinstance(item, Mapping):
+            if type(item) is not dict and not isinstance(item, Mapping):  # the common case first: ABCs are slow
                 continue
             raw_id = item.get("id")
-            hit = memo.get(raw_id) if isinstance(raw_id, str) else None
-            parsed = hit[1] if hit is not None and hit[0] == item else Participant.from_dict(item)
-            current = old.get(parsed.id)
-            if hit is not None and parsed is hit[1] and current is hit[2]:
-                participant = current  # the same item, and no heartbeat since
+            hit = memo.get(raw_id) if type(raw_id) is str else None
+            if hit is not None and hit[0] == item:
+                parsed = hit[1]
+                current = old.get(parsed.id)
+                if current is hit[2]:  # the same item, and no heartbeat since
+                    new[parsed.id] = current
+                    seen[raw_id] = hit
+                    continue
             else:
-                participant = _keep_later_heartbeat(parsed, current)
-                if participant == current:
-                    participant = current
+                parsed = Participant.from_dict(item)
+                current = old.get(parsed.id)
+            participant = _keep_later_heartbeat(parsed, current)
+            if participant == current:
+                participant = current
             new[participant.id] = participant  # a duplicate id: the last one wins
-            if isinstance(raw_id, str):
+            if type(raw_id) is str:
                 seen[raw_id] = (item, parsed, participant)
         self._participant_memo[migration_id] = seen
         changed = [key for key, participant in new.items() if old.get(key) is not participant]
