@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import DataTable
+from rich.text import Text
 
 from migration_tui.events import Event
 from migration_tui.recording import RecordingWriter
@@ -186,13 +186,13 @@ async def test_updates_touch_only_changed_cells(tmp_path, monkeypatch):
         table = app.dashboard.query_one(ParticipantsTable)
         await filled(table, pilot)
         calls: list[tuple[object, object]] = []
-        original = DataTable.update_cell
+        original = ParticipantsTable.update_cell
 
         def counting(self, row_key, column_key, value, *, update_width=False):
             calls.append((row_key, column_key))
             return original(self, row_key, column_key, value, update_width=update_width)
 
-        monkeypatch.setattr(DataTable, "update_cell", counting)
+        monkeypatch.setattr(ParticipantsTable, "update_cell", counting)
         app.feed.seek_to(3)
         app.dashboard.refresh_view()
         await pilot.pause()
@@ -206,3 +206,24 @@ async def test_updates_touch_only_changed_cells(tmp_path, monkeypatch):
         await pilot.pause()
         assert {("p-01000", "vote"), ("p-01000", "health")} <= {(str(r), str(c)) for r, c in calls}
         assert table.get_cell("p-01000", "vote").plain == "✖ no"
+
+
+async def test_a_changed_cell_on_screen_is_drawn_without_rebuilding_the_whole_table(tmp_path):
+    """ParticipantsTable.update_cell keeps the DataTable's row order and offsets but not the drawn cell."""
+    path = write_big_recording(tmp_path / "big.jsonl", 200)
+    app = MigrationApp(ReplayFeed(path, playing=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot, at=1)
+        await pilot.press("2")
+        table = app.dashboard.query_one(ParticipantsTable)
+        await filled(table, pilot)
+
+        def drawn(key: str) -> str:
+            return table.render_line(table.get_row_index(key) + table.header_height).text
+
+        assert "✔ yes" in drawn("p-00003")  # drawn once, so now in the table's caches
+        update_count = table._update_count
+        table.update_cell("p-00003", "vote", Text("✖ no"))
+        await pilot.pause()
+        assert "✖ no" in drawn("p-00003") and "✔ yes" in drawn("p-00004")
+        assert table._update_count == update_count, "the row order and line offsets were thrown away"
