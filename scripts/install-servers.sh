@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the real servers the tests talk to (Debian packages), if missing.
+# Installs the real servers the tests talk to (Debian packages), if missing;
+# chromium is the headless browser tests/ui/test_web.py drives (over CDP, no driver).
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v tmux >/dev/null 2>&1 || need+=(tmux)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

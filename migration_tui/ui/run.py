@@ -117,8 +117,9 @@ def run_wall(
 ) -> int:
     """Read-only dashboard for a wall; the dedicated wall screen (rotation, large figures) comes later."""
     if web:
-        print("migration-tui: wall --web is not available yet", file=sys.stderr)
-        return 2
+        from migration_tui.ui.web import serve_wall
+
+        return serve_wall(sys.argv[1:], host=host, port=port)
     if settings.theme is None:
         from dataclasses import replace
 
