@@ -250,15 +250,25 @@ def _other_alert(rule: Rule, store: Store, migration: Migration, now: float) -> 
 def evaluate(store: Store, now: float, rules: Iterable[Rule] | None = None) -> list[Alert]:
     """Every pending or firing rule for every migration in the store, firing first."""
     rules = default_rules() if rules is None else tuple(rules)
-    alerts: list[Alert] = []
-    for migration in store.migrations.values():
-        if migration.is_terminal or migration.phase in FAILURE_PHASES:
-            continue  # ended, or already aborting / rolling back: nothing left to recommend
-        for rule in rules:
-            if rule.systems and migration.system not in rule.systems:
-                continue
-            alert = (_series_alert if rule.kind == "series" else _other_alert)(rule, store, migration, now)
-            if alert is not None:
-                alerts.append(alert)
-    alerts.sort(key=lambda a: (a.state != "firing", a.severity != "critical", a.since))
+    alerts = [alert for migration in store.migrations.values() for alert in evaluate_one(store, migration, now, rules)]
+    alerts.sort(key=_worst_first)
     return alerts
+
+
+def evaluate_one(store: Store, migration: Migration, now: float, rules: Iterable[Rule] | None = None) -> list[Alert]:
+    """The pending or firing rules of one migration, firing first (the wall's and fleet's worst alert)."""
+    if migration.is_terminal or migration.phase in FAILURE_PHASES:
+        return []  # ended, or already aborting / rolling back: nothing left to recommend
+    alerts: list[Alert] = []
+    for rule in default_rules() if rules is None else rules:
+        if rule.systems and migration.system not in rule.systems:
+            continue
+        alert = (_series_alert if rule.kind == "series" else _other_alert)(rule, store, migration, now)
+        if alert is not None:
+            alerts.append(alert)
+    alerts.sort(key=_worst_first)
+    return alerts
+
+
+def _worst_first(alert: Alert) -> tuple[bool, bool, float]:
+    return (alert.state != "firing", alert.severity != "critical", alert.since)

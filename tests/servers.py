@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -262,3 +263,13 @@ class Exporter:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def start_simulate(port: int, scenario: str = "2pc-commit") -> subprocess.Popen[bytes]:
+    """The real ``simulate`` command in its own process, so stopping it closes every connection."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "migration_tui", "simulate", "--scenario", scenario, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parents[1],
+    )

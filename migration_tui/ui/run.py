@@ -115,7 +115,7 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
 def run_wall(
     settings: Settings, rotate_s: float = 15.0, web: bool = False, host: str = "127.0.0.1", port: int = 8000
 ) -> int:
-    """Read-only dashboard for a wall; the dedicated wall screen (rotation, large figures) comes later."""
+    """The wall screen (large figures, fleet summary, rotation), read-only, high-contrast by default."""
     if web:
         from migration_tui.ui.web import serve_wall
 
@@ -124,4 +124,7 @@ def run_wall(
         from dataclasses import replace
 
         settings = replace(settings, theme="high-contrast")
-    return run_watch(settings, wall=True)
+    from migration_tui.ui.screens.wall import WallScreen
+
+    feed, _none = build_watch(settings, wall=True)
+    return _run(feed, settings, WallScreen.rotating(rotate_s))

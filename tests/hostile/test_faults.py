@@ -34,7 +34,7 @@ from migration_tui.sources.prometheus import PrometheusSource, QueryTemplate
 from migration_tui.sources.redis import RedisSource
 from migration_tui.store import Store
 from migration_tui.synthetic import START, synthetic_events
-from tests.servers import RedisServer, async_wait_for, free_port
+from tests.servers import RedisServer, async_wait_for, free_port, start_simulate
 from tests.sources.conftest import LocalServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,16 +72,6 @@ async def stop(task: asyncio.Task[Any]) -> None:
 
 
 # --- the controller -----------------------------------------------------------------
-
-
-def start_simulate(port: int) -> subprocess.Popen[bytes]:
-    """The real ``simulate`` command in its own process, so stopping it closes every connection."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "migration_tui", "simulate", "--scenario", "2pc-commit", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
 
 
 async def test_controller_absent_at_start_then_up_then_killed_mid_run() -> None:

@@ -92,6 +92,10 @@ def build(mode: str, url: str, tmp: Path) -> MigrationApp:
     settings = Settings(controller=url, read_only=mode == "read-only", poll_interval_s=0.2, audit_log=str(tmp / "a"))
     feed, dashboard = build_watch(settings, wall=mode == "wall")
     assert dashboard is None  # no action client was built
+    if mode == "wall":
+        from migration_tui.ui.screens.wall import WallScreen
+
+        return MigrationApp(feed, dashboard=WallScreen)  # as run_wall builds it
     return MigrationApp(feed)
 
 

@@ -71,3 +71,23 @@ class TestScreens:
     def test_help(self, snap_compare, make_app):
         app = make_app("2pc")
         assert snap_compare(app, terminal_size=(100, 40), run_before=at(app, 150, "question_mark"))
+
+
+class TestWall:
+    """The wall screen (high-contrast) at the sizes a wall meets: a tmux pane, a laptop, a TV."""
+
+    @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=["80x24", "120x40", "200x50"])
+    def test_wall_2pc_commit(self, snap_compare, size):
+        from migration_tui.ui.screens.wall import WallScreen
+
+        app = MigrationApp(
+            ReplayFeed(SAMPLE_DATA / "2pc-commit.jsonl.gz", playing=False), theme="high-contrast", dashboard=WallScreen
+        )
+        assert snap_compare(app, terminal_size=size, run_before=at(app, 120))
+
+    def test_wall_orderbook_rollout(self, snap_compare):
+        from migration_tui.ui.screens.wall import WallScreen
+
+        feed = ReplayFeed(SAMPLE_DATA / "orderbook-rollout.jsonl.gz", playing=False)
+        app = MigrationApp(feed, theme="high-contrast", dashboard=WallScreen)
+        assert snap_compare(app, terminal_size=(120, 40), run_before=at(app, SAMPLE_OFFSETS["orderbook-rollout"]))

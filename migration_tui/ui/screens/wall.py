@@ -1,0 +1,387 @@
+"""The wall: a read-only screen for a TV across the room.
+
+Large figures (Textual's ``Digits``) for progress, the error rate and p95
+latency of the migration shown; above them one line per migration (phase,
+progress, worst alert), and a banner that shouts when a source is dead or
+stale instead of letting the figures freeze silently. With several active
+migrations it rotates between them every ``rotate_s`` seconds.
+
+It has no action keys and never imports ``migration_tui.actions``: only help,
+quit and switching the migration shown. The same feed and store as the
+dashboard drive it, so ``wall`` works against live sources and replays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Digits, Footer, Label
+
+from migration_tui.model import FAILURE_PHASES, Migration
+from migration_tui.rules import Rule, evaluate_one
+from migration_tui.safe_text import INVALID, MISSING, clean
+from migration_tui.ui import states
+from migration_tui.ui.lookup import series_for, threshold_rule
+from migration_tui.ui.screens.dashboard import DashboardScreen
+from migration_tui.ui.view import View
+from migration_tui.ui.widgets import StatusBar
+from migration_tui.ui.widgets.migration import timeline
+from migration_tui.ui.widgets.text_pane import TextPane
+
+if TYPE_CHECKING:
+    from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+
+#: Seconds each active migration is shown before the wall moves to the next.
+ROTATE_S = 15.0
+#: Lines of the fleet summary before it says "+ N more".
+SUMMARY_LINES = 8
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One large figure: the series it shows, its title, unit and decimals."""
+
+    series: str
+    title: str
+    unit: str
+    digits: int = 1
+
+
+#: The two figures beside progress, per system: its error measure and its latency.
+FIGURES: dict[str, tuple[Figure, Figure]] = {
+    "2pc": (Figure("error_rate_pct", "error rate", "%", 2), Figure("latency_p95_ms", "p95 latency", "ms")),
+    "orderbook-rollout": (
+        Figure("error_rate_pct", "error rate", "%", 2),
+        Figure("latency_p95_ms", "p95 latency", "ms"),
+    ),
+    "canary": (Figure("error_rate_pct", "new error rate", "%", 2), Figure("latency_p99_ms", "new p99", "ms")),
+    "batch": (Figure("failure_rate_pct", "failure rate", "%", 2), Figure("response_time_ms", "response", "ms")),
+    "dual-write": (Figure("write_success_pct", "write success", "%", 2), Figure("latency_p95_ms", "p95 latency", "ms")),
+}
+DEFAULT_FIGURES = FIGURES["2pc"]
+
+
+def active(migrations: list[Migration]) -> list[Migration]:
+    """The migrations still running, those failing first; all of them when none is running."""
+    running = sorted((m for m in migrations if not m.is_terminal), key=urgency)
+    return running or migrations
+
+
+def urgency(migration: Migration) -> int:
+    """0 for a migration failing or being undone, 1 for one running, 2 for one that ended."""
+    if migration.phase in FAILURE_PHASES:
+        return 0
+    return 2 if migration.is_terminal else 1
+
+
+def worst_alert(view: View, migration: Migration) -> Text:
+    """What most needs a look: an abort or rollback under way, the worst rule, or that it ended."""
+    if migration.phase in FAILURE_PHASES:
+        return view.badge("bad", clean(migration.phase, 30).upper(), bold=True)
+    if migration.is_terminal:
+        return view.badge(*states.status(migration.status))
+    alerts = evaluate_one(view.store, migration, view.now, view.rules)
+    if not alerts:
+        return view.badge("ok", "no alerts")
+    alert = alerts[0]
+    level = "bad" if alert.state == "firing" and alert.severity == "critical" else "warn"
+    word = "FIRING" if alert.state == "firing" else "pending"
+    line = view.badge(level, word, bold=True)
+    line.append(" " + clean(alert.message, 160))
+    return line
+
+
+def figure_text(value: float | None, digits: int) -> str:
+    """What the Digits show: the number, or dashes when there is none (the note says why)."""
+    if value is None:
+        return "--"
+    return f"{value:,.{digits}f}" if abs(value) < 100_000 else f"{value:,.0f}"
+
+
+class SourceBanner(TextPane):
+    """Shouts which source is dead or stale; no lines (no height) while every source is fresh.
+
+    Never ``display: none``: the screen only redraws displayed widgets, so a hidden
+    banner would never learn that it has something to shout."""
+
+    SECTIONS = ("sources",)
+    CLOCK = True
+    SELECTION = False
+
+    DEFAULT_CSS = """
+    SourceBanner {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: auto;
+        background: $error;
+        color: $text;
+        text-style: bold;
+        padding: 0 1;
+    }
+    """
+
+    def build(self, view: View, width: int) -> list[Text]:
+        lines = []
+        for name in view.store.source_names():
+            level, label, _age = states.source(view.store.source(name), view.now, view.poll_interval_s)
+            if level in ("bad", "warn"):
+                lines.append(
+                    Text(f"✖ {clean(name, 20).upper()} {clean(label, 100)}: the figures below are not live", end="")
+                )
+        self.set_class(bool(lines), "-shout")
+        return lines
+
+
+class FleetSummary(TextPane):
+    """One line per migration: the one shown marked ▶, with phase, progress and worst alert."""
+
+    SECTIONS = ("migrations", "series", "participants", "breakers")
+    CLOCK = True
+    MIN_INTERVAL_S = 1.0
+
+    DEFAULT_CSS = """
+    FleetSummary {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: auto;
+        max-height: 10;
+        padding: 0 1;
+        border-bottom: solid $primary;
+    }
+    """
+
+    def build(self, view: View, width: int) -> list[Text]:
+        migrations = list(view.store.migrations.values())
+        if not migrations:
+            return [Text("waiting for the first migration…", style=view.style("state-muted"), end="")]
+        lines = []
+        for migration in migrations[:SUMMARY_LINES]:
+            current = migration.id == view.migration_id
+            line = Text(no_wrap=True, end="", style=view.style("state-info", bold=True) if current else "")
+            line.append("▶ " if current else "  ")
+            line.append(clean(migration.id, 22).ljust(23))
+            status = view.badge(*states.status(migration.status))
+            status.truncate(15, pad=True)
+            line.append_text(status)
+            line.append(f" {clean(migration.phase, 16):<17}")
+            progress = MISSING if migration.progress is None else f"{migration.progress:5.1f}%"
+            line.append(f"{progress:>7}  ")
+            line.append_text(worst_alert(view, migration))
+            lines.append(line)
+        if len(migrations) > SUMMARY_LINES:
+            more = len(migrations) - SUMMARY_LINES
+            lines.append(Text(f"  + {more} more", style=view.style("state-muted"), end=""))
+        return lines
+
+
+class WallHeadline(TextPane):
+    """The migration shown: system, id, pair, status, its phase timeline and its worst alert."""
+
+    SECTIONS = ("migrations", "series", "participants", "breakers")
+    CLOCK = True
+    MIN_INTERVAL_S = 1.0
+
+    DEFAULT_CSS = """
+    WallHeadline {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def build(self, view: View, width: int) -> list[Text]:
+        migration = view.migration
+        if migration is None:
+            return [Text("no migration yet", style=view.style("state-muted"), end="")]
+        title = Text(no_wrap=True, end="")
+        title.append(f"{clean(migration.system, 20)}  ", style=view.style("state-muted"))
+        title.append(clean(migration.id, 60), style=view.style("state-info", bold=True))
+        if migration.pair:
+            title.append(f"  {clean(migration.pair, 20)}")
+        title.append("  ")
+        title.append_text(view.badge(*states.status(migration.status), bold=True))
+        return [title, timeline(migration, view), worst_alert(view, migration)]
+
+
+def phase_step(migration: Migration) -> tuple[str, str, str]:
+    """(figure, note, level) for the phase: its step number, "of 4" and its name; a failure in words."""
+    name = clean(migration.phase, 40)
+    if migration.phase in FAILURE_PHASES:
+        return "--", f"✖ {name.upper()}", "bad"
+    stages = migration.stages
+    if migration.phase in stages:
+        return str(stages.index(migration.phase) + 1), f"of {len(stages)}: {name.upper()}", "ok"
+    return "--", f"{name} (not a known stage)", "warn"
+
+
+class BigFigure(Vertical):
+    """A title, the figure in Digits, and a note (unit and limit, or why there is no number)."""
+
+    DEFAULT_CSS = """
+    BigFigure {
+        width: 1fr;
+        height: auto;
+        padding: 0 1;
+    }
+    BigFigure .figure-title {
+        color: $text-muted;
+        text-style: bold;
+    }
+    BigFigure.-bad Digits {
+        color: $error;
+    }
+    BigFigure.-warn Digits {
+        color: $warning;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Label("", classes="figure-title", markup=False)
+        yield Digits("--")
+        yield Label("", classes="figure-note", markup=False)
+
+    def show(self, title: str, value: float | None, invalid: bool, digits: int, note: str, level: str) -> None:
+        if value is None:
+            note = INVALID if invalid else "no data"
+        self.show_text(title, figure_text(value, digits), note, level)
+
+    def show_text(self, title: str, text: str, note: str, level: str) -> None:
+        """Digits take only digits and a few signs: ``text`` must be one of those (the note can be anything)."""
+        self.query_one(".figure-title", Label).update(title)
+        figure = self.query_one(Digits)
+        if figure.value != text:
+            figure.update(text)
+        self.query_one(".figure-note", Label).update(note)
+        self.set_class(level == "bad", "-bad")
+        self.set_class(level == "warn", "-warn")
+
+
+class WallScreen(DashboardScreen, inherit_bindings=False):
+    """The wall: fleet summary, the migration shown in large figures, and loud dead sources."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "question_mark", "help", "Help", key_display="?", id="help", tooltip="Every key, and what the symbols mean"
+        ),
+        Binding(
+            "left_square_bracket",
+            "step_migration(-1)",
+            "Prev",
+            key_display="[",
+            id="previous-migration",
+            tooltip="Show the previous migration",
+        ),
+        Binding(
+            "right_square_bracket",
+            "step_migration(1)",
+            "Next",
+            key_display="]",
+            id="next-migration",
+            tooltip="Show the next migration",
+        ),
+    ]
+
+    DEFAULT_CSS = """
+    WallScreen #figures {
+        height: 1fr;
+        align: center middle;
+    }
+    WallScreen #figures BigFigure {
+        height: auto;
+    }
+    WallScreen #headline {
+        margin-top: 1;
+    }
+    """
+
+    rotate_s: ClassVar[float] = ROTATE_S
+
+    def __init__(self, feed: ReplayFeed | LiveFeed, rules: tuple[Rule, ...] | None = None) -> None:
+        super().__init__(feed, rules)
+        self._shown_for = 0.0
+
+    @classmethod
+    def rotating(cls, rotate_s: float) -> Any:
+        """What ``MigrationApp(feed, dashboard=...)`` takes: the wall rotating every ``rotate_s`` seconds."""
+        return type(cls.__name__, (cls,), {"rotate_s": rotate_s})
+
+    def compose(self) -> ComposeResult:
+        yield SourceBanner(id="banner")
+        yield FleetSummary(id="fleet-summary")
+        yield WallHeadline(id="headline")
+        with Horizontal(id="figures"):
+            yield BigFigure(id="figure-phase")
+            yield BigFigure(id="figure-progress")
+            yield BigFigure(id="figure-errors")
+            yield BigFigure(id="figure-latency")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def selected_migration(self) -> Migration | None:
+        """The one chosen or rotated to; at first the most urgent (failing, then running)."""
+        migrations = self.feed.store.migrations
+        if self.selected_id in migrations:
+            return migrations[self.selected_id]
+        running = active(list(migrations.values()))
+        return running[0] if running else None
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.set_interval(1.0, self._rotate, name="wall-rotation")
+
+    def _rotate(self) -> None:
+        """Every second: move on once the migration shown has had its ``rotate_s``."""
+        self._shown_for += 1.0
+        if self._shown_for < self.rotate_s:
+            return
+        self._shown_for = 0.0
+        running = active(list(self.feed.store.migrations.values()))
+        if len(running) < 2:
+            return
+        ids = [m.id for m in running]
+        current = ids.index(self.selected_id) if self.selected_id in ids else -1
+        self.selected_id = ids[(current + 1) % len(ids)]
+        self.refresh_view()
+
+    def action_step_migration(self, step: int) -> None:
+        self._shown_for = 0.0  # a person chose: give them the full interval
+        super().action_step_migration(step)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action in ("help", "step_migration", "quit") or None
+
+    def refresh_view(self) -> None:
+        super().refresh_view()
+        if not hasattr(self, "_views"):
+            return
+        self._show_figures(self.build_view())
+
+    def _show_figures(self, view: View) -> None:
+        migration = view.migration
+        phase, progress, errors, latency = (
+            self.query_one(f"#figure-{name}", BigFigure) for name in ("phase", "progress", "errors", "latency")
+        )
+        if migration is None:
+            for figure in (phase, progress, errors, latency):
+                figure.show("", None, False, 0, "waiting for data", "muted")
+            return
+        phase.show_text("phase", *phase_step(migration))
+        invalid = "progress" in migration.invalid
+        progress.show("progress", migration.progress, invalid, 1, "%", "ok")
+        for widget, figure in zip((errors, latency), FIGURES.get(migration.system, DEFAULT_FIGURES), strict=True):
+            series = series_for(view.store, migration, figure.series)
+            value = None if series is None else series.latest()  # a gap or nothing yet: "no data"
+            rule = threshold_rule(migration.system, figure.series)
+            note = figure.unit
+            level = "ok"
+            if rule is not None:
+                note += f"   limit {'≤' if rule.op == '>' else '≥'} {rule.threshold:g}{figure.unit}"
+                level = "bad" if value is not None and rule.breaks(value) else "ok"
+            widget.show(figure.title, value, False, figure.digits, note, level)
