@@ -87,6 +87,15 @@ async def filled(table: ParticipantsTable, pilot) -> None:
         await pilot.pause()
 
 
+async def participants_tab(app: MigrationApp, pilot) -> ParticipantsTable:
+    """At 1 s into the recording, on the Participants tab, once the list is filled."""
+    await settle(app, pilot, at=1)
+    await pilot.press("2")
+    table = app.dashboard.query_one(ParticipantsTable)
+    await filled(table, pilot)
+    return table
+
+
 def write_big_recording(path: Path, count: int) -> Path:
     start = 1_700_000_000.0
     members = [
@@ -119,10 +128,7 @@ async def test_ten_thousand_participants(tmp_path):
     path = write_big_recording(tmp_path / "big.jsonl", 10_000)
     app = MigrationApp(ReplayFeed(path, playing=False))
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot, at=1)
-        await pilot.press("2")
-        table = app.dashboard.query_one(ParticipantsTable)
-        await filled(table, pilot)
+        table = await participants_tab(app, pilot)
         assert table.row_count == 10_000
         first_age = table._rows.cells["p-00001"][4]
         assert first_age == ("2s", "ok")  # heartbeat 1 s before start, seen at 1 s
@@ -169,10 +175,7 @@ async def test_a_long_list_fills_in_batches_without_freezing(tmp_path, monkeypat
     path = write_big_recording(tmp_path / "big.jsonl", 3 * FILL_BATCH + 5)
     app = MigrationApp(ReplayFeed(path, playing=False))
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot, at=1)
-        await pilot.press("2")
-        table = app.dashboard.query_one(ParticipantsTable)
-        await filled(table, pilot)
+        table = await participants_tab(app, pilot)
         assert table.row_count == 3 * FILL_BATCH + 5
         assert counts[:3] == [FILL_BATCH, 2 * FILL_BATCH, 3 * FILL_BATCH]
 
@@ -181,10 +184,7 @@ async def test_updates_touch_only_changed_cells(tmp_path, monkeypatch):
     path = write_big_recording(tmp_path / "big.jsonl", 2_000)
     app = MigrationApp(ReplayFeed(path, playing=False))
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot, at=1)
-        await pilot.press("2")
-        table = app.dashboard.query_one(ParticipantsTable)
-        await filled(table, pilot)
+        table = await participants_tab(app, pilot)
         calls: list[tuple[object, object]] = []
         original = ParticipantsTable.update_cell
 
@@ -213,10 +213,7 @@ async def test_a_changed_cell_on_screen_is_drawn_without_rebuilding_the_whole_ta
     path = write_big_recording(tmp_path / "big.jsonl", 200)
     app = MigrationApp(ReplayFeed(path, playing=False))
     async with app.run_test(size=(100, 30)) as pilot:
-        await settle(app, pilot, at=1)
-        await pilot.press("2")
-        table = app.dashboard.query_one(ParticipantsTable)
-        await filled(table, pilot)
+        table = await participants_tab(app, pilot)
 
         def drawn(key: str) -> str:
             return table.render_line(table.get_row_index(key) + table.header_height).text
