@@ -219,6 +219,7 @@ async def until(check, seconds: float, what: str):
 async def test_a_headless_chromium_shows_the_wall(wall_web, tmp_path):
     binary = require_binary("chromium")
     url, server = wall_web
+    target = None
     async with aiohttp.ClientSession() as http:
 
         async def up() -> bool:
@@ -241,9 +242,11 @@ async def test_a_headless_chromium_shows_the_wall(wall_web, tmp_path):
 
         text = await until(screen, 20, "the page's terminal did not show the wall")
         assert "phase" in text and "p95 latency" in text  # the large figures, not only the status bar
+        if target := os.environ.get("WALL_WEB_SCREENSHOT"):  # docs/screenshots/wall-web.png: let it move first
+            await asyncio.sleep(float(os.environ.get("WALL_WEB_SETTLE", "8")))
         shot = base64.b64decode((await tools.call("Page.captureScreenshot", format="png"))["data"])
     (tmp_path / "wall-web.png").write_bytes(shot)
-    if target := os.environ.get("WALL_WEB_SCREENSHOT"):  # how docs/screenshots/wall-web.png is made
+    if target:
         Path(target).write_bytes(shot)
     # The page's wall is the server's child, started without --web and with no token on its command line.
     walls = [line for line in descendants(server.pid) if "migration_tui wall" in line]
