@@ -1,8 +1,9 @@
 """Run every benchmark in turn (``make bench``), each in its own process, and save what it prints.
 
-    .venv/bin/python benchmarks/run_all.py [--quick] [NAME ...]
+    .venv/bin/python benchmarks/run_all.py [--quick] [--soak] [NAME ...]
 
-NAME is a script's name without ``.py`` (default: all, in the order below).
+NAME is a script's name without ``.py`` (default: all, in the order below;
+the hour-long soak only with ``--soak`` or by name; ``--quick`` runs it for 2 minutes).
 Each script's JSON goes to benchmarks/out/<name>.json and its progress to
 stderr; the figures and their commands are in docs/performance.md.
 ``--quick`` runs each with fewer repetitions and shorter windows, to see that
@@ -28,20 +29,26 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "heartbeat_latency": ([], ["--samples", "20", "--reps", "1"]),
     "prometheus_budget": ([], ["--intervals", "5"]),
 }
+#: Too long for the default run (an hour): only with --soak or by name.
+LONG: dict[str, tuple[list[str], list[str]]] = {
+    "soak_bench": ([], ["--duration", "120", "--interval", "5"]),
+}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join(BENCHMARKS))
+    parser.add_argument("--soak", action="store_true", help="also run the soak (an hour; 2 minutes with --quick)")
+    parser.add_argument("names", nargs="*", metavar="NAME", help=", ".join([*BENCHMARKS, *LONG]))
     args = parser.parse_args()
-    unknown = [name for name in args.names if name not in BENCHMARKS]
+    known = {**BENCHMARKS, **LONG}
+    unknown = [name for name in args.names if name not in known]
     if unknown:
-        parser.error(f"unknown benchmark {', '.join(unknown)} (one of {', '.join(BENCHMARKS)})")
+        parser.error(f"unknown benchmark {', '.join(unknown)} (one of {', '.join(known)})")
     OUT.mkdir(exist_ok=True)
     failed = []
-    for name in args.names or list(BENCHMARKS):
-        full, quick = BENCHMARKS[name]
+    for name in args.names or [*BENCHMARKS, *(LONG if args.soak else ())]:
+        full, quick = known[name]
         command = [sys.executable, str(HERE / f"{name}.py"), *(quick if args.quick else full)]
         print(f"== {name}: {' '.join(command[1:])}", file=sys.stderr, flush=True)
         started = time.monotonic()
