@@ -104,6 +104,14 @@ class DashboardScreen(Screen[None]):
             tooltip="Show the next migration",
         ),
         Binding(
+            "f",
+            "fleet",
+            "Fleet",
+            show=False,
+            id="fleet",
+            tooltip="Every migration in one table, worst first; Enter opens one",
+        ),
+        Binding(
             "space", "toggle_play", "Play/Pause", priority=True, id="replay-toggle", tooltip="Play or pause the replay"
         ),
         Binding(
@@ -318,6 +326,11 @@ class DashboardScreen(Screen[None]):
         from migration_tui.ui.screens.help import HelpScreen
 
         self.app.push_screen(HelpScreen(self))
+
+    def action_fleet(self) -> None:
+        from migration_tui.ui.screens.fleet import FleetScreen
+
+        self.app.push_screen(FleetScreen(self))
 
     def action_show_tab(self, tab_id: str) -> None:
         self.query_one(TabbedContent).active = tab_id
