@@ -156,7 +156,7 @@ class FleetSummary(TextPane):
     """
 
     def build(self, view: View, width: int) -> list[Text]:
-        migrations = list(view.store.migrations.values())
+        migrations = sorted(view.store.migrations.values(), key=urgency)  # failing first, ended last
         if not migrations:
             return [Text("waiting for the first migration…", style=view.style("state-muted"), end="")]
         lines = []
