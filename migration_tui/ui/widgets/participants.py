@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
 
@@ -107,8 +108,12 @@ class ParticipantsTable(StoreView, DataTable):
             raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
         self._data[row_key][column_key] = value
         for cache in (self._row_render_cache, self._cell_render_cache, self._row_renderable_cache, self._line_cache):
-            cache.clear()
-        self.refresh_row(self._row_locations.get(row_key))
+            if len(cache):
+                cache.clear()
+        # Every row is one line high; a row out of view is drawn when it scrolls in.
+        y = self.header_height + self._row_locations.get(row_key) - int(self.scroll_offset.y)
+        if self.header_height <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
 
     def on_mount(self) -> None:
         for column in COLUMNS:
