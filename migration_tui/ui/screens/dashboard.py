@@ -287,10 +287,15 @@ class DashboardScreen(Screen[None]):
         """Let every visible widget redraw what changed; hidden ones catch up when shown."""
         if not hasattr(self, "_views"):
             return
+        if self.is_attached and self.app.screen is not self and not self.app.screen.is_modal:
+            return  # under a full screen (fleet, help): nothing shows; on_screen_resume catches up
         view = self.build_view()
         for widget in self._views:
             if _is_displayed(widget, self):  # type: ignore[arg-type]
                 widget.show(view)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
 
     def restyle(self) -> None:
         """The theme changed: everything draws again with the new colours."""

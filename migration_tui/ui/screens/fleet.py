@@ -101,13 +101,29 @@ class FleetTable(StoreView, DataTable):
             )
             ranked.append(((rank, migration.id), migration.id, cells))
         ranked.sort(key=lambda item: item[0])
-        self._rows.sync({key: cells for _rank, key, cells in ranked})
+        rows = {key: cells for _rank, key, cells in ranked}
+        for key in [key for key in self._rows.cells if key not in rows]:
+            self._rows.remove(key)
         order = [key for _rank, key, _cells in ranked]
-        if order != self._order:
-            self._order = order
+        reorder = order != self._order
+        self._order = order
+        # Any update_cell repaints the visible table: write only the rows in view now,
+        # and the others when they scroll in (TableRows keeps them stale till then).
+        self._rows.update(rows.items(), visible=None if reorder else set(self._window()))
+        if reorder:
             # DataTable sorts on cell values: the id cell shows the id as _styled cleaned it.
             position = {clean(key, 80): index for index, key in enumerate(order)}
             self.sort("migration", key=lambda cell: position.get(_plain(cell), len(position)))
+
+    def _window(self) -> list[str]:
+        """Keys of the rows on screen (and a row either side)."""
+        first = max(0, int(self.scroll_offset.y) - 1)
+        return self._order[first : first + max(1, self.size.height) + 2]
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value):
+            self._rows.redraw(self._window())
 
 
 def _plain(cell: Any) -> str:
