@@ -279,3 +279,28 @@ def test_run_replay_refuses_a_bad_theme_or_rules_file(recordings, tmp_path, caps
     bad_rules.write_text('[[rule]]\nname = "x"\nkind = "nonsense"\n')
     assert run_replay(str(recordings["2pc"]), Settings(rules_file=str(bad_rules))) == 2
     assert "unknown kind" in capsys.readouterr().err
+
+
+async def test_after_the_migration_ended_old_heartbeats_are_history_not_alarms():
+    """2pc-commit replayed to its end: participants stopped reporting; nothing says late or LOST."""
+    from pathlib import Path
+
+    from migration_tui.ui.feeds import ReplayFeed
+    from migration_tui.ui.widgets import ParticipantsTable
+    from migration_tui.ui.widgets.system import two_pc_ages
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "2pc-commit.jsonl.gz"
+    app = MigrationApp(ReplayFeed(sample, playing=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=10_000)
+        migration = app.dashboard.selected_migration
+        assert migration.status == "completed"
+        members = app.feed.store.participants_of(migration.id)
+        assert members and all(p.heartbeat_age_s(app.feed.now()) > 15 for p in members)  # old enough to be lost
+        ages = "".join(line.plain for line in two_pc_ages(app.dashboard.build_view(), migration))
+        assert "✖" not in ages and "▲" not in ages, ages
+        await pilot.press("2")
+        await settle(app, pilot)
+        table = app.dashboard.query_one(ParticipantsTable)
+        cells = [str(table.get_cell(p.id, "heartbeat")) for p in members]
+        assert not any("LOST" in cell or "late" in cell for cell in cells), cells

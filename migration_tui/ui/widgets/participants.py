@@ -31,7 +31,7 @@ FILL_BATCH = 1000
 WIDTHS = {"id": 20, "type": 12, "vote": 10, "health": 12, "heartbeat": 13}
 
 
-def _row(participant: Participant, now: float) -> tuple[Cell, ...]:
+def _row(participant: Participant, now: float, ended: bool = False) -> tuple[Cell, ...]:
     vote_level, vote_word = states.vote(participant.vote)
     health_level, health_word = states.participant_health(participant.healthy, "healthy" in participant.invalid)
     return (
@@ -39,16 +39,17 @@ def _row(participant: Participant, now: float) -> tuple[Cell, ...]:
         (participant.type, ""),
         (f"{mark(vote_level)} {vote_word}", vote_level),
         (f"{mark(health_level)} {health_word}", health_level),
-        _age_cell(participant, now),
+        _age_cell(participant, now, ended),
     )
 
 
-def _age_cell(participant: Participant, now: float) -> Cell:
+def _age_cell(participant: Participant, now: float, ended: bool = False) -> Cell:
+    """The heartbeat age, late and lost past its limits; once the migration ended, history (muted)."""
     if participant.last_heartbeat is None:
         word = "invalid" if "last_heartbeat" in participant.invalid else "—"
         return (word, "muted")
     age_s = participant.heartbeat_age_s(now)
-    level = states.heartbeat(age_s)
+    level = states.heartbeat(age_s, ended)
     suffix = {"warn": " ▲ late", "bad": " ✖ LOST"}.get(level, "")
     return (f"{age(age_s)}{suffix}", level)
 
@@ -86,6 +87,8 @@ class ParticipantsTable(StoreView, DataTable):
         self._last_view: View | None = None
         self._theme_generation: int | None = None
         self._filling = False
+        #: The migration shown has ended: its participants' heartbeats are history, not alarms.
+        self._ended = False
         self._ages_second: int | None = None
 
     def update_cell(
@@ -134,6 +137,7 @@ class ParticipantsTable(StoreView, DataTable):
 
     def draw(self, view: View) -> None:
         self._last_view = view
+        self._ended = view.migration is not None and view.migration.is_terminal
         if self._theme_generation != view.theme_generation:
             self._theme_generation = view.theme_generation
             self._rows.set_styler(lambda cell: _styled(view, cell))
@@ -211,7 +215,7 @@ class ParticipantsTable(StoreView, DataTable):
                     continue
                 added += 1
             shown[key] = participant
-            changed.append((key, _row(participant, now)))
+            changed.append((key, _row(participant, now, self._ended)))
         self._rows.update(changed, visible=set(self._window()))
         return complete
 
@@ -225,7 +229,7 @@ class ParticipantsTable(StoreView, DataTable):
         shown = self._shown
         # Also writes the other cells of a row that changed while out of view.
         self._rows.update_column(
-            "heartbeat", ((key, _age_cell(shown[key], now)) for key in self._window() if key in shown)
+            "heartbeat", ((key, _age_cell(shown[key], now, self._ended)) for key in self._window() if key in shown)
         )
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:

@@ -76,7 +76,7 @@ def two_pc_ages(view: View, migration: Migration) -> list[Text]:
     lines = [Text(end="")]
     for participant in view.store.participants_of(migration.id)[:MAX_PARTICIPANT_LINES]:
         age_s = participant.heartbeat_age_s(view.now)
-        lines.append(view.badge(states.heartbeat(age_s), age(age_s)))
+        lines.append(view.badge(states.heartbeat(age_s, ended=migration.is_terminal), age(age_s)))
     return lines
 
 
