@@ -168,6 +168,7 @@ async def test_nothing_can_send_in_read_only_modes(mode, counted_sim, tmp_path, 
         assert app.feed.store.migrations  # the app was really watching the simulator
 
 
+@pytest.mark.timeout(400)  # three modes, every key and every click: about 110 s on a quiet machine
 def test_every_key_command_action_and_click_sends_nothing_and_imports_no_actions(counted_sim, tmp_path):
     """A clean interpreter drives all three modes fully, then says whether migration_tui.actions was imported."""
     script = (
