@@ -47,6 +47,10 @@ LEVELS = ("info", "warning", "error")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
 
 
+#: Longest wait for a client or pubsub to close before it is abandoned.
+CLOSE_TIMEOUT_S = 2.0
+
+
 class BadEntry(ValueError):
     """A stream entry or channel message that does not have the documented shape."""
 
@@ -181,6 +185,8 @@ class RedisSource:
                 self.backoff.reset()
                 await self._session(client, emit, lost_at)
             except (RedisConnectionError, RedisTimeoutError, OSError, asyncio.TimeoutError) as exc:
+                if _cancelling():
+                    raise asyncio.CancelledError from exc  # asked to stop while a read timed out: stop
                 what = "connection lost" if connected else "cannot connect"
                 emit(
                     Event(self.clock(), self.name, "source_error", {"error": f"redis: {what}: {self._error_text(exc)}"})
@@ -188,6 +194,8 @@ class RedisSource:
                 if connected or lost_at is None:
                     lost_at = self.clock()
             except RedisError as exc:
+                if _cancelling():
+                    raise asyncio.CancelledError from exc
                 emit(Event(self.clock(), self.name, "source_error", {"error": f"redis: {self._error_text(exc)}"}))
                 if lost_at is None:
                     lost_at = self.clock()
@@ -197,7 +205,9 @@ class RedisSource:
 
     async def _close(self, client: Any) -> None:
         try:
-            await client.aclose()
+            # Bounded: closing a pubsub whose read was just cancelled can wait on its lock for
+            # ever, and a source that cannot stop would hang the app's exit.
+            await asyncio.wait_for(client.aclose(), CLOSE_TIMEOUT_S)
         except Exception:  # noqa: BLE001 - closing a dead connection may fail in any way; nothing to report
             pass
 
@@ -222,6 +232,7 @@ class RedisSource:
 
     async def _health(self, client: Any, emit: Emit) -> None:
         while True:
+            _stop_if_cancelled()  # redis-py can swallow a cancel inside a read and return
             started = time.perf_counter()
             await client.ping()
             ping_ms = (time.perf_counter() - started) * 1000.0
@@ -231,6 +242,7 @@ class RedisSource:
 
     async def _heartbeats(self, client: Any, emit: Emit) -> None:
         while True:
+            _stop_if_cancelled()  # redis-py can swallow a cancel inside a read and return
             answer = await client.xread({self.stream: self.last_id or "0-0"}, count=XREAD_COUNT, block=XREAD_BLOCK_MS)
             for _stream, entries in answer or ():
                 for entry_id, fields in entries:
@@ -244,6 +256,7 @@ class RedisSource:
 
     async def _events(self, pubsub: Any, emit: Emit) -> None:
         while True:
+            _stop_if_cancelled()  # redis-py can swallow a cancel inside a read and return
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             if not message or message.get("type") != "message":
                 continue
@@ -253,6 +266,18 @@ class RedisSource:
                 emit(Event(self.clock(), self.name, "source_error", {"error": f"redis: bad event message: {exc}"}))
                 continue
             emit(Event(self.clock(), self.name, "log", data))
+
+
+def _stop_if_cancelled() -> None:
+    if _cancelling():
+        raise asyncio.CancelledError
+
+
+def _cancelling() -> bool:
+    """True when this task has been asked to stop, even if a library turned that into another error."""
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+    return bool(cancelling is not None and cancelling())
 
 
 async def _first_failure(*loops: Awaitable[None]) -> None:

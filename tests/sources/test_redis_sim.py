@@ -41,4 +41,5 @@ async def test_simulator_heartbeats_and_events_arrive(redis_url: str) -> None:
     finally:
         running.stop()
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        # A source that ignores cancellation would hang the app's exit: fail here, clearly.
+        await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 15)

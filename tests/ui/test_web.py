@@ -245,9 +245,10 @@ async def test_a_headless_chromium_shows_the_wall(wall_web, tmp_path):
         if target := os.environ.get("WALL_WEB_SCREENSHOT"):  # docs/screenshots/wall-web.png: let it move first
             await asyncio.sleep(float(os.environ.get("WALL_WEB_SETTLE", "8")))
         shot = base64.b64decode((await tools.call("Page.captureScreenshot", format="png"))["data"])
+        # The page's wall is the server's child, started without --web and with no token on its
+        # command line. Looked at while the page is open: closing it ends the child.
+        walls = [line for line in descendants(server.pid) if "migration_tui wall" in line]
+        assert walls and all("--web" not in line and TOKEN not in line for line in walls), walls
     (tmp_path / "wall-web.png").write_bytes(shot)
     if target:
         Path(target).write_bytes(shot)
-    # The page's wall is the server's child, started without --web and with no token on its command line.
-    walls = [line for line in descendants(server.pid) if "migration_tui wall" in line]
-    assert walls and all("--web" not in line and TOKEN not in line for line in walls), walls
