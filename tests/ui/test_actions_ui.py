@@ -262,12 +262,25 @@ async def test_500_shows_the_servers_message_as_text(sim, tmp_path):
     assert len(sim.scripted.posts) == 1
 
 
+async def hang_the_controller(app, pilot, sim) -> None:
+    """Make every GET hang, and wait until the controller's data is no longer fresh for good.
+
+    A poll already past its list request when the delay starts still delivers data when its
+    other requests time out (timeout_s = 2 s), so wait that out before judging freshness."""
+    sim.scripted.get_delay_s = 30.0  # polls hang: the controller's data goes STALE, then ERROR
+    await pilot.pause(2.5)
+    await until(
+        pilot,
+        lambda: any(word in app.dashboard.query_one("#status").render().plain for word in ("STALE", "ERROR")),
+        "STALE or ERROR",
+    )
+
+
 async def test_stale_data_disables_abort_until_overridden(sim, tmp_path):
     app = build_app(sim, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
-        sim.scripted.get_delay_s = 30.0  # polls hang: the controller's data goes STALE (then ERROR)
-        await until(pilot, lambda: "STALE" in app.dashboard.query_one("#status").render().plain, "STALE")
+        await hang_the_controller(app, pilot, sim)
         await pilot.press("a")
         screen = dialog(app)
         # Opening the dialog is not an answer from the controller: the data is still not fresh.
@@ -288,8 +301,7 @@ async def test_fresh_data_enables_rollback_without_override(sim, tmp_path):
     app = build_app(sim, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(app, pilot)
-        sim.scripted.get_delay_s = 30.0
-        await until(pilot, lambda: "STALE" in app.dashboard.query_one("#status").render().plain, "STALE")
+        await hang_the_controller(app, pilot, sim)
         await pilot.press("r", *MID, "enter")
         screen = dialog(app)
         assert "not fresh" in result_text(app) and sim.scripted.posts == []
