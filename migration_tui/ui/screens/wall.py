@@ -265,26 +265,11 @@ class BigFigure(Vertical):
 class WallScreen(DashboardScreen, inherit_bindings=False):
     """The wall: fleet summary, the migration shown in large figures, and loud dead sources."""
 
+    #: Help and switching the migration shown, as the dashboard declares them; nothing else.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(
-            "question_mark", "help", "Help", key_display="?", id="help", tooltip="Every key, and what the symbols mean"
-        ),
-        Binding(
-            "left_square_bracket",
-            "step_migration(-1)",
-            "Prev",
-            key_display="[",
-            id="previous-migration",
-            tooltip="Show the previous migration",
-        ),
-        Binding(
-            "right_square_bracket",
-            "step_migration(1)",
-            "Next",
-            key_display="]",
-            id="next-migration",
-            tooltip="Show the next migration",
-        ),
+        binding
+        for binding in DashboardScreen.BINDINGS
+        if isinstance(binding, Binding) and binding.id in ("help", "previous-migration", "next-migration")
     ]
 
     DEFAULT_CSS = """
