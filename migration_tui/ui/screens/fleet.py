@@ -22,8 +22,9 @@ from migration_tui.model import FAILURE_PHASES, Migration
 from migration_tui.rules import evaluate_one
 from migration_tui.safe_text import MISSING, clean
 from migration_tui.ui import states
-from migration_tui.ui.colors import level_alias, mark
+from migration_tui.ui.colors import mark
 from migration_tui.ui.view import StoreView, View
+from migration_tui.ui.widgets.breakers import styled_cell
 from migration_tui.ui.widgets.table_sync import Cell, TableRows
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ class FleetTable(StoreView, DataTable):
     def draw(self, view: View) -> None:
         if self._theme_generation != view.theme_generation:
             self._theme_generation = view.theme_generation
-            self._rows.set_styler(lambda cell: _styled(view, cell))
+            self._rows.set_styler(lambda cell: styled_cell(view, cell, 80))
             self._rows.restyle()
         ranked: list[tuple[tuple[int, str], str, tuple[Cell, ...]]] = []
         for migration in view.store.migrations.values():
@@ -128,11 +129,6 @@ class FleetTable(StoreView, DataTable):
 
 def _plain(cell: Any) -> str:
     return cell.plain if isinstance(cell, Text) else str(cell)
-
-
-def _styled(view: View, cell: Cell) -> Text:
-    text, level = cell
-    return Text(clean(text, 80), style=view.style(level_alias(level)) if level else "", no_wrap=True, end="")
 
 
 class FleetScreen(Screen[None]):

@@ -137,12 +137,16 @@ class SourceBanner(TextPane):
         return lines
 
 
-class FleetSummary(TextPane):
-    """One line per migration: the one shown marked ▶, with phase, progress and worst alert."""
+class WallPane(TextPane):
+    """A wall pane judged by the rules: redrawn when anything they read changes, at most once a second."""
 
     SECTIONS = ("migrations", "series", "participants", "breakers")
     CLOCK = True
     MIN_INTERVAL_S = 1.0
+
+
+class FleetSummary(WallPane):
+    """One line per migration: the one shown marked ▶, with phase, progress and worst alert."""
 
     DEFAULT_CSS = """
     FleetSummary {
@@ -179,12 +183,8 @@ class FleetSummary(TextPane):
         return lines
 
 
-class WallHeadline(TextPane):
+class WallHeadline(WallPane):
     """The migration shown: system, id, pair, status, its phase timeline and its worst alert."""
-
-    SECTIONS = ("migrations", "series", "participants", "breakers")
-    CLOCK = True
-    MIN_INTERVAL_S = 1.0
 
     DEFAULT_CSS = """
     WallHeadline {
