@@ -13,6 +13,10 @@ app. No looping: every event the app sees is new. Its one migration completes
 after a recorded hour (the first wall-clock minute); metrics, heartbeats, host
 samples, breakers and errors keep coming for the rest of the run.
 
+By default it runs the wall (``replay FILE --speed 60 --wall``: the wall's screen,
+panes and rotation on a replay source, read-only); ``--screen dashboard`` runs the
+dashboard instead.
+
 The app runs in a pty (so Textual draws as it would in a terminal, and its output
 is drained); the RSS of the app's process tree is sampled every ``--interval``
 seconds and appended to a CSV as it goes, so a long run can be read before it
@@ -158,6 +162,9 @@ def main() -> int:
     parser.add_argument("--cols", type=int, default=120)
     parser.add_argument("--rows", type=int, default=40)
     parser.add_argument("--recording", help="recording to replay (default: a synthetic one, made once)")
+    parser.add_argument(
+        "--screen", choices=("wall", "dashboard"), default="wall", help="replay --wall (default) or the dashboard"
+    )
     parser.add_argument("--csv", help="RSS samples, written as they come (default benchmarks/out/soak.csv)")
     parser.add_argument("--from-csv", metavar="CSV", help="only summarize these samples (a run under way, too)")
     args = parser.parse_args()
@@ -165,7 +172,7 @@ def main() -> int:
         print(json.dumps({**summarize(read_csv(Path(args.from_csv)), args, False), "csv": args.from_csv}, indent=2))
         return 0
     recording = Path(args.recording) if args.recording else recording_for(args.duration, args.speed)
-    cmd = ours("replay", str(recording), "--speed", str(args.speed))
+    cmd = ours("replay", str(recording), "--speed", str(args.speed), *(["--wall"] if args.screen == "wall" else []))
     csv_path = Path(args.csv) if args.csv else OUT / "soak.csv"
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"  soak: {' '.join(cmd[2:])} for {args.duration:.0f} s -> {csv_path}", file=sys.stderr, flush=True)
@@ -175,6 +182,7 @@ def main() -> int:
         command=" ".join(cmd[2:]),
         duration_s=args.duration,
         speed=args.speed,
+        screen=args.screen,
         size=f"{args.cols}x{args.rows}",
         csv=str(csv_path),
         load_avg_at_start=load_at_start,

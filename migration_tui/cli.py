@@ -93,6 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at", type=_seconds, default=None, metavar="SECONDS", help="with --headless: offset")
     p.add_argument("--json", action="store_true", help="with --headless: JSON on stdout")
     p.add_argument("--theme", help="theme name (see themes/)")
+    p.add_argument("--wall", action="store_true", help="show it on the wall screen (as `wall` does, read-only)")
+    p.add_argument(
+        "--rotate", type=_seconds, default=15.0, metavar="SECONDS", help="with --wall: seconds per migration"
+    )
 
     p = sub.add_parser("simulate", help="serve a simulated migration over HTTP")
     p.add_argument("--scenario", choices=SCENARIOS, required=True)
@@ -125,6 +129,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"migration-tui: no such recording: {args.file}", file=sys.stderr)
         return 2
+    if args.headless and args.wall:
+        print("migration-tui: --wall draws a screen; --headless prints the state: choose one", file=sys.stderr)
+        return 2
     if args.headless:
         import orjson
 
@@ -141,7 +148,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return 0
     from migration_tui.ui.run import run_replay
 
-    return run_replay(str(path), settings_from(args), speed=args.speed, start=args.start)
+    wall = args.rotate if args.wall else None
+    return run_replay(str(path), settings_from(args), speed=args.speed, start=args.start, wall_rotate_s=wall)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -34,10 +34,15 @@ def _run(feed: ReplayFeed | LiveFeed, settings: Settings, dashboard: Any = None)
     return result or 0
 
 
-def run_replay(path: str, settings: Settings, speed: float = 1.0, start: float = 0.0) -> int:
+def run_replay(
+    path: str, settings: Settings, speed: float = 1.0, start: float = 0.0, wall_rotate_s: float | None = None
+) -> int:
+    """The dashboard on a recording; with ``wall_rotate_s``, the wall screen instead (no keys but view keys)."""
     from migration_tui.ui.feeds import ReplayFeed
 
-    return _run(ReplayFeed(path, speed=speed, start=start), settings)
+    if wall_rotate_s is None:
+        return _run(ReplayFeed(path, speed=speed, start=start), settings)
+    return _run(ReplayFeed(path, speed=speed, start=start), *_wall(settings, wall_rotate_s))
 
 
 def _recorder(settings: Settings):
@@ -120,11 +125,17 @@ def run_wall(
         from migration_tui.ui.web import serve_wall
 
         return serve_wall(sys.argv[1:], host=host, port=port)
+    settings, wall = _wall(settings, rotate_s)
+    feed, _none = build_watch(settings, wall=True)
+    return _run(feed, settings, wall)
+
+
+def _wall(settings: Settings, rotate_s: float) -> tuple[Settings, Any]:
+    """The wall's settings (the high-contrast theme unless one was chosen) and its screen."""
+    from migration_tui.ui.screens.wall import WallScreen
+
     if settings.theme is None:
         from dataclasses import replace
 
         settings = replace(settings, theme="high-contrast")
-    from migration_tui.ui.screens.wall import WallScreen
-
-    feed, _none = build_watch(settings, wall=True)
-    return _run(feed, settings, WallScreen.rotating(rotate_s))
+    return settings, WallScreen.rotating(rotate_s)

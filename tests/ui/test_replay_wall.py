@@ -1,0 +1,61 @@
+"""``replay FILE --wall``: a recording on the wall screen, as a team rehearses or the soak runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from migration_tui.cli import build_parser
+from migration_tui.config import Settings
+from migration_tui.ui.app import MigrationApp
+from migration_tui.ui.feeds import ReplayFeed
+from migration_tui.ui.run import _wall
+from migration_tui.ui.screens.wall import BigFigure, FleetSummary, WallScreen
+from tests.ui.conftest import settle
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "orderbook-rollout.jsonl.gz"
+
+
+def test_the_replay_command_takes_wall_and_rotate():
+    args = build_parser().parse_args(["replay", str(SAMPLE), "--wall", "--rotate", "5", "--speed", "60"])
+    assert (args.wall, args.rotate, args.speed) == (True, 5.0, 60.0)
+    assert build_parser().parse_args(["replay", str(SAMPLE)]).wall is False
+
+
+def test_wall_and_headless_together_are_refused_with_a_message():
+    done = subprocess.run(
+        [sys.executable, "-m", "migration_tui", "replay", str(SAMPLE), "--wall", "--headless", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "choose one" in done.stderr and done.stdout == ""
+
+
+def test_the_wall_defaults_to_high_contrast_but_a_chosen_theme_wins():
+    settings, screen = _wall(Settings(), 7.0)
+    assert settings.theme == "high-contrast"
+    assert issubclass(screen, WallScreen) and screen.rotate_s == 7.0
+    assert _wall(Settings(theme="light"), 7.0)[0].theme == "light"
+
+
+async def test_a_recording_plays_on_the_wall_and_rotates():
+    settings, screen = _wall(Settings(), 2.0)
+    app = MigrationApp(ReplayFeed(SAMPLE, playing=False), theme=settings.theme, dashboard=screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=60)
+        assert isinstance(app.dashboard, WallScreen)
+        lines = app.dashboard.query_one(FleetSummary).render().plain.splitlines()
+        assert len(lines) == 4 and lines[0].startswith("▶ rollout-")
+        first = app.dashboard.selected_migration
+        assert first is not None
+        assert app.dashboard.query_one("#figure-progress", BigFigure).query_one(".figure-note") is not None
+        for key in ("p", "u", "a", "r", "space", "right"):  # no action, and no replay key: a wall only shows
+            await pilot.press(key)
+        assert app.screen is app.dashboard and app.feed.replay.playing is False
+        await pilot.pause(2.5)  # past --rotate 2: the next running migration
+        await pilot.pause()
+        assert app.dashboard.selected_migration is not None
+        assert app.dashboard.selected_migration.id != first.id
