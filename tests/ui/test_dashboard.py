@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Static, TabbedContent
+from textual.widgets import Footer, Static, TabbedContent
 
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.feeds import LiveFeed
@@ -304,3 +304,36 @@ async def test_after_the_migration_ended_old_heartbeats_are_history_not_alarms()
         table = app.dashboard.query_one(ParticipantsTable)
         cells = [str(table.get_cell(p.id, "heartbeat")) for p in members]
         assert not any("LOST" in cell or "late" in cell for cell in cells), cells
+
+
+def footer_keys(app: MigrationApp) -> list[tuple[str, int]]:
+    """(text, right edge) of every key the footer shows."""
+    from textual.widgets._footer import FooterKey, FooterLabel
+
+    footer = app.dashboard.query_one(Footer)
+    shown = [w for w in footer.query("*") if isinstance(w, (FooterKey, FooterLabel))]
+    return [(str(w.render()).strip() or w.key_display, w.region.right) for w in shown]
+
+
+@pytest.mark.parametrize("mode", ["replay", "live with actions"])
+async def test_every_footer_key_fits_at_80_columns(make_app, mode):
+    from migration_tui.ui.screens.actions import ActionDashboard
+
+    app = (
+        make_app("2pc")
+        if mode == "replay"
+        else MigrationApp(LiveFeed([], mode="LIVE"), dashboard=ActionDashboard.with_client(None))
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        keys = footer_keys(app)
+        wanted = {"Quit", "Help"} | ({"Speed", "Play/Pause"} if mode == "replay" else {"Rollback", "Abort", "Pause"})
+        texts = " ".join(text for text, _right in keys)
+        assert all(word in texts for word in wanted), texts
+        assert max(right for _text, right in keys) <= 80, keys
+        # Wide, the palette's key is back on the right.
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.pause()
+        assert "palette" in " ".join(text for text, _right in footer_keys(app))

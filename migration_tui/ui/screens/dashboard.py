@@ -55,6 +55,10 @@ TABS: tuple[tuple[str, str], ...] = (
 #: Actions that only make sense while replaying a recording.
 REPLAY_ACTIONS = frozenset({"toggle_play", "seek", "faster", "slower"})
 SEEK_S = 10.0
+#: ``[`` and ``]`` share one footer entry ("[ ] Migration"), so the action keys fit at 80 columns.
+MIGRATION_KEYS = Binding.Group("Migration")
+SEEK_KEYS = Binding.Group("Seek 10s")
+SPEED_KEYS = Binding.Group("Speed")
 SEEK_LONG_S = 60.0
 
 
@@ -92,6 +96,7 @@ class DashboardScreen(Screen[None]):
             "step_migration(-1)",
             "Prev",
             key_display="[",
+            group=MIGRATION_KEYS,
             id="previous-migration",
             tooltip="Show the previous migration",
         ),
@@ -100,6 +105,7 @@ class DashboardScreen(Screen[None]):
             "step_migration(1)",
             "Next",
             key_display="]",
+            group=MIGRATION_KEYS,
             id="next-migration",
             tooltip="Show the next migration",
         ),
@@ -118,6 +124,7 @@ class DashboardScreen(Screen[None]):
             "left",
             f"seek({-SEEK_S})",
             "-10s",
+            group=SEEK_KEYS,
             key_display="←",
             priority=True,
             id="replay-back",
@@ -127,6 +134,7 @@ class DashboardScreen(Screen[None]):
             "right",
             f"seek({SEEK_S})",
             "+10s",
+            group=SEEK_KEYS,
             key_display="→",
             priority=True,
             id="replay-forward",
@@ -154,13 +162,21 @@ class DashboardScreen(Screen[None]):
             "plus,equals_sign",
             "faster",
             "Faster",
+            group=SPEED_KEYS,
             key_display="+",
             priority=True,
             id="replay-faster",
             tooltip="Replay faster",
         ),
         Binding(
-            "minus", "slower", "Slower", key_display="-", priority=True, id="replay-slower", tooltip="Replay slower"
+            "minus",
+            "slower",
+            "Slower",
+            key_display="-",
+            priority=True,
+            group=SPEED_KEYS,
+            id="replay-slower",
+            tooltip="Replay slower",
         ),
         Binding(
             "escape", "close_filter", "Close filter", show=False, id="close-filter", tooltip="Leave the filter box"
@@ -169,6 +185,12 @@ class DashboardScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
+    DashboardScreen Footer.-compact FooterLabel {
+        margin: 0 1 0 0;
+    }
+    DashboardScreen Footer.-compact FooterKey.-grouped {
+        margin: 0 1 0 0;
+    }
     DashboardScreen .pane-title {
         color: $text-muted;
         text-style: bold;
@@ -307,6 +329,14 @@ class DashboardScreen(Screen[None]):
         self.call_after_refresh(self.refresh_view)
 
     def on_resize(self) -> None:
+        # Narrow, the footer's keys go closer together and the palette's key (in help) leaves,
+        # so every key of the screen fits at 80 columns.
+        footer = self.query_one(Footer)
+        footer.compact = self.size.width < 120
+        palette = self.size.width >= 100
+        if footer.show_command_palette != palette:
+            footer.show_command_palette = palette
+            footer.refresh(recompose=True)
         self.call_after_refresh(self.refresh_view)
 
     # --- what the mode allows ------------------------------------------------------
