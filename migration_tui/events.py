@@ -12,6 +12,9 @@ Kinds and their ``data`` (all keys optional unless marked *):
 ``migration_gone``  *id: the controller no longer lists it
 ``participants``  *migration_id, *participants: [{id, type, vote, healthy,
                   last_heartbeat}] (the whole list; replaces the previous one)
+``participants_delta``  *migration_id, *changed: [items as in ``participants``],
+                  *removed: [ids]: only what changed since the last list
+                  (recording format 2; see ``sources/deltas.py``)
 ``heartbeat``     *migration_id, *participant_id, *at (epoch s): one heartbeat
 ``breakers``      *breakers: [{name, state|open, reason, opens_10m}], migration_id
 ``metrics``       *values: {series name: number or null}; null is a gap
@@ -37,6 +40,7 @@ KINDS: frozenset[str] = frozenset(
         "migration",
         "migration_gone",
         "participants",
+        "participants_delta",
         "heartbeat",
         "breakers",
         "metrics",

@@ -1,8 +1,15 @@
-"""Recording format v1: a writer and a tolerant reader.
+"""Recording format v2: a writer and a tolerant reader.
 
 JSON Lines, gzip-compressed when the name ends in ``.gz``. The first line is
-a header ``{"format": "migration-tui/recording", "version": 1, "started_at": s}``;
+a header ``{"format": "migration-tui/recording", "version": 2, "started_at": s}``;
 every other line is one event ``{"ts", "source", "kind", "data"}``.
+
+Version 2 adds the kind ``participants_delta`` (only the participants that
+changed since the last list; the controller source emits it between full
+``participants`` lists). A version 1 reader would skip it and show stale
+participants, hence the new version. Everything a version 1 file holds means
+the same in version 2, so version 1 files are read and replayed exactly as
+before; the writer writes version 2.
 
 The reader never raises on content: lines it cannot decode (garbage, wrong
 types, non-UTF-8 bytes, a truncated last line) and kinds it does not know are
@@ -28,7 +35,7 @@ import orjson
 from migration_tui.events import KINDS, Event
 
 FORMAT = "migration-tui/recording"
-VERSION = 1
+VERSION = 2
 #: Longest line the reader accepts; a longer one is skipped (and counted).
 MAX_LINE_BYTES = 4 * 1024 * 1024
 _MAX_TS = 1e11

@@ -37,6 +37,9 @@ MAX_SERIES = 4096
 MAX_MIGRATIONS = 10_000
 MAX_PARTICIPANTS = 100_000
 
+# Per migration: the last listed items by id -> (item, parsed, stored).
+_Memo = dict[str, tuple[Mapping[str, Any], Participant, Participant]]
+
 
 @dataclass(frozen=True, slots=True)
 class LogLine:
@@ -55,8 +58,8 @@ class Store:
         self._series_capacity = max(1, int(series_window_s / series_resolution_s))
         self.migrations: dict[str, Migration] = {}
         self.participants: dict[str, dict[str, Participant]] = {}
-        # Per migration: the last participants event's items by id -> (item, parsed, stored).
-        self._participant_memo: dict[str, dict[str, tuple[Mapping[str, Any], Participant, Participant]]] = {}
+        # Per migration: the items last listed (a full list, then deltas), by id.
+        self._participant_memo: dict[str, _Memo] = {}
         # Per migration: participant id -> revision of its last change, oldest first.
         self._participant_changes: dict[str, dict[str, int]] = {}
         self._changes_since = next(_REVISIONS)
@@ -79,6 +82,7 @@ class Store:
             "migration": self._on_migration,
             "migration_gone": self._on_migration_gone,
             "participants": self._on_participants,
+            "participants_delta": self._on_participants_delta,
             "heartbeat": self._on_heartbeat,
             "breakers": self._on_breakers,
             "metrics": self._on_metrics,
@@ -161,33 +165,53 @@ class Store:
         memo = self._participant_memo.get(migration_id, {})
         old = self.participants.get(migration_id, {})
         new: dict[str, Participant] = {}
-        seen: dict[str, tuple[Mapping[str, Any], Participant, Participant]] = {}
+        seen: _Memo = {}
         for item in items[:MAX_PARTICIPANTS]:
             if type(item) is not dict and not isinstance(item, Mapping):  # the common case first: ABCs are slow
                 continue
-            raw_id = item.get("id")
-            hit = memo.get(raw_id) if type(raw_id) is str else None
-            if hit is not None and hit[0] == item:
-                parsed = hit[1]
-                current = old.get(parsed.id)
-                if current is hit[2]:  # the same item, and no heartbeat since
-                    new[parsed.id] = current
-                    seen[raw_id] = hit
-                    continue
-            else:
-                parsed = Participant.from_dict(item)
-                current = old.get(parsed.id)
-            participant = _keep_later_heartbeat(parsed, current)
-            if participant == current:
-                participant = current
+            participant, entry = _reduce_item(item, memo, old)
             new[participant.id] = participant  # a duplicate id: the last one wins
-            if type(raw_id) is str:
-                seen[raw_id] = (item, parsed, participant)
+            if entry is not None:
+                seen[item["id"]] = entry
         self._participant_memo[migration_id] = seen
         changed = [key for key, participant in new.items() if old.get(key) is not participant]
         changed += [key for key in old if key not in new]
         if changed:
             self.participants[migration_id] = new
+            self._participants_changed(migration_id, changed)
+
+    def _on_participants_delta(self, ts: float, source: str, data: dict[str, Any]) -> None:
+        """Only what changed since the last list (``sources/deltas.py``): each changed item goes
+        through what a full list's item goes through; removed ids are dropped; new ids are
+        appended. The whole event is checked before any of it is applied."""
+        migration_id = text(data["migration_id"])
+        items, removed = data["changed"], data["removed"]
+        if type(items) is not list or type(removed) is not list:
+            raise TypeError("changed and removed must be lists")
+        if len(items) + len(removed) > MAX_PARTICIPANTS:
+            raise ValueError("delta too large")
+        if not all(type(item) is dict and type(item.get("id")) is str for item in items):
+            raise TypeError("a changed participant is not an object with a string id")
+        if not all(type(key) is str for key in removed):
+            raise TypeError("a removed id is not a string")
+        memo = self._participant_memo.setdefault(migration_id, {})
+        members = self.participants.get(migration_id)
+        if members is None:
+            members = self.participants[migration_id] = {}
+        changed: list[str] = []
+        for key in removed:
+            memo.pop(key, None)
+            if members.pop(text(key, "?"), None) is not None:
+                changed.append(text(key, "?"))
+        for item in items:
+            participant, entry = _reduce_item(item, memo, members)
+            if participant.id not in members and len(members) >= MAX_PARTICIPANTS:
+                continue  # as a full list beyond the bound: left out
+            memo[item["id"]] = entry  # type: ignore[assignment]  # ids are strings: checked above
+            if members.get(participant.id) is not participant:
+                members[participant.id] = participant
+                changed.append(participant.id)
+        if changed:
             self._participants_changed(migration_id, changed)
 
     def _participants_changed(self, migration_id: str, ids: list[str]) -> None:
@@ -359,6 +383,29 @@ class Store:
         copy.revision = dict(self.revision)
         copy._handlers = {kind: getattr(copy, bound.__name__) for kind, bound in self._handlers.items()}
         return copy
+
+
+def _reduce_item(
+    item: Mapping[str, Any], memo: _Memo, old: Mapping[str, Participant]
+) -> tuple[Participant, tuple[Mapping[str, Any], Participant, Participant] | None]:
+    """The participant one listed item makes, given the last items seen (``memo``) and the
+    participants held (``old``), and the item's new memo entry (None when its id is not a
+    string). An item equal to the last one for its id reuses that Participant; a poll keeps
+    the later of the polled heartbeat and the one held; an equal result is the held object."""
+    raw_id = item.get("id")
+    hit = memo.get(raw_id) if type(raw_id) is str else None
+    if hit is not None and hit[0] == item:
+        parsed = hit[1]
+        current = old.get(parsed.id)
+        if current is hit[2]:  # the same item, and no heartbeat since
+            return current, hit
+    else:
+        parsed = Participant.from_dict(item)
+        current = old.get(parsed.id)
+    participant = _keep_later_heartbeat(parsed, current)
+    if participant == current:
+        participant = current
+    return participant, ((item, parsed, participant) if type(raw_id) is str else None)
 
 
 def _keep_later_heartbeat(polled: Participant, current: Participant | None) -> Participant:

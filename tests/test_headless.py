@@ -80,3 +80,61 @@ def test_missing_file_is_a_clear_error(tmp_path):
         timeout=60,
     )
     assert out.returncode == 2 and "no such recording" in out.stderr
+
+
+def write_session(path, version):
+    """One 2pc migration polled once a second for 200 s, 40 participants voting, some leaving and
+    joining, heartbeats between polls; its participants as whole lists (version 1, header and all)
+    or as the controller source emits them (version 2: whole, then deltas)."""
+    import random
+
+    import orjson
+
+    from migration_tui.events import Event
+    from migration_tui.recording import FORMAT, RecordingWriter
+    from migration_tui.sources.deltas import ParticipantsDiffer
+    from migration_tui.store import MAX_PARTICIPANTS
+
+    rng = random.Random(5)
+    start = 1_700_000_000.0
+    members = {
+        f"p{i:02d}": {"id": f"p{i:02d}", "type": "engine", "vote": "pending", "is_healthy": True} for i in range(40)
+    }
+    differ = ParticipantsDiffer(MAX_PARTICIPANTS)
+    events = []
+    for second in range(200):
+        ts = start + second
+        events.append(Event(ts, "controller", "migration", {"id": "m1", "system": "2pc", "progress": second / 2}))
+        for key in rng.sample(sorted(members), 3):
+            members[key] = {**members[key], "vote": rng.choice(["yes", "no"]), "last_heartbeat": ts - rng.random()}
+        if second % 37 == 5:
+            members.pop(rng.choice(sorted(members)))
+        if second % 41 == 7:
+            members[f"n{second}"] = {"id": f"n{second}", "type": "marketdata", "vote": "pending"}
+        items = [dict(item) for item in members.values()]
+        if version == 1:
+            events.append(Event(ts + 0.1, "controller", "participants", {"migration_id": "m1", "participants": items}))
+        elif (change := differ.event("m1", items)) is not None:
+            events.append(Event(ts + 0.1, "controller", *change))
+        events.append(Event(ts + 0.2, "controller", "source_ok", {}))
+        beat = {"migration_id": "m1", "participant_id": rng.choice(sorted(members)), "at": ts + 0.5}
+        events.append(Event(ts + 0.5, "redis", "heartbeat", beat))
+    if version == 1:
+        header = {"format": FORMAT, "version": 1, "started_at": start}
+        path.write_bytes(b"".join(orjson.dumps(obj) + b"\n" for obj in [header, *(e.to_json_obj() for e in events)]))
+    else:
+        with RecordingWriter(path, started_at=start) as writer:
+            for event in events:
+                writer.write(event)
+    return path
+
+
+def test_a_session_as_whole_lists_v1_and_as_deltas_v2_gives_the_same_state(tmp_path):
+    v1 = write_session(tmp_path / "v1.jsonl", 1)
+    v2 = write_session(tmp_path / "v2.jsonl.gz", 2)
+    assert b'"participants_delta"' not in v1.read_bytes()
+    assert gzip.decompress(v2.read_bytes()).count(b'"participants_delta"') > 100
+    for at in (0.15, 33.3, 120, 10**6):
+        whole, deltas = headless(v1, at), headless(v2, at)
+        assert deltas == whole
+        assert len(whole["migrations"][0]["participants"]) >= 1

@@ -120,3 +120,19 @@ def test_arbitrary_json_objects_decode_or_count(obj):
     else:
         assert isinstance(event.data, dict) and isinstance(event.ts, float)
         assert stats.events == 1
+
+
+def test_the_writer_writes_version_2_and_a_version_1_file_still_reads_the_same(tmp_path):
+    """Version 2 adds participants_delta; everything a version 1 file says reads as before."""
+    full = Event(101.0, "controller", "participants", {"migration_id": "m1", "participants": [{"id": "a"}]})
+    change = Event(102.0, "controller", "participants_delta", {"migration_id": "m1", "changed": [], "removed": ["a"]})
+    with RecordingWriter(tmp_path / "v2.jsonl", started_at=100.0) as w:
+        w.write(full)
+        w.write(change)
+    first = (tmp_path / "v2.jsonl").read_bytes().split(b"\n", 1)[0]
+    assert json.loads(first) == {"format": "migration-tui/recording", "version": 2, "started_at": 100.0}
+    reader = RecordingReader(tmp_path / "v2.jsonl")
+    assert list(reader.events()) == [full, change] and reader.stats.skipped_lines == 0
+    v1 = RecordingReader(write(tmp_path / "v1.jsonl", HEADER, json.dumps(full.to_json_obj()).encode() + b"\n", GOOD))
+    assert v1.header["version"] == 1 and v1.stats.header_ok
+    assert [e.kind for e in v1.events()] == ["participants", "source_ok"] and v1.stats.skipped_lines == 0

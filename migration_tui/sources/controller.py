@@ -2,15 +2,22 @@
 
 Each poll GETs the profile's list endpoint, then (concurrently) the other
 endpoints the profile asks for, hands the bodies to the profile's pure
-``normalise`` and emits what came out: ``migration``, ``participants``,
-``breakers``, ``metrics``, ``migration_gone``, then ``source_ok`` or one
-``source_error`` that sums up every problem of that poll. An error is always
+``normalise`` and emits what came out: ``migration``, ``participants`` or
+``participants_delta``, ``breakers``, ``metrics``, ``migration_gone``, then
+``source_ok`` or one ``source_error`` that sums up every problem of that poll. An error is always
 stamped after the data of the same poll, so a poll that half failed leaves
 the source marked as failing in the store.
 
 When the list endpoint cannot be read the source retries with capped,
 jittered exponential backoff starting at one poll interval; the error is
 emitted at once, so the screen knows within one interval.
+
+Participants: the controller's API returns every participant on every poll,
+and the source parses that whole list each time, but it emits only what
+changed since the list it last emitted (``sources/deltas.py``): the whole list
+the first time, after any poll that ended in a ``source_error``, and every
+30th poll; a ``participants_delta`` otherwise, and nothing when nothing
+changed. So the store, a recording and its replays handle only the changes.
 
 The token goes into the Authorization header and nowhere else: every
 emitted string is scrubbed of it and every error message is sanitised.
@@ -28,6 +35,7 @@ import httpx
 
 from migration_tui.events import Event
 from migration_tui.sources.base import INSECURE_WARNING, Backoff, Clock, Emit
+from migration_tui.sources.deltas import ParticipantsDiffer
 from migration_tui.sources.http import MAX_BODY_BYTES, FetchError, fetch_json, fetch_text, make_client, sanitise
 from migration_tui.sources.profiles import (
     DETECTION_ORDER,
@@ -39,6 +47,7 @@ from migration_tui.sources.profiles import (
     profile_from_health,
 )
 from migration_tui.sources.profiles._common import Reading, rate
+from migration_tui.store import MAX_PARTICIPANTS
 
 if TYPE_CHECKING:
     from migration_tui.config import Settings
@@ -93,6 +102,7 @@ class ControllerSource:
         self._counter_samples: dict[str, tuple[float, float]] = {}
         self._last_ts = 0.0
         self._said_too_many = False
+        self._participants = ParticipantsDiffer(MAX_PARTICIPANTS)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -181,11 +191,14 @@ class ControllerSource:
             self._emit(emit, "migration_gone", {"id": gone})
             self._finished_ids.discard(gone)
             self._final_details.pop(gone, None)
+            self._participants.forget(gone)
         self._seen_ids = listed
         for migration in reading.migrations:
             self._emit(emit, "migration", migration)
         for migration_id, participants in reading.participants.items():
-            self._emit(emit, "participants", {"migration_id": migration_id, "participants": participants})
+            change = self._participants.event(migration_id, participants)
+            if change is not None:
+                self._emit(emit, *change)
         if reading.breakers is not None:
             self._emit(emit, "breakers", {"breakers": reading.breakers})
         if reading.metrics:
@@ -296,6 +309,7 @@ class ControllerSource:
         emit(Event(self._stamp(), self.name, kind, data))
 
     def _emit_error(self, emit: Emit, problems: list[str]) -> None:
+        self._participants.forget()  # a reader may have missed something: the next lists are whole
         shown = [sanitise(p, self._secrets, limit=200) for p in problems[:MAX_PROBLEMS_SHOWN]]
         message = "; ".join(shown) or "unknown error"
         if len(problems) > MAX_PROBLEMS_SHOWN:

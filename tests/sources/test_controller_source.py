@@ -14,6 +14,7 @@ import pytest
 from migration_tui.events import Event
 from migration_tui.sources.base import Backoff
 from migration_tui.sources.controller import ControllerSource
+from migration_tui.sources.deltas import FULL_EVERY
 from migration_tui.store import Store
 from tests.sources.conftest import LocalServer, send_bytes
 
@@ -382,3 +383,63 @@ def test_only_an_unverified_https_source_carries_the_insecure_warning():
     # The feed says it once, however many sources skip verification.
     assert LiveFeed([unverified, prometheus]).warnings == (INSECURE_WARNING,)
     assert LiveFeed([ControllerSource("https://ctl.example")]).warnings == ()
+
+
+def participants_seen(events: list[Event]) -> list[tuple[str, Any]]:
+    """(kind, ids) of each participants event: every id listed, or (changed ids, removed ids)."""
+    seen: list[tuple[str, Any]] = []
+    for event in events:
+        if event.kind == "participants":
+            seen.append(("participants", [p["id"] for p in event.data["participants"]]))
+        elif event.kind == "participants_delta":
+            seen.append(("delta", ([p["id"] for p in event.data["changed"]], event.data["removed"])))
+    return seen
+
+
+async def test_participants_are_whole_first_then_only_changes_then_whole_again(local_server: LocalServer) -> None:
+    """The controller lists every participant each poll; the source emits the list once, then what
+    changed (nothing when nothing did), and every FULL_EVERY-th poll the whole list again."""
+    two_pc(local_server)
+    source = ControllerSource(local_server.url, clock=lambda: 1010.0)
+    engine = {"id": "engine", "type": "engine", "vote": "yes", "is_healthy": True, "last_heartbeat": 1005.0}
+    store, events = Store(), []
+    async with source.make_client() as client:
+
+        async def poll_seen() -> list[tuple[str, Any]]:
+            start = len(events)
+            await source.poll_once(client, events.append)
+            return participants_seen(events[start:])
+
+        assert await poll_seen() == [("participants", ["orderbook", "engine"])]
+        assert await poll_seen() == []
+        local_server.json("/api/v1/migrations/m1/participants", [engine])  # orderbook is gone, engine voted
+        assert await poll_seen() == [("delta", (["engine"], ["orderbook"]))]
+        for event in events:
+            store.apply(event)
+        assert [(p.id, p.vote, p.last_heartbeat) for p in store.participants_of("m1")] == [("engine", "yes", 1005.0)]
+        assert store.rejected_events == 0
+        polls = 3
+        while polls < FULL_EVERY:
+            assert await poll_seen() == []
+            polls += 1
+        assert await poll_seen() == [("participants", ["engine"])]  # the periodic resync
+        assert await poll_seen() == []
+
+
+async def test_after_a_failed_poll_the_participants_are_whole_again(local_server: LocalServer) -> None:
+    two_pc(local_server)
+    source = ControllerSource(local_server.url, clock=lambda: 1010.0)
+    async with source.make_client() as client:
+        events: list[Event] = []
+        for _ in range(2):
+            await source.poll_once(client, events.append)
+        local_server.json("/api/v1/migrations", {"error": "down"}, status=503)
+        failed: list[Event] = []
+        assert not await source.poll_once(client, failed.append)
+        two_pc(local_server)
+        recovered: list[Event] = []
+        await source.poll_once(client, recovered.append)
+    assert participants_seen(events) == [("participants", ["orderbook", "engine"])]
+    assert participants_seen(failed) == []
+    assert participants_seen(recovered) == [("participants", ["orderbook", "engine"])]
+    assert recovered[-1].kind == "source_ok"
