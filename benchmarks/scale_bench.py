@@ -3,11 +3,23 @@
     .venv/bin/python benchmarks/scale_bench.py [--seconds 45] [--warmup 15] [--reps 3] [--duration 90]
 
 Writes two recordings the same way (``RecordingWriter``, under benchmarks/out/):
-one two-phase-commit migration; every second a ``migration`` event, a
-``participants`` event listing all N participants (votes arriving, each
-one's last heartbeat), ``min(300, N)`` ``heartbeat`` events spread over the
-second (round robin, so with 10,000 a few hundred change each second),
-one ``metrics`` event with the six 2pc series and a ``host`` sample. Then
+one two-phase-commit migration; every second a ``migration`` event, the
+controller's list of all N participants (votes arriving, each one's last
+heartbeat) as the controller source emits it (``sources/deltas.py``: the whole
+list first and every 30th second, otherwise a ``participants_delta`` of what
+changed), ``heartbeat`` events spread over the second, round robin, so that
+every participant is heard from every ``HEARTBEAT_INTERVAL_S`` seconds at both
+counts (N / 33.3 a second: 1.5 for 50, 300 for 10,000), one ``metrics`` event
+with the six 2pc series and a ``host`` sample.
+
+Why one interval, and why 33.3 s: the comparison must measure the count only.
+Before, 50 participants were each heard from every second and 10,000 every
+33 s (``min(300, N)`` a second), so on the Participants tab every age on
+screen ticked every second for 10,000 and hardly ever for 50. 33.3 s keeps the
+10,000 recording's 300 heartbeats a second (its figures stay comparable with
+the earlier runs); one second for both would mean 10,000 heartbeat events a
+second, a test of event throughput rather than of the count. At 33 s most ages
+on screen are past the 15 s LOST limit for both counts alike. Then
 replays each at 1x in a 120x40 pseudo-terminal under measure_tui.py, on the
 Overview tab (what ``replay`` opens on) and on the Participants tab (the
 10,000-row table on screen), alternately, ``--reps`` times; medians.
@@ -27,18 +39,21 @@ from _common import HERE, OUT, PY, ours, ratio, side_by_side, stamp
 START = 1_700_000_000.0
 TYPES = ("orderbook", "persistence", "marketdata", "engine")
 PHASES = ("preparing", "prepared", "committing", "committed")
-HEARTBEATS_PER_S = 300
+#: Every participant is heard from this often, at both counts.
+HEARTBEAT_INTERVAL_S = 10_000 / 300
 
 
 def write_recording(path: Path, participants: int, duration_s: int, seed: int = 3) -> Path:
     """One migration with ``participants`` participants, ``duration_s`` seconds long."""
     from migration_tui.events import Event
     from migration_tui.recording import RecordingWriter
+    from migration_tui.sources.deltas import ParticipantsDiffer
+    from migration_tui.store import MAX_PARTICIPANTS
 
     rng = random.Random(seed)
     ids = [f"p{i:05d}" for i in range(participants)]
     last_beat = [START - rng.uniform(0, 3) for _ in ids]
-    per_s = min(HEARTBEATS_PER_S, participants)
+    differ = ParticipantsDiffer(MAX_PARTICIPANTS)
     cursor = 0
     meta = {"scenario": f"scale-{participants}", "participants": participants}
     with RecordingWriter(path, started_at=START, meta=meta) as writer:
@@ -72,9 +87,10 @@ def write_recording(path: Path, participants: int, duration_s: int, seed: int = 
                 }
                 for i, pid in enumerate(ids)
             ]
-            writer.write(
-                Event(ts + 0.01, "controller", "participants", {"migration_id": "mig-scale", "participants": rows})
-            )
+            change = differ.event("mig-scale", rows)  # one poll a second
+            if change is not None:
+                writer.write(Event(ts + 0.01, "controller", *change))
+            per_s = int((second + 1) * participants / HEARTBEAT_INTERVAL_S) - cursor
             for slot in range(per_s):
                 index = cursor % participants
                 cursor += 1
@@ -106,7 +122,7 @@ def write_recording(path: Path, participants: int, duration_s: int, seed: int = 
 
 def ensure(participants: int, duration_s: int) -> Path:
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"participants-{participants}-{duration_s}s.jsonl.gz"
+    path = OUT / f"participants-{participants}-{duration_s}s-hb{HEARTBEAT_INTERVAL_S:.0f}s-v2.jsonl.gz"
     if not path.exists():
         write_recording(path, participants, duration_s)
     return path
