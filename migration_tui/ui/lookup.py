@@ -61,9 +61,9 @@ def is_invalid(migration: Migration, *keys: str) -> bool:
 
 
 @cache
-def _threshold_index() -> dict[tuple[str, str], Rule]:
+def _threshold_index(rules: tuple[Rule, ...] | None) -> dict[tuple[str, str], Rule]:
     index: dict[tuple[str, str], Rule] = {}
-    for rule in default_rules():
+    for rule in default_rules() if rules is None else rules:
         if rule.kind != "series":
             continue
         for system in rule.systems or ("*",):
@@ -71,7 +71,8 @@ def _threshold_index() -> dict[tuple[str, str], Rule]:
     return index
 
 
-def threshold_rule(system: str, series_name: str) -> Rule | None:
-    """The built-in rule on this series for this system, if there is one."""
-    index = _threshold_index()
+def threshold_rule(system: str, series_name: str, rules: tuple[Rule, ...] | None = None) -> Rule | None:
+    """The rule in force on this series for this system, if there is one: the first of ``rules``
+    (the rules file's, as ``View.rules`` holds them), or of the built-in ones when None."""
+    index = _threshold_index(rules)
     return index.get((system, series_name)) or index.get(("*", series_name))

@@ -20,6 +20,15 @@ from migration_tui.ui.widgets import (
 from tests.ui.conftest import settle
 
 
+def rendered_lines(pane) -> list[str]:
+    """Each line of a metrics pane as shown: the label and sparkline, then the value and limit."""
+    from migration_tui.ui.widgets.metrics import MetricsChart, MetricsValues
+
+    chart = pane.query_one(MetricsChart).lines
+    values = pane.query_one(MetricsValues).lines
+    return [a.plain + b.plain for a, b in zip(chart, values, strict=False)][1:]
+
+
 def rendered(widget) -> str:
     """The plain text a render()-based widget shows now."""
     return widget.render().plain
@@ -267,6 +276,10 @@ async def test_rules_from_settings_replace_the_built_in_ones(recordings):
         text = app.dashboard.query_one(AlertsPane).render().plain
         assert "FIRING" in text and "throughput 1500" in text
         assert "p95" not in text  # the built-in latency rule is not in force
+        # The metric lines judge by the same rules: throughput has the file's limit, p95 none.
+        values = {line.split()[0]: line for line in rendered_lines(app.dashboard.query_one("#overview-metrics"))}
+        assert "1,000" in values["throughput"] and "✖" in values["throughput"]
+        assert "50.0 ms" not in values["p95"]
 
 
 def test_run_replay_refuses_a_bad_theme_or_rules_file(recordings, tmp_path, capsys):

@@ -169,7 +169,7 @@ class MetricsChart(TextPane):
     def _line(self, view: View, spec: MetricSpec, spark_w: int, points: list[tuple[float, float | None]]) -> Text:
         migration = view.migration
         assert migration is not None
-        rule = threshold_rule(migration.system, spec.series)
+        rule = threshold_rule(migration.system, spec.series, view.rules)
         values = bucket(points, view.now - self._window_s, view.now, spark_w, hold_s=HOLD_POLLS * view.poll_interval_s)
         threshold = rule.threshold if rule is not None else None
         chars = blocks(values, floor=0.0 if all(v is None or v >= 0 for v in values) else None, ceiling=threshold)
@@ -201,7 +201,7 @@ class MetricsValues(TextPane):
         migration = view.migration
         assert migration is not None
         series = series_for(view.store, migration, spec.series)
-        rule = threshold_rule(migration.system, spec.series)
+        rule = threshold_rule(migration.system, spec.series, view.rules)
         current = series.latest() if series is not None else None
         level = "muted" if current is None else "bad" if rule is not None and rule.breaks(current) else "ok"
         shown = number(current, spec.unit, spec.digits)

@@ -83,7 +83,7 @@ def two_pc_ages(view: View, migration: Migration) -> list[Text]:
 def _judged(view: View, migration: Migration, series: str, unit: str, digits: int, width: int) -> Text:
     """A series' latest value against its rule: ``✖`` and the alarm colour past the threshold."""
     value = latest(view.store, migration, series)
-    rule = threshold_rule(migration.system, series)
+    rule = threshold_rule(migration.system, series, view.rules)
     broken = value is not None and rule is not None and rule.breaks(value)
     shown = ("✖ " if broken else "") + number(value, unit, digits)
     level = "muted" if value is None else "bad" if broken else "ok"
