@@ -53,6 +53,8 @@ class ClockState:
     skipped_lines: int = 0
     #: False when the file does not start with a recording header (perhaps not a recording).
     header_ok: bool = True
+    #: ``--start``, while it waits for the index (seeking without keyframes reads every event before it).
+    seeking_to_s: float | None = None
 
 
 class ReplayFeed:
@@ -70,6 +72,7 @@ class ReplayFeed:
         self.replay.set_speed(speed)
         self.replay.playing = playing
         self._start_s = start
+        self._resume_after_start = playing
         self._on_change: OnChange = lambda: None
         self._last_tick: float | None = None
         self._index_error: str | None = None
@@ -95,6 +98,7 @@ class ReplayFeed:
             index_error=self._index_error,
             skipped_lines=replay.index_stats.skipped_lines if replay.index_stats is not None else 0,
             header_ok=replay.reader.stats.header_ok,
+            seeking_to_s=self._start_s or None,
         )
 
     # --- lifecycle -------------------------------------------------------------
@@ -102,10 +106,11 @@ class ReplayFeed:
     def attach(self, app: App[Any], on_change: OnChange) -> None:
         """Start the clock and the index worker; ``on_change`` runs on the app's loop."""
         self._on_change = on_change
+        self.replay._advance_to(self.replay.start)  # show what is stamped at 0 s
         if self._start_s:
-            self.replay.seek(self._start_s)
-        else:
-            self.replay._advance_to(self.replay.start)  # show what is stamped at 0 s
+            # Seek once the index has keyframes: without them a seek reads every event up to
+            # the offset on this thread, which for a long recording freezes the first paint.
+            self.replay.playing = False
         app.run_worker(
             self._index,
             name="replay-index",
@@ -136,8 +141,22 @@ class ReplayFeed:
         if not self._announced_index and (self.replay.indexed or self._index_error):
             self._announced_index = True
             changed = True
+            if self._start_s:
+                self._seek_to_start()
         if changed:
             self._on_change()
+
+    def _seek_to_start(self) -> None:
+        start = self._start_s
+        self._drop_start()
+        self.replay.seek(start)
+        self._last_tick = time.monotonic()
+
+    def _drop_start(self) -> None:
+        """A seek of one's own replaces a ``--start`` still waiting for the index."""
+        if self._start_s:
+            self._start_s = 0.0
+            self.replay.playing = self._resume_after_start
 
     def stop(self) -> None:
         self._stop_indexing.set()
@@ -145,15 +164,21 @@ class ReplayFeed:
     # --- controls --------------------------------------------------------------
 
     def toggle(self) -> None:
+        if self._start_s:  # still waiting to seek: play or pause once there
+            self._resume_after_start = not self._resume_after_start
+            self._on_change()
+            return
         self.replay.toggle()
         self._last_tick = time.monotonic()
         self._on_change()
 
     def seek_by(self, delta_s: float) -> None:
+        self._drop_start()
         self.replay.seek(max(0.0, self.replay.position + delta_s))
         self._on_change()
 
     def seek_to(self, position_s: float) -> None:
+        self._drop_start()
         self.replay.seek(position_s)
         self._on_change()
 

@@ -350,3 +350,42 @@ async def test_every_footer_key_fits_at_80_columns(make_app, mode):
         await pilot.pause()
         await pilot.pause()
         assert "palette" in " ".join(text for text, _right in footer_keys(app))
+
+
+async def test_start_waits_for_the_index_then_seeks_and_plays(recordings):
+    """``--start`` on a recording not yet indexed: no seek on the UI thread before the keyframes
+    exist (it would read every event up to the offset while the terminal stays blank)."""
+    from migration_tui.ui.feeds import ReplayFeed
+
+    feed = ReplayFeed(recordings["2pc"], start=150.0)
+    seeks: list[tuple[float, bool]] = []
+    real_seek = feed.replay.seek
+    feed.replay.seek = lambda position: (seeks.append((position, feed.replay.indexed)), real_seek(position))[1]
+    app = MigrationApp(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        for _ in range(50):
+            if seeks:
+                break
+            await pilot.pause(0.05)
+        assert seeks == [(150.0, True)]  # once, and only with the index built
+        assert feed.replay.playing is True and feed.clock().seeking_to_s is None
+        assert feed.replay.position >= 150.0
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        assert "▶ 0:02:3" in rendered(app.dashboard.query_one(StatusBar))
+
+
+async def test_pressing_space_before_the_start_seek_keeps_it_paused_there(recordings):
+    from migration_tui.ui.feeds import ReplayFeed
+
+    feed = ReplayFeed(recordings["2pc"], start=150.0)
+    feed._index = lambda: None  # the index never finishes here, so the seek still waits
+    app = MigrationApp(feed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await pilot.pause()
+        assert "⏩ to 0:02:30 once indexed" in rendered(app.dashboard.query_one(StatusBar))
+        feed._index_error = "gave up"  # then the index fails: seek anyway, and stay paused
+        await pilot.pause(0.6)
+        assert feed.replay.position == 150.0 and feed.replay.playing is False

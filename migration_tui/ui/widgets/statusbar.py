@@ -35,7 +35,9 @@ def clock_text(view: View) -> Text:
     if view.mode != "REPLAY":
         line.append(time.strftime("%H:%M:%SZ", time.gmtime(view.now)), style=view.style("state-muted"))
         return line
-    if clock.playing:
+    if clock.seeking_to_s is not None:
+        line.append(f"⏩ to {hms(clock.seeking_to_s)} once indexed ", style=view.style("state-info", bold=True))
+    elif clock.playing:
         line.append("▶ ", style=view.style("state-ok", bold=True))
     else:
         line.append("⏸ PAUSED ", style=view.style("state-warn", bold=True))
