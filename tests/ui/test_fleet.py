@@ -1,13 +1,23 @@
-"""The fleet view: 500 migrations worst first, a filter, and Enter opening one on the dashboard."""
+"""The fleet view: 500 migrations worst first, a filter, Enter opening one, and 80 columns."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from migration_tui.events import Event
+from migration_tui.recording import RecordingWriter
+from migration_tui.rules import evaluate_one
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import LiveFeed
-from migration_tui.ui.screens.fleet import FleetScreen, FleetTable
+from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+from migration_tui.ui.screens.fleet import FleetScreen
+from migration_tui.ui.widgets.fleet_list import LOOK_TITLE, FleetList, judged, layout
+from tests.ui.conftest import settle
 
 T0 = 1_700_000_000.0
+#: The fixed offset of the fleet recording's snapshots: firing, pending, rolling back and ended rows.
+OFFSET_S = 190
 
 
 def pairs(count: int) -> list[dict]:
@@ -32,7 +42,45 @@ def pairs(count: int) -> list[dict]:
     return out
 
 
-async def open_fleet(count: int = 500):
+def write_fleet(path: Path, count: int = 60, seconds: int = 200) -> Path:
+    """A per-pair rollout recording with every kind of row by ``OFFSET_S``.
+
+    Pair n: n % 10 == 1 has p95 at 65 ms from the start (firing after 3 min), n % 10 == 5 from
+    120 s (pending), n % 10 == 3 rolls back after 100 s, n % 10 == 7 completes at 150 s."""
+    with RecordingWriter(path, started_at=T0, meta={"scenario": f"fleet-{count}"}) as writer:
+        for second in range(seconds):
+            ts = T0 + second
+            values: dict[str, float] = {}
+            for n in range(count):
+                pair = f"P{n:03d}USDT"
+                phase, status, progress = "50%", "in_progress", min(100.0, 40.0 + n % 9 + second * 0.25)
+                if n % 10 == 3 and second >= 100:
+                    phase = "rolling_back"
+                elif n % 10 == 7 and second >= 150:
+                    phase, status, progress = "100%", "completed", 100.0
+                data = {
+                    "id": f"rollout-{pair.lower()}",
+                    "system": "orderbook-rollout",
+                    "pair": pair,
+                    "status": status,
+                    "phase": phase,
+                    "progress": progress,
+                    "started_at": T0,
+                }
+                writer.write(Event(ts, "controller", "migration", data))
+                hot = n % 10 == 1 or (n % 10 == 5 and second >= 120)
+                values[f"{pair}/latency_p95_ms"] = 65.0 + n % 4 if hot else 20.0 + n % 5
+                values[f"{pair}/error_rate_pct"] = 0.05
+            writer.write(Event(ts + 0.5, "prometheus", "metrics", {"values": values}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def fleet_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_fleet(tmp_path_factory.mktemp("fleet") / "fleet-60.jsonl.gz")
+
+
+def open_fleet(count: int = 500) -> tuple[LiveFeed, MigrationApp]:
     feed = LiveFeed([], mode="LIVE")
     app = MigrationApp(feed)
     for data in pairs(count):
@@ -40,42 +88,69 @@ async def open_fleet(count: int = 500):
     return feed, app
 
 
-def _ordered(table: FleetTable) -> list[str]:
-    return [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+def fleet_of(app: MigrationApp) -> FleetList:
+    assert isinstance(app.screen, FleetScreen)
+    return app.screen.query_one(FleetList)
 
 
 async def test_five_hundred_migrations_worst_first():
-    feed, app = await open_fleet(500)
+    feed, app = open_fleet(500)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f")
         await pilot.pause()
-        assert isinstance(app.screen, FleetScreen)
-        table = app.screen.query_one(FleetTable)
-        assert table.row_count == 500
-        order = _ordered(table)
+        fleet = fleet_of(app)
+        assert len(fleet.order) == 500
         rolling_back = sorted(d["id"] for d in pairs(500) if d["phase"] == "rolling_back")
         completed = sorted(d["id"] for d in pairs(500) if d["status"] == "completed")
-        assert order[: len(rolling_back)] == rolling_back  # the ones being undone first
-        assert order[-len(completed) :] == completed  # the ones that ended last
+        assert fleet.order[: len(rolling_back)] == rolling_back  # the ones being undone first
+        assert fleet.order[-len(completed) :] == completed  # the ones that ended last
         assert "500 migrations" in str(app.screen.query_one("#fleet-title").render())
+        # Only the rows on screen are drawn: the header and 37 rows (40 lines less the title and footer).
+        assert len(fleet.lines) == fleet.size.height == 38
+        assert fleet.lines[1].plain.startswith(f"▶ {rolling_back[0]}")
+
+
+async def test_cursor_keys_page_home_end_and_the_cursor_follows_its_migration():
+    feed, app = open_fleet(500)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        await pilot.pause()
+        fleet = fleet_of(app)
+        page = fleet.page
+        await pilot.press("down", "down")
+        assert fleet.cursor == 2 and fleet.lines[3].plain.startswith("▶ ")
+        await pilot.press("pagedown")
+        assert fleet.cursor == 2 + page and fleet.top > 0
+        await pilot.press("end")
+        assert fleet.current_id == fleet.order[-1] and fleet.lines[-1].plain.startswith("▶ ")
+        await pilot.press("home")
+        assert fleet.cursor == 0 and fleet.top == 0
+        await pilot.press("down")
+        chosen = fleet.current_id
+        # It starts rolling back: it moves to the top, and the cursor with it.
+        data = next(d for d in pairs(500) if d["id"] == chosen)
+        feed.store.apply(Event(T0 + 1, "controller", "migration", {**data, "phase": "rolling_back"}))
+        fleet.forget()
+        app.screen.refresh_view()
+        assert fleet.current_id == chosen and fleet.cursor < 6
 
 
 async def test_filter_then_enter_opens_that_migration_on_the_dashboard():
-    feed, app = await open_fleet(500)
+    feed, app = open_fleet(500)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f", "slash", *"p42", "enter")
         await pilot.pause()
-        table = app.screen.query_one(FleetTable)
-        assert _ordered(table) == [f"rollout-p42{n}" for n in range(10)]
-        target = _ordered(table)[0]
-        await pilot.press("enter")
+        fleet = fleet_of(app)
+        assert fleet.order == [f"rollout-p42{n}" for n in range(10)]
+        assert "10 of 500 migrations" in str(app.screen.query_one("#fleet-title").render())
+        await pilot.press("down", "enter")
         await pilot.pause()
         assert app.screen is app.dashboard
-        assert app.dashboard.selected_migration.id == target
+        assert app.dashboard.selected_migration.id == "rollout-p421"
 
 
 async def test_escape_goes_back_and_nothing_changes_selection():
-    feed, app = await open_fleet(20)
+    feed, app = open_fleet(20)
     async with app.run_test(size=(80, 24)) as pilot:
         before = app.dashboard.selected_migration.id
         await pilot.press("f")
@@ -95,6 +170,65 @@ async def test_hostile_ids_are_literal_in_the_fleet():
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f")
         await pilot.pause()
-        cell = app.screen.query_one(FleetTable).get_row_at(0)[0].plain
-        assert cell.startswith("[bold]x[/]") and "\x1b" not in cell and "\u202e" not in cell
+        row = fleet_of(app).lines[1].plain
+        assert row.startswith("▶ [bold]x[/]") and "\x1b" not in row and "\u202e" not in row
+        assert len(row) <= 80
         assert app.is_running
+
+
+async def test_every_column_is_on_screen_at_80x24(fleet_recording):
+    app = MigrationApp(ReplayFeed(fleet_recording, playing=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=OFFSET_S)
+        await pilot.press("f")
+        await settle(app, pilot)
+        fleet = fleet_of(app)
+        assert fleet.region.right <= 80
+        header = fleet.lines[0].plain
+        titles = [column.title for column in layout(fleet.size.width)]
+        assert titles == ["migration", "progress", "status", "phase"]  # pair and system come from 90 columns
+        for title in [*titles, LOOK_TITLE]:
+            assert title in header
+        assert header.rstrip().endswith(LOOK_TITLE)
+        rows = [line.plain for line in fleet.lines[1:]]
+        assert [row.startswith("▶ ") for row in rows] == [True] + [False] * (len(rows) - 1)
+        assert "✖ ROLLING_BACK" in rows[0] and "✖ FIRING rollback: p95" in rows[6]  # the six rolling back, then firing
+        assert all(line.cell_len <= fleet.size.width for line in fleet.lines)
+        wide = [column.title for column in layout(118)]
+        assert wide == ["migration", "progress", "status", "phase", "pair", "system"]
+
+
+async def test_the_cheap_ranking_agrees_with_the_rules(fleet_recording):
+    """``judged`` skips series rules whose newest sample is within the threshold: same answer as all rules."""
+    app = MigrationApp(ReplayFeed(fleet_recording, playing=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for at in (30, 125, OFFSET_S, 199):
+            await settle(app, pilot, at=at)
+            view = app.dashboard.build_view()
+            ranks = set()
+            for migration in view.store.migrations.values():
+                rank, (look, _level) = judged(view, migration)
+                ranks.add(rank)
+                alerts = evaluate_one(view.store, migration, view.now, view.rules)
+                if rank in (1, 2, 3):
+                    assert rank == (3 if not alerts else 1 if alerts[0].state == "firing" else 2)
+                    assert not alerts or alerts[0].message.split(" recommended", 1)[1] in look
+                else:
+                    assert alerts == []
+            if at == OFFSET_S:
+                assert ranks == {0, 1, 2, 3, 4}
+
+
+class TestFleetSnapshots:
+    """The fleet over a fixed recording offset: firing, pending, rolling back, running and ended rows."""
+
+    @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+    def test_fleet(self, snap_compare, fleet_recording, size):
+        app = MigrationApp(ReplayFeed(fleet_recording, playing=False))
+
+        async def run_before(pilot) -> None:
+            await settle(app, pilot, at=OFFSET_S)
+            await pilot.press("f")
+            await settle(app, pilot)
+
+        assert snap_compare(app, terminal_size=size, run_before=run_before)

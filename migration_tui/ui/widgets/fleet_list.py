@@ -1,0 +1,283 @@
+"""FleetList: every migration as one line, worst first, with a cursor row; drawn as a TextPane.
+
+Seed 001 runs one migration per trading pair, so the fleet can be hundreds of
+rows that all change every second. A DataTable repaints every visible row
+when any cell changes; this list formats only the rows on screen and
+TextPane writes only the cells that changed. Ranking needs every migration's
+worst rule, so the rules run for all of them, but a series rule whose newest
+sample is within its threshold is skipped without copying its series (it
+cannot be pending or firing: its run ended with that sample).
+
+Columns that do not fit leave, least useful first (system, then pair), so
+"needs a look" always has room, at 80 columns too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+
+from migration_tui.model import FAILURE_PHASES, Migration
+from migration_tui.rules import Rule, default_rules, evaluate_one
+from migration_tui.safe_text import clean, number
+from migration_tui.ui import states
+from migration_tui.ui.colors import level_alias, mark
+from migration_tui.ui.lookup import series_for
+from migration_tui.ui.view import View
+from migration_tui.ui.widgets.text_pane import TextPane
+
+#: (text as it came, level): cleaned and styled only when its row is on screen.
+Cell = tuple[str, str]
+
+#: A row: the cursor mark, then the columns that fit, then "needs a look" taking the rest.
+CURSOR = "▶ "
+LOOK_TITLE = "needs a look"
+LOOK_MIN = 28
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    width: int
+    #: When the pane is narrow, the column with the lowest ``keep`` leaves first.
+    keep: int
+    right: bool = False
+
+
+COLUMNS = (
+    Column("migration", 16, 5),
+    Column("progress", 8, 4, right=True),
+    Column("status", 13, 3),
+    Column("phase", 9, 2),
+    Column("pair", 9, 1),
+    Column("system", 17, 0),
+)
+
+
+def layout(width: int) -> tuple[Column, ...]:
+    """The columns shown at ``width``: all that leave "needs a look" at least LOOK_MIN cells."""
+    shown = list(COLUMNS)
+    while shown and len(CURSOR) + sum(c.width + 1 for c in shown) + LOOK_MIN > width:
+        shown.remove(min(shown, key=lambda c: c.keep))
+    return tuple(shown)
+
+
+def could_hold(view: View, migration: Migration, rule: Rule) -> bool:
+    """False when ``rule`` cannot be pending or firing for ``migration`` now, judged cheaply.
+
+    A series rule holds only while its newest sample breaks the threshold (the rules walk
+    back from that sample), so a newest sample within it, or a gap, rules it out. A sample
+    ahead of the clock, or another kind of rule, is left to the rules themselves."""
+    if rule.kind != "series":
+        return True
+    series = series_for(view.store, migration, rule.series)
+    if series is None:
+        return False
+    newest_ts = series.latest_ts()
+    if newest_ts is None:
+        return False
+    if newest_ts > view.now:
+        return True
+    value = series.latest()
+    return value is not None and rule.breaks(value)
+
+
+def judged(view: View, migration: Migration) -> tuple[int, Cell]:
+    """(rank, what needs a look): 0 abort or rollback under way, 1 firing, 2 pending, 3 running, 4 ended."""
+    if migration.phase in FAILURE_PHASES:
+        return 0, (f"✖ {migration.phase.upper()}", "bad")
+    if migration.is_terminal:
+        level, word = states.status(migration.status)
+        return 4, (f"{mark(level)} {word}", level)
+    rules = default_rules() if view.rules is None else view.rules
+    maybe = [r for r in rules if (not r.systems or migration.system in r.systems) and could_hold(view, migration, r)]
+    alerts = evaluate_one(view.store, migration, view.now, maybe) if maybe else []
+    if not alerts:
+        return 3, ("✔ no alerts", "ok")
+    alert = alerts[0]
+    # The row names the migration already, and room is short at 80 columns: "PAIR: rollback
+    # recommended: p95 ..." reads "rollback: p95 ..." here (a message of another shape stays whole).
+    subject = f"{migration.pair or migration.id}: "
+    message = alert.message[len(subject) :] if alert.message.startswith(subject) else alert.message
+    message = message.replace(f"{alert.action} recommended", alert.action, 1) if alert.action else message
+    if alert.state == "firing":
+        return 1, (f"✖ FIRING {message}", "bad")
+    return 2, (f"▲ pending {message}", "warn")
+
+
+def matches(migration: Migration, needle: str) -> bool:
+    haystack = f"{migration.id}\n{migration.system}\n{migration.pair}\n{migration.status}\n{migration.phase}"
+    return needle.lower() in haystack.lower()
+
+
+def _cell(text: str, width: int, style: Style | str = "", right: bool = False) -> Text:
+    """``text`` cleaned and fitted to ``width`` cells (an ellipsis when cut), padded to line up."""
+    cell = Text(clean(text, width + 1), style=style, no_wrap=True, end="")
+    cell.truncate(width, overflow="ellipsis")
+    if right:
+        cell.pad_left(width - cell.cell_len)
+    else:
+        cell.pad_right(width - cell.cell_len)
+    return cell
+
+
+class FleetList(TextPane):
+    """The fleet, worst first; the cursor stays on its migration while the order moves."""
+
+    SECTIONS = ("migrations", "series", "participants", "breakers")
+    CLOCK = True  # pending rules count down
+    SELECTION = False
+    MIN_INTERVAL_S = 1.0
+
+    can_focus = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", "Up", show=False, id="fleet-up"),
+        Binding("down", "move(1)", "Down", show=False, id="fleet-down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="fleet-page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="fleet-page-down"),
+        Binding("home", "move_to(0)", "First", show=False, id="fleet-first"),
+        Binding("end", "move_to(-1)", "Last", show=False, id="fleet-last"),
+    ]
+
+    DEFAULT_CSS = """
+    FleetList {
+        height: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.needle = ""
+        #: Migration ids in the order shown (worst first, filtered).
+        self.order: list[str] = []
+        self.cursor = 0
+        self.top = 0
+        self._looks: dict[str, Cell] = {}
+        self._cursor_id: str | None = None
+
+    @property
+    def current_id(self) -> str | None:
+        """The migration under the cursor."""
+        return self.order[self.cursor] if self.order else None
+
+    @property
+    def page(self) -> int:
+        """Rows on screen (the first line is the header)."""
+        return max(1, self.size.height - 1)
+
+    # --- data ----------------------------------------------------------------------
+
+    def draw(self, view: View) -> None:
+        ranked: list[tuple[int, str]] = []
+        looks: dict[str, Cell] = {}
+        for migration in view.store.migrations.values():
+            if self.needle and not matches(migration, self.needle):
+                continue
+            rank, looks[migration.id] = judged(view, migration)
+            ranked.append((rank, migration.id))
+        ranked.sort()
+        self.order = [key for _rank, key in ranked]
+        self._looks = looks
+        if self._cursor_id in looks:
+            self.cursor = self.order.index(self._cursor_id)
+        self._place_cursor(self.cursor)
+        super().draw(view)
+
+    def build(self, view: View, width: int) -> list[Text]:
+        columns = layout(width)
+        self._scroll_to_cursor()
+        lines = [self._header(view, columns, width)]
+        migrations = view.store.migrations
+        for index in range(self.top, min(len(self.order), self.top + self.page)):
+            key = self.order[index]
+            if key in migrations:
+                lines.append(self._row(view, migrations[key], columns, width, index == self.cursor))
+        if not self.order:
+            words = "no migration matches the filter" if self.needle else "waiting for the first migration…"
+            lines.append(Text(words, style=view.style("state-muted"), end=""))
+        return lines
+
+    def _header(self, view: View, columns: Sequence[Column], width: int) -> Text:
+        line = Text(" " * len(CURSOR), style=view.style("state-muted", bold=True), no_wrap=True, end="")
+        for column in columns:
+            line.append_text(_cell(column.title, column.width, right=column.right))
+            line.append(" ")
+        line.append(LOOK_TITLE)
+        line.truncate(width)
+        return line
+
+    def _row(self, view: View, migration: Migration, columns: Sequence[Column], width: int, current: bool) -> Text:
+        line = Text(no_wrap=True, end="", style=Style(reverse=True, bold=True) if current else "")
+        line.append(CURSOR if current else " " * len(CURSOR))
+        for column in columns:
+            text, level = self._cell_of(migration, column.title)
+            line.append_text(_cell(text, column.width, view.style(level_alias(level)) if level else "", column.right))
+            line.append(" ")
+        text, level = self._looks[migration.id]
+        line.append_text(_cell(text, max(0, width - line.cell_len), view.style(level_alias(level))))
+        return line
+
+    @staticmethod
+    def _cell_of(migration: Migration, column: str) -> Cell:
+        if column == "migration":
+            return migration.id, ""
+        if column == "progress":
+            return number(migration.progress, "%", 1, invalid="progress" in migration.invalid), ""
+        if column == "status":
+            level, word = states.status(migration.status)
+            return f"{mark(level)} {word}", level
+        if column == "phase":
+            return migration.phase, ""
+        if column == "pair":
+            return migration.pair or "—", ""
+        return migration.system, ""
+
+    # --- the cursor ----------------------------------------------------------------
+
+    def _place_cursor(self, index: int) -> None:
+        self.cursor = max(0, min(index, len(self.order) - 1))
+        self._cursor_id = self.current_id
+
+    def _scroll_to_cursor(self) -> None:
+        page = self.page
+        if self.cursor < self.top:
+            self.top = self.cursor
+        elif self.cursor >= self.top + page:
+            self.top = self.cursor - page + 1
+        self.top = max(0, min(self.top, len(self.order) - page))
+
+    def _moved(self, index: int) -> None:
+        self._place_cursor(index)
+        if self._view is not None:
+            super().draw(self._view)  # the rows as ranked last: only the cursor moved
+
+    def action_move(self, step: int) -> None:
+        self._moved(self.cursor + step)
+
+    def action_page(self, step: int) -> None:
+        self.top = max(0, self.top + step * self.page)
+        self._moved(self.cursor + step * self.page)
+
+    def action_move_to(self, index: int) -> None:
+        self._moved(index if index >= 0 else len(self.order) - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            self._moved(self.top + event.y - 1)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.action_move(3)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.action_move(-3)
