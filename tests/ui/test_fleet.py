@@ -1,4 +1,4 @@
-"""The fleet view: 500 migrations worst first, a filter, Enter opening one, and 80 columns."""
+"""The fleet view: 500 migrations worst first, a filter, Enter opening one, 80 columns, and on the wall."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from migration_tui.rules import evaluate_one
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.screens.fleet import FleetScreen
+from migration_tui.ui.screens.wall import WallScreen
 from migration_tui.ui.widgets.fleet_list import LOOK_TITLE, FleetList, judged, layout
 from tests.ui.conftest import settle
 
@@ -80,9 +81,9 @@ def fleet_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_fleet(tmp_path_factory.mktemp("fleet") / "fleet-60.jsonl.gz")
 
 
-def open_fleet(count: int = 500) -> tuple[LiveFeed, MigrationApp]:
+def open_fleet(count: int = 500, dashboard=None) -> tuple[LiveFeed, MigrationApp]:
     feed = LiveFeed([], mode="LIVE")
-    app = MigrationApp(feed)
+    app = MigrationApp(feed) if dashboard is None else MigrationApp(feed, dashboard=dashboard)
     for data in pairs(count):
         feed.store.apply(Event(T0, "controller", "migration", data))
     return feed, app
@@ -219,6 +220,44 @@ async def test_the_cheap_ranking_agrees_with_the_rules(fleet_recording):
                 assert ranks == {0, 1, 2, 3, 4}
 
 
+async def test_on_the_wall_f_opens_the_fleet_and_enter_holds_that_migration():
+    feed, app = open_fleet(30, dashboard=WallScreen.rotating(2))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        wall = app.dashboard
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("p", "u", "a", "r", "y", "down", "down", "down")
+        fleet = fleet_of(app)  # no key above left the fleet view
+        chosen = fleet.current_id
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is wall and wall.selected_id == chosen and wall.held
+        for _ in range(5):
+            wall._rotate()  # the one-second tick, driven here
+        assert wall.selected_id == chosen  # held: no rotation
+        footer = {b.binding.action for b in wall.active_bindings.values() if b.binding.show}
+        assert "rotate_again" in footer and "fleet" in footer
+        await pilot.press("escape")
+        assert not wall.held
+        for _ in range(2):
+            wall._rotate()
+        assert wall.selected_id != chosen  # rotating again
+
+
+async def test_on_the_wall_escape_from_the_fleet_changes_nothing():
+    feed, app = open_fleet(30, dashboard=WallScreen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        wall = app.dashboard
+        before = wall.selected_migration.id
+        await pilot.press("f", "down", "escape")
+        await pilot.pause()
+        assert app.screen is wall and wall.selected_migration.id == before and not wall.held
+        footer = {b.binding.action for b in wall.active_bindings.values() if b.binding.show}
+        assert "rotate_again" not in footer  # nothing held: nothing to resume
+
+
 class TestFleetSnapshots:
     """The fleet over a fixed recording offset: firing, pending, rolling back, running and ended rows."""
 
@@ -232,3 +271,13 @@ class TestFleetSnapshots:
             await settle(app, pilot)
 
         assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+    def test_fleet_on_the_wall(self, snap_compare, fleet_recording):
+        app = MigrationApp(ReplayFeed(fleet_recording, playing=False), theme="high-contrast", dashboard=WallScreen)
+
+        async def run_before(pilot) -> None:
+            await settle(app, pilot, at=OFFSET_S)
+            await pilot.press("f", "down", "down")
+            await settle(app, pilot)
+
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -3,8 +3,9 @@
 Each mode is built the way the CLI builds it, against the simulator on a real
 socket that counts every request that is not a GET. The driver presses every
 key, runs every palette command, calls every action string and clicks every
-widget; afterwards the server has seen no such request, and the footer, the
-help and the palette never listed pause, resume, abort or rollback.
+widget, then presses every key again on the fleet view (``f``); afterwards
+the server has seen no such request, and the footer, the help and the
+palette never listed pause, resume, abort or rollback.
 
 In process, ``migration_tui.actions`` is blocked (an import would raise and
 crash the app); a subprocess runs the same driver from a clean interpreter and
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 from textual.keys import _character_to_key
 from textual.pilot import OutOfBounds
+from textual.screen import Screen
 
 from migration_tui.config import Settings
 from migration_tui.sim.clock import VirtualClock
@@ -31,6 +33,7 @@ from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.commands import DashboardCommands
 from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.run import build_watch
+from migration_tui.ui.screens.fleet import FleetScreen
 from migration_tui.ui.screens.help import binding_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,9 +102,9 @@ def build(mode: str, url: str, tmp: Path) -> MigrationApp:
     return MigrationApp(feed)
 
 
-def listed_writes(app: MigrationApp) -> list[str]:
-    """Anything in the footer, help or palette that names a write action."""
-    screen = app.dashboard
+def listed_writes(app: MigrationApp, screen: Screen[object] | None = None) -> list[str]:
+    """Anything in the footer, help or palette of ``screen`` (the dashboard's) that names a write action."""
+    screen = screen or app.dashboard
     footer = [b.binding.action for b in screen.active_bindings.values() if b.binding.show]
     help_rows = [description.lower() for _key, description, _tip in binding_rows(screen)]
     palette = [action for *_rest, action in DashboardCommands(screen)._commands()]
@@ -124,6 +127,18 @@ async def drive(app: MigrationApp, every_key_and_click: bool = True) -> list[str
         for key in KEYS if every_key_and_click else ():
             await pilot.press(key)
             await back_to_dashboard(app, pilot)
+        # The fleet view (f, in every mode): its keys, action strings and Enter, which only selects.
+        await pilot.press("f")
+        assert isinstance(app.screen, FleetScreen)
+        listed += listed_writes(app, app.screen)
+        for action in ACTION_STRINGS:
+            await app.run_action(action, app.screen)
+        for key in KEYS if every_key_and_click else ("down", "enter"):
+            if not isinstance(app.screen, FleetScreen):
+                await back_to_dashboard(app, pilot)
+                await pilot.press("f")  # a key left it (Esc, Enter): open it again
+            await pilot.press(key)
+        await back_to_dashboard(app, pilot)
         for _title, _tip, runner, action in DashboardCommands(app.dashboard)._commands():
             if action != "quit":
                 await runner()

@@ -13,7 +13,7 @@ dashboard drive it, so ``wall`` works against live sources and replays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -265,11 +265,15 @@ class BigFigure(Vertical):
 class WallScreen(DashboardScreen, inherit_bindings=False):
     """The wall: fleet summary, the migration shown in large figures, and loud dead sources."""
 
-    #: Help and switching the migration shown, as the dashboard declares them; nothing else.
+    #: Help, switching the migration shown and the fleet view, as the dashboard declares them
+    #: (the fleet shown in the footer here); then Esc to rotate again after the fleet chose one.
     BINDINGS: ClassVar[list[BindingType]] = [
-        binding
-        for binding in DashboardScreen.BINDINGS
-        if isinstance(binding, Binding) and binding.id in ("help", "previous-migration", "next-migration")
+        *(
+            replace(binding, show=True) if binding.id == "fleet" else binding
+            for binding in DashboardScreen.BINDINGS
+            if isinstance(binding, Binding) and binding.id in ("help", "previous-migration", "next-migration", "fleet")
+        ),
+        Binding("escape", "rotate_again", "Rotate", id="rotate-again", tooltip="Rotate between the migrations again"),
     ]
 
     DEFAULT_CSS = """
@@ -290,6 +294,8 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
     def __init__(self, feed: ReplayFeed | LiveFeed, rules: tuple[Rule, ...] | None = None) -> None:
         super().__init__(feed, rules)
         self._shown_for = 0.0
+        #: True while the migration chosen in the fleet view is held on the wall (no rotation).
+        self.held = False
 
     @classmethod
     def rotating(cls, rotate_s: float) -> Any:
@@ -324,7 +330,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
     def _rotate(self) -> None:
         """Every second: move on once the migration shown has had its ``rotate_s``."""
         self._shown_for += 1.0
-        if self._shown_for < self.rotate_s:
+        if self.held or self._shown_for < self.rotate_s:
             return
         self._shown_for = 0.0
         running = active(list(self.feed.store.migrations.values()))
@@ -339,8 +345,26 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
         self._shown_for = 0.0  # a person chose: give them the full interval
         super().action_step_migration(step)
 
+    def action_fleet(self) -> None:
+        """The fleet view over the wall; the migration chosen there is held on the wall."""
+        from migration_tui.ui.screens.fleet import FleetScreen
+
+        self.app.push_screen(FleetScreen(self), self._hold)
+
+    def _hold(self, migration_id: str | None) -> None:
+        if migration_id is not None:
+            self.held = True
+            self.refresh_bindings()
+
+    def action_rotate_again(self) -> None:
+        self.held = False
+        self._shown_for = 0.0
+        self.refresh_bindings()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action in ("help", "step_migration", "quit") or None
+        if action == "rotate_again":
+            return self.held
+        return action in ("help", "step_migration", "fleet", "quit") or None
 
     def refresh_view(self) -> None:
         super().refresh_view()
