@@ -1,6 +1,6 @@
 """10,000 participants against 50: what the participant count costs the dashboard.
 
-    .venv/bin/python benchmarks/scale_bench.py [--seconds 45] [--warmup 15] [--reps 3] [--duration 90]
+    .venv/bin/python benchmarks/scale_bench.py [--seconds 45] [--warmup 15] [--reps 3] [--duration 90] [--whole-lists]
 
 Writes two recordings the same way (``RecordingWriter``, under benchmarks/out/):
 one two-phase-commit migration; every second a ``migration`` event, the
@@ -10,7 +10,9 @@ list first and every 30th second, otherwise a ``participants_delta`` of what
 changed), ``heartbeat`` events spread over the second, round robin, so that
 every participant is heard from every ``HEARTBEAT_INTERVAL_S`` seconds at both
 counts (N / 33.3 a second: 1.5 for 50, 300 for 10,000), one ``metrics`` event
-with the six 2pc series and a ``host`` sample.
+with the six 2pc series and a ``host`` sample. ``--whole-lists`` writes the
+whole list every second instead (as the source did before the deltas), for
+comparison.
 
 Why one interval, and why 33.3 s: the comparison must measure the count only.
 Before, 50 participants were each heard from every second and 10,000 every
@@ -43,7 +45,7 @@ PHASES = ("preparing", "prepared", "committing", "committed")
 HEARTBEAT_INTERVAL_S = 10_000 / 300
 
 
-def write_recording(path: Path, participants: int, duration_s: int, seed: int = 3) -> Path:
+def write_recording(path: Path, participants: int, duration_s: int, seed: int = 3, whole_lists: bool = False) -> Path:
     """One migration with ``participants`` participants, ``duration_s`` seconds long."""
     from migration_tui.events import Event
     from migration_tui.recording import RecordingWriter
@@ -87,7 +89,10 @@ def write_recording(path: Path, participants: int, duration_s: int, seed: int = 
                 }
                 for i, pid in enumerate(ids)
             ]
-            change = differ.event("mig-scale", rows)  # one poll a second
+            if whole_lists:
+                change = ("participants", {"migration_id": "mig-scale", "participants": rows})
+            else:
+                change = differ.event("mig-scale", rows)  # one poll a second
             if change is not None:
                 writer.write(Event(ts + 0.01, "controller", *change))
             per_s = int((second + 1) * participants / HEARTBEAT_INTERVAL_S) - cursor
@@ -120,11 +125,12 @@ def write_recording(path: Path, participants: int, duration_s: int, seed: int = 
     return path
 
 
-def ensure(participants: int, duration_s: int) -> Path:
+def ensure(participants: int, duration_s: int, whole_lists: bool = False) -> Path:
     OUT.mkdir(exist_ok=True)
-    path = OUT / f"participants-{participants}-{duration_s}s-hb{HEARTBEAT_INTERVAL_S:.0f}s-v2.jsonl.gz"
+    kind = "whole" if whole_lists else "v2"
+    path = OUT / f"participants-{participants}-{duration_s}s-hb{HEARTBEAT_INTERVAL_S:.0f}s-{kind}.jsonl.gz"
     if not path.exists():
-        write_recording(path, participants, duration_s)
+        write_recording(path, participants, duration_s, whole_lists=whole_lists)
     return path
 
 
@@ -136,14 +142,16 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=90, help="recording length in seconds")
     parser.add_argument("--cols", type=int, default=120)
     parser.add_argument("--rows", type=int, default=40)
+    parser.add_argument("--whole-lists", action="store_true", help="every participants list whole, no deltas")
     args = parser.parse_args()
-    small, large = ensure(50, args.duration), ensure(10_000, args.duration)
+    small, large = (ensure(n, args.duration, args.whole_lists) for n in (50, 10_000))
     results: dict = {
         "recordings": {str(p.name): round(p.stat().st_size / 1e6, 1) for p in (small, large)},
         "seconds": args.seconds,
         "warmup": args.warmup,
         "reps": args.reps,
         "size": f"{args.cols}x{args.rows}",
+        "participants_as": "whole lists" if args.whole_lists else "deltas",
     }
     launcher = str(HERE / "_replay_tab.py")
     for tab in ("overview", "participants"):
