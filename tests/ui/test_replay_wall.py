@@ -59,3 +59,19 @@ async def test_a_recording_plays_on_the_wall_and_rotates():
         await pilot.pause()
         assert app.dashboard.selected_migration is not None
         assert app.dashboard.selected_migration.id != first.id
+
+
+async def test_the_wall_judges_by_the_rules_file():
+    from migration_tui.rules import rules_from_toml
+
+    rules = rules_from_toml(
+        '[[rule]]\nname = "slow"\nsystems = ["orderbook-rollout"]\nseries = "latency_p95_ms"\nlabel = "p95"\n'
+        'unit = "ms"\nthreshold = 5\nfor = "0s"\nseverity = "critical"\n'
+    )
+    settings, screen = _wall(Settings(), 15.0)
+    app = MigrationApp(ReplayFeed(SAMPLE, playing=False), theme=settings.theme, rules=rules, dashboard=screen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=60)
+        latency = app.dashboard.query_one("#figure-latency", BigFigure)
+        assert "limit ≤ 5ms" in str(latency.query_one(".figure-note").render())
+        assert latency.has_class("-bad")  # the sample's p95 is well over 5 ms

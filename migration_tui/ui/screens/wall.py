@@ -387,7 +387,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
         for widget, figure in zip((errors, latency), FIGURES.get(migration.system, DEFAULT_FIGURES), strict=True):
             series = series_for(view.store, migration, figure.series)
             value = None if series is None else series.latest()  # a gap or nothing yet: "no data"
-            rule = threshold_rule(migration.system, figure.series)
+            rule = threshold_rule(migration.system, figure.series, view.rules)
             note = figure.unit
             level = "ok"
             if rule is not None:
