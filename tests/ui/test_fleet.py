@@ -111,7 +111,7 @@ async def test_five_hundred_migrations_worst_first():
         assert fleet.lines[1].plain.startswith(f"▶ {rolling_back[0]}")
 
 
-async def test_cursor_keys_page_home_end_and_the_cursor_follows_its_migration():
+async def test_cursor_keys_page_home_end_click_and_the_cursor_follows_its_migration():
     feed, app = open_fleet(500)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f")
@@ -126,6 +126,8 @@ async def test_cursor_keys_page_home_end_and_the_cursor_follows_its_migration():
         assert fleet.current_id == fleet.order[-1] and fleet.lines[-1].plain.startswith("▶ ")
         await pilot.press("home")
         assert fleet.cursor == 0 and fleet.top == 0
+        await pilot.click("#fleet-list", offset=(5, 4))  # the header is line 0: row 3
+        assert fleet.cursor == 3 and fleet.lines[4].plain.startswith("▶ ")
         await pilot.press("down")
         chosen = fleet.current_id
         # It starts rolling back: it moves to the top, and the cursor with it.
@@ -197,6 +199,8 @@ async def test_every_column_is_on_screen_at_80x24(fleet_recording):
         assert all(line.cell_len <= fleet.size.width for line in fleet.lines)
         wide = [column.title for column in layout(118)]
         assert wide == ["migration", "progress", "status", "phase", "pair", "system"]
+        # Long ids get room when there is some to spare, never at "needs a look"'s expense.
+        assert [layout(width, 40)[0].width for width in (80, 120, 200)] == [16, 22, 32]
 
 
 async def test_the_cheap_ranking_agrees_with_the_rules(fleet_recording):

@@ -15,7 +15,7 @@ Columns that do not fit leave, least useful first (system, then pair), so
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from rich.style import Style
@@ -39,6 +39,8 @@ Cell = tuple[str, str]
 CURSOR = "▶ "
 LOOK_TITLE = "needs a look"
 LOOK_MIN = 28
+#: The widest the migration column grows when there is room.
+ID_MAX = 32
 
 
 @dataclass(frozen=True)
@@ -60,11 +62,17 @@ COLUMNS = (
 )
 
 
-def layout(width: int) -> tuple[Column, ...]:
-    """The columns shown at ``width``: all that leave "needs a look" at least LOOK_MIN cells."""
+def layout(width: int, longest_id: int = 0) -> tuple[Column, ...]:
+    """The columns shown at ``width``: all that leave "needs a look" at least LOOK_MIN cells.
+
+    The migration column grows to ``longest_id`` (up to ID_MAX) with up to half the room to spare."""
     shown = list(COLUMNS)
     while shown and len(CURSOR) + sum(c.width + 1 for c in shown) + LOOK_MIN > width:
         shown.remove(min(shown, key=lambda c: c.keep))
+    spare = width - len(CURSOR) - sum(c.width + 1 for c in shown) - LOOK_MIN
+    if shown and shown[0].title == "migration" and longest_id > shown[0].width and spare > 1:
+        grown = min(longest_id, ID_MAX, shown[0].width + spare // 2)
+        shown[0] = replace(shown[0], width=grown)
     return tuple(shown)
 
 
@@ -163,6 +171,7 @@ class FleetList(TextPane):
         self.top = 0
         self._looks: dict[str, Cell] = {}
         self._cursor_id: str | None = None
+        self._longest_id = 0
 
     @property
     def current_id(self) -> str | None:
@@ -186,6 +195,7 @@ class FleetList(TextPane):
             ranked.append((rank, migration.id))
         ranked.sort()
         self.order = [key for _rank, key in ranked]
+        self._longest_id = max((len(key) for key in self.order), default=0)
         self._looks = looks
         if self._cursor_id in looks:
             self.cursor = self.order.index(self._cursor_id)
@@ -193,7 +203,7 @@ class FleetList(TextPane):
         super().draw(view)
 
     def build(self, view: View, width: int) -> list[Text]:
-        columns = layout(width)
+        columns = layout(width, self._longest_id)
         self._scroll_to_cursor()
         lines = [self._header(view, columns, width)]
         migrations = view.store.migrations
