@@ -12,6 +12,7 @@ from migration_tui.rules import evaluate_one
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.screens.fleet import FleetScreen
+from migration_tui.ui.screens.help import binding_rows
 from migration_tui.ui.screens.wall import WallScreen
 from migration_tui.ui.widgets.fleet_list import LOOK_TITLE, FleetList, judged, layout
 from tests.ui.conftest import settle
@@ -242,6 +243,7 @@ async def test_on_the_wall_f_opens_the_fleet_and_enter_holds_that_migration():
         assert wall.selected_id == chosen  # held: no rotation
         footer = {b.binding.action for b in wall.active_bindings.values() if b.binding.show}
         assert "rotate_again" in footer and "fleet" in footer
+        assert {"f", "esc"} <= {key for key, _description, _tip in binding_rows(wall)}  # and in the help
         await pilot.press("escape")
         assert not wall.held
         for _ in range(2):

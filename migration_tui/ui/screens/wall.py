@@ -20,7 +20,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Digits, Footer, Label
+from textual.widgets import Digits, Label
 
 from migration_tui.model import FAILURE_PHASES, Migration
 from migration_tui.rules import Rule, evaluate_one
@@ -30,6 +30,7 @@ from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets import StatusBar
+from migration_tui.ui.widgets.footer import KeysFooter
 from migration_tui.ui.widgets.migration import timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 ROTATE_S = 15.0
 #: Lines of the fleet summary before it says "+ N more".
 SUMMARY_LINES = 8
+FLEET_TOOLTIP = "Every migration in one list, worst first; Enter holds one on the wall"
 
 
 @dataclass(frozen=True)
@@ -269,11 +271,18 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
     #: (the fleet shown in the footer here); then Esc to rotate again after the fleet chose one.
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
-            replace(binding, show=True) if binding.id == "fleet" else binding
+            replace(binding, show=True, tooltip=FLEET_TOOLTIP) if binding.id == "fleet" else binding
             for binding in DashboardScreen.BINDINGS
             if isinstance(binding, Binding) and binding.id in ("help", "previous-migration", "next-migration", "fleet")
         ),
-        Binding("escape", "rotate_again", "Rotate", id="rotate-again", tooltip="Rotate between the migrations again"),
+        Binding(
+            "escape",
+            "rotate_again",
+            "Rotate",
+            key_display="esc",
+            id="rotate-again",
+            tooltip="Rotate between the migrations again",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -312,7 +321,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             yield BigFigure(id="figure-errors")
             yield BigFigure(id="figure-latency")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def selected_migration(self) -> Migration | None:
