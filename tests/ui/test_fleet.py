@@ -180,6 +180,17 @@ async def test_hostile_ids_are_literal_in_the_fleet():
         assert app.is_running
 
 
+async def test_a_nan_progress_is_shown_as_invalid():
+    feed = LiveFeed([], mode="LIVE")
+    app = MigrationApp(feed)
+    data = {"id": "m1", "system": "2pc", "status": "in_progress", "phase": "preparing", "progress": float("nan")}
+    feed.store.apply(Event(T0, "controller", "migration", data))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f")
+        await pilot.pause()
+        assert "invalid" in fleet_of(app).lines[1].plain and "nan" not in fleet_of(app).lines[1].plain
+
+
 async def test_every_column_is_on_screen_at_80x24(fleet_recording):
     app = MigrationApp(ReplayFeed(fleet_recording, playing=False))
     async with app.run_test(size=(80, 24)) as pilot:
