@@ -389,3 +389,24 @@ async def test_pressing_space_before_the_start_seek_keeps_it_paused_there(record
         feed._index_error = "gave up"  # then the index fails: seek anyway, and stay paused
         await pilot.pause(0.6)
         assert feed.replay.position == 150.0 and feed.replay.playing is False
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(make_app):
+    from textual.widgets._footer import FooterKey
+
+    app = make_app("2pc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        footer = app.dashboard.query_one(Footer)
+        before = list(footer.query(FooterKey))
+        assert before
+        app.dashboard.refresh_bindings()  # a signal that changes nothing shown
+        await pilot.pause()
+        await pilot.pause()
+        assert all(a is b for a, b in zip(footer.query(FooterKey), before, strict=True))
+        await pilot.press("slash")  # typing a filter: the replay keys are text now, so they leave
+        await pilot.pause()
+        await pilot.pause()
+        after = list(footer.query(FooterKey))
+        assert after[0] is not before[0]
+        assert "Play/Pause" not in " ".join(str(key.render()) for key in after)

@@ -39,6 +39,7 @@ from migration_tui.ui.widgets import (
     StatusBar,
     SystemPanel,
 )
+from migration_tui.ui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from migration_tui.ui.feeds import LiveFeed, ReplayFeed
@@ -271,7 +272,7 @@ class DashboardScreen(Screen[None]):
             with TabPane("6 Log", id="log"):
                 yield LogPane(id="log-pane")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._views: list[StoreView] = [w for w in self.query("*") if isinstance(w, StoreView)]
