@@ -89,9 +89,14 @@ class CountingController:
 
 
 def build(mode: str, url: str, tmp: Path) -> MigrationApp:
-    """The app as the CLI builds it for ``mode`` (wall, replay or read-only)."""
+    """The app as the CLI builds it for ``mode`` (wall, replay, replay-wall or read-only)."""
     if mode == "replay":
         return MigrationApp(ReplayFeed(RECORDING, playing=False))
+    if mode == "replay-wall":  # replay FILE --wall, as run_replay builds it
+        from migration_tui.ui.run import _wall
+
+        wall_settings, wall = _wall(Settings(), 15.0)
+        return MigrationApp(ReplayFeed(RECORDING, playing=False), theme=wall_settings.theme, dashboard=wall)
     settings = Settings(controller=url, read_only=mode == "read-only", poll_interval_s=0.2, audit_log=str(tmp / "a"))
     feed, dashboard = build_watch(settings, wall=mode == "wall")
     assert dashboard is None  # no action client was built
@@ -171,7 +176,7 @@ def counted_sim():
         yield running
 
 
-@pytest.mark.parametrize("mode", ["wall", "replay", "read-only"])
+@pytest.mark.parametrize("mode", ["wall", "replay", "replay-wall", "read-only"])
 async def test_nothing_can_send_in_read_only_modes(mode, counted_sim, tmp_path, monkeypatch):
     """In process, with the actions module blocked; keys and clicks are the subprocess test's (one run each)."""
     monkeypatch.setitem(sys.modules, "migration_tui.actions", None)  # any import of it now raises
@@ -181,7 +186,7 @@ async def test_nothing_can_send_in_read_only_modes(mode, counted_sim, tmp_path, 
     assert counted_sim.counter.writes == []
     assert counted_sim.controller.received_actions == []
     assert not (tmp_path / "a").exists()  # no audit log either
-    if mode != "replay":
+    if not mode.startswith("replay"):
         assert app.feed.store.migrations  # the app was really watching the simulator
 
 
