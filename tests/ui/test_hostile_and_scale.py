@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 
 from migration_tui.events import Event
 from migration_tui.recording import RecordingWriter
+from migration_tui.sources.deltas import ParticipantsDiffer
+from migration_tui.store import MAX_PARTICIPANTS
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.widgets import (
@@ -96,12 +99,25 @@ async def participants_tab(app: MigrationApp, pilot) -> ParticipantsTable:
     return table
 
 
-def write_big_recording(path: Path, count: int) -> Path:
+def write_big_recording(path: Path, count: int, as_deltas: bool = False) -> Path:
+    """10,000 participants, then one leaves and one turns unhealthy: as whole lists (format 1's
+    way) or as the controller source emits them (a whole list, then a delta), the delta version
+    with malformed deltas in between that the store must reject while the replay goes on."""
     start = 1_700_000_000.0
     members = [
         {"id": f"p-{i:05d}", "type": "worker", "vote": "yes", "is_healthy": True, "last_heartbeat": start - (i % 30)}
         for i in range(count)
     ]
+    differ = ParticipantsDiffer(MAX_PARTICIPANTS)
+
+    def participants(ts: float, items: list) -> Event:
+        kind, data = (
+            differ.event("big", items)
+            if as_deltas
+            else ("participants", {"migration_id": "big", "participants": items})
+        )
+        return Event(ts, "controller", kind, data)
+
     with RecordingWriter(path, started_at=start) as writer:
         writer.write(
             Event(
@@ -111,11 +127,17 @@ def write_big_recording(path: Path, count: int) -> Path:
                 {"id": "big", "system": "2pc", "status": "in_progress", "phase": "preparing", "progress": 10.0},
             )
         )
-        writer.write(Event(start, "controller", "participants", {"migration_id": "big", "participants": members}))
+        writer.write(participants(start, members))
+        if as_deltas:
+            for bad in (
+                {"migration_id": "big", "changed": "all", "removed": []},
+                {"migration_id": "big", "changed": [1], "removed": []},
+            ):
+                writer.write(Event(start + 1.5, "controller", "participants_delta", bad))
         changed = [dict(m) for m in members[:-1]]  # the last one leaves
         changed[count // 2]["vote"] = "no"
         changed[count // 2]["is_healthy"] = False
-        writer.write(Event(start + 2, "controller", "participants", {"migration_id": "big", "participants": changed}))
+        writer.write(participants(start + 2, changed))
         last = f"p-{count - 1 - 999:05d}"
         writer.write(
             Event(start + 4, "redis", "heartbeat", {"migration_id": "big", "participant_id": last, "at": start + 4})
@@ -124,8 +146,12 @@ def write_big_recording(path: Path, count: int) -> Path:
     return path
 
 
-async def test_ten_thousand_participants(tmp_path):
-    path = write_big_recording(tmp_path / "big.jsonl", 10_000)
+@pytest.mark.parametrize("as_deltas", [False, True], ids=["whole-lists", "deltas"])
+async def test_ten_thousand_participants(tmp_path, as_deltas):
+    path = write_big_recording(tmp_path / "big.jsonl", 10_000, as_deltas)
+    if as_deltas:
+        kinds = [line.split(b'"kind":"', 1)[1][:20] for line in path.read_bytes().splitlines()[1:]]
+        assert sum(kind.startswith(b"participants_delta") for kind in kinds) == 3  # two malformed, one real
     app = MigrationApp(ReplayFeed(path, playing=False))
     async with app.run_test(size=(100, 30)) as pilot:
         table = await participants_tab(app, pilot)
@@ -136,6 +162,7 @@ async def test_ten_thousand_participants(tmp_path):
         app.dashboard.refresh_view()
         await filled(table, pilot)
         assert table.row_count == 9_999
+        assert app.feed.store.rejected_events == (2 if as_deltas else 0)
         assert "p-09999" not in table._rows.cells
         assert table._rows.cells["p-05000"][2] == ("✖ no", "bad")
         assert table._rows.cells["p-05000"][3] == ("✖ UNHEALTHY", "bad")
