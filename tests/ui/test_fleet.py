@@ -125,6 +125,11 @@ async def test_cursor_keys_page_home_end_click_and_the_cursor_follows_its_migrat
         assert fleet.cursor == 2 + page and fleet.top > 0
         await pilot.press("end")
         assert fleet.current_id == fleet.order[-1] and fleet.lines[-1].plain.startswith("▶ ")
+        await pilot.press("slash")  # the filter box takes three lines: the cursor row stays in view
+        await pilot.pause()
+        assert len(fleet.lines) == fleet.size.height and fleet.lines[-1].plain.startswith("▶ ")
+        await pilot.press("escape")
+        await pilot.pause()
         await pilot.press("home")
         assert fleet.cursor == 0 and fleet.top == 0
         await pilot.click("#fleet-list", offset=(5, 4))  # the header is line 0: row 3

@@ -280,6 +280,12 @@ class FleetList(TextPane):
     def action_move_to(self, index: int) -> None:
         self._moved(index if index >= 0 else len(self.order) - 1)
 
+    def on_resize(self, event: events.Resize) -> None:
+        # How many rows fit depends on the height too (the filter box takes three lines):
+        # draw the window again so the cursor row stays on screen.
+        if self._view is not None:
+            super().draw(self._view)
+
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:
             self._moved(self.top + event.y - 1)
