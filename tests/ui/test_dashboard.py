@@ -410,3 +410,24 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change(make_app):
         after = list(footer.query(FooterKey))
         assert after[0] is not before[0]
         assert "Play/Pause" not in " ".join(str(key.render()) for key in after)
+
+
+async def test_wide_panes_are_built_once_at_their_final_width(make_app, monkeypatch):
+    """The first layout already knows the terminal is wide: no pane is built stacked, then again
+    side by side (a wasted layout, and a frame more to write before the screen is complete)."""
+    from migration_tui.ui.widgets.metrics import MetricsChart
+
+    widths: list[int] = []
+    build = MetricsChart.build
+
+    def recording_build(self, view, width):
+        if self.parent is not None and self.parent.id == "overview-metrics":
+            widths.append(width)
+        return build(self, view, width)
+
+    monkeypatch.setattr(MetricsChart, "build", recording_build)
+    app = make_app("2pc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        final = app.dashboard.query_one("#overview-metrics").query_one(MetricsChart).size.width
+        assert final and {width for width in widths if width} == {final}

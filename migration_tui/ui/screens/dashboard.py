@@ -245,7 +245,21 @@ class DashboardScreen(Screen[None]):
 
     # --- layout ------------------------------------------------------------------
 
+    def apply_breakpoints(self) -> None:
+        """The width and height classes for the terminal's size now, before the first layout.
+
+        Textual sets them on the first Resize, after a first layout without them: at 120
+        columns that laid the panes out stacked, then side by side, a frame apart.
+        """
+        width, height = self.app.size
+        horizontal, vertical = self.HORIZONTAL_BREAKPOINTS or [], self.VERTICAL_BREAKPOINTS or []
+        classes = {name: False for _, name in horizontal + vertical}
+        for name in self._get_breakpoint_classes(width, horizontal) | self._get_breakpoint_classes(height, vertical):
+            classes[name] = True
+        self.update_classes(classes, animate=False)
+
     def compose(self) -> ComposeResult:
+        self.apply_breakpoints()
         yield MigrationPicker(id="picker")
         with TabbedContent(initial="overview", id="tabs"):
             with TabPane("1 Overview", id="overview"):

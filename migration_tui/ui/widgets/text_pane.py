@@ -67,6 +67,7 @@ class TextPane(StoreView, Widget):
         super().__init__(id=id, classes=classes)
         self._view: View | None = None
         self._lines: list[Text] = []
+        self._width: int | None = None  # the width ``_lines`` were built for
 
     def build(self, view: View, width: int) -> list[Text]:  # pragma: no cover - every pane overrides it
         raise NotImplementedError
@@ -80,7 +81,7 @@ class TextPane(StoreView, Widget):
         self._view = view
         new = [merged(line) for line in self.build(view, self.size.width)]
         old = self._lines
-        self._lines = new
+        self._lines, self._width = new, self.size.width
         if len(new) != len(old):
             self.refresh(layout=True)
             return
@@ -92,12 +93,20 @@ class TextPane(StoreView, Widget):
         if dirty:
             self.refresh(*dirty)
 
+    def _build_for(self, width: int) -> None:
+        if self._view is not None and width != self._width:
+            self._lines, self._width = [merged(line) for line in self.build(self._view, width)], width
+
     def on_resize(self, event: events.Resize) -> None:
-        if self._view is not None:
-            self._lines = [merged(line) for line in self.build(self._view, self.size.width)]
+        if self._view is not None and self._width != self.size.width:
+            self._build_for(self.size.width)
             self.refresh(layout=True)
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[override]
+        # Layout asks at the width the pane will have: build for it now, so the first frame
+        # shows the lines at their size (not the lines drawn at width 0 before layout, then
+        # a second layout and frame once the resize arrives).
+        self._build_for(width)
         return len(self._lines)
 
     def render(self) -> Text:
