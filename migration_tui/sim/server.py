@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -159,7 +160,12 @@ def serve(
     speed: float = 1.0,
     token: str | None = None,
 ) -> int:
-    """Serve until Ctrl-C (exit 0). The token comes from MIGRATION_TUI_SIM_TOKEN unless given."""
+    """Serve until Ctrl-C or SIGTERM (exit 0). The token comes from MIGRATION_TUI_SIM_TOKEN unless given."""
+    if threading.current_thread() is threading.main_thread():
+        # Started in the background by a shell script (`simulate ... &`), a process inherits
+        # SIGINT ignored, and Python then never raises KeyboardInterrupt: take both signals back.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     token = token or os.environ.get(TOKEN_ENV) or None
     try:

@@ -9,13 +9,20 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tests.sim.conftest import free_port
 
 DEADLINE_S = 20.0
 
 
-def test_simulate_serves_until_ctrl_c_and_takes_the_token_from_the_environment() -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("inherited", ["default", "ignored"])
+def test_simulate_serves_until_ctrl_c_and_takes_the_token_from_the_environment(inherited) -> None:
+    """``ignored``: started as ``simulate ... &`` from a script, SIGINT arrives ignored; Ctrl-C must still stop it."""
     port = free_port()
     token = "env-only-token-123"
     env = {**os.environ, "MIGRATION_TUI_SIM_TOKEN": token}
@@ -25,6 +32,7 @@ def test_simulate_serves_until_ctrl_c_and_takes_the_token_from_the_environment()
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        preexec_fn=_ignore_sigint if inherited == "ignored" else None,
     )
     try:
         first_line = process.stdout.readline()
