@@ -86,10 +86,16 @@ class TextPane(StoreView, Widget):
             self.refresh(layout=True)
             return
         dirty = []
+        width = self.size.width
         for y, (before, after) in enumerate(zip(old, new, strict=True)):
             cells = None if before == after else changed_cells(before, after)
             if cells is not None:
-                dirty.append(Region(cells[0], y, cells[1] - cells[0], 1))
+                x1, x2 = cells
+                if max(before.cell_len, after.cell_len) > width:
+                    # Cut at the edge (with "…"), the unchanged tail of the text is not the
+                    # tail on screen: everything from the first change to the edge moves.
+                    x2 = max(x2, width)
+                dirty.append(Region(x1, y, x2 - x1, 1))
         if dirty:
             self.refresh(*dirty)
 

@@ -1,0 +1,56 @@
+"""TextPane marks dirty only what changed on screen, including lines cut at the pane's edge."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+
+from migration_tui.ui.widgets.text_pane import TextPane
+
+
+class OneLine(TextPane):
+    DEFAULT_CSS = "OneLine { width: 40; height: 1; }"
+
+    text = ""
+
+    def build(self, view, width: int) -> list[Text]:
+        return [Text(self.text, no_wrap=True, overflow="ellipsis", end="")]
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield OneLine()
+
+
+async def draw(pane: OneLine, text: str, monkeypatch) -> list[Region]:
+    regions: list[Region] = []
+    real = TextPane.refresh
+
+    def recording(self, *args, **kwargs):
+        regions.extend(arg for arg in args if isinstance(arg, Region))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(TextPane, "refresh", recording)
+    pane.text = text
+    pane.draw(None)
+    monkeypatch.setattr(TextPane, "refresh", real)
+    return regions
+
+
+async def test_a_change_in_a_short_line_marks_only_its_cells(monkeypatch):
+    async with Host().run_test() as pilot:
+        pane = pilot.app.query_one(OneLine)
+        await draw(pane, "age 4s  fresh", monkeypatch)
+        assert await draw(pane, "age 5s  fresh", monkeypatch) == [Region(4, 0, 1, 1)]
+
+
+async def test_a_line_cut_at_the_edge_is_dirty_from_its_first_change_to_the_edge(monkeypatch):
+    """The status bar showed 'contro0 / 0:04:12' at 80 columns: a long line became a shorter one
+    with the same tail, and only the cells up to the end of the differing text were written."""
+    async with Host().run_test() as pilot:
+        pane = pilot.app.query_one(OneLine)
+        tail = " / 0:04:12 x1 | controller fresh  prometheus fresh  host fresh"
+        await draw(pane, "REPLAY >> to 1:40 indexed" + tail, monkeypatch)  # cut at 40 cells
+        regions = await draw(pane, "REPLAY > 1:44" + tail, monkeypatch)  # the tail moves 12 cells left
+        assert regions and regions[0].x == 8 and regions[0].right >= 40  # to the pane's edge
