@@ -30,6 +30,7 @@ START = 1_700_000_000.0
 def write_recording(path: Path, migrations: int, duration_s: int, seed: int = 5) -> Path:
     from migration_tui.events import Event
     from migration_tui.recording import RecordingWriter
+    from migration_tui.synthetic import rollout_migration
 
     rng = random.Random(seed)
     pairs = [f"P{i:03d}USDT" for i in range(migrations)]
@@ -45,15 +46,7 @@ def write_recording(path: Path, migrations: int, duration_s: int, seed: int = 5)
                     phase = "rolling_back"
                 elif progress >= 100.0:
                     phase, status = "100%", "completed"
-                data = {
-                    "id": f"rollout-{pair.lower()}",
-                    "system": "orderbook-rollout",
-                    "pair": pair,
-                    "status": status,
-                    "phase": phase,
-                    "progress": round(progress, 1),
-                    "started_at": START,
-                }
+                data = rollout_migration(pair, status, phase, round(progress, 1), START)
                 writer.write(Event(ts + index / (2 * migrations), "controller", "migration", data))
                 wave = math.sin((second + index) / 15)
                 values[f"{pair}/latency_p95_ms"] = round(20 + 8 * wave + rng.uniform(0, 3), 2)

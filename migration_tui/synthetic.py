@@ -96,3 +96,16 @@ def write_synthetic(path: str | Path, count: int, seed: int = 7, events_per_seco
         for event in synthetic_events(count, seed, events_per_second):
             writer.write(event)
     return path
+
+
+def rollout_migration(pair: str, status: str, phase: str, progress: float, started_at: float) -> dict[str, object]:
+    """The ``migration`` event data of one per-pair rollout (seed 001), as the controller source emits it."""
+    return {
+        "id": f"rollout-{pair.lower()}",
+        "system": "orderbook-rollout",
+        "pair": pair,
+        "status": status,
+        "phase": phase,
+        "progress": progress,
+        "started_at": started_at,
+    }

@@ -9,6 +9,7 @@ import pytest
 from migration_tui.events import Event
 from migration_tui.recording import RecordingWriter
 from migration_tui.rules import evaluate_one
+from migration_tui.synthetic import rollout_migration
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.screens.fleet import FleetScreen
@@ -60,15 +61,7 @@ def write_fleet(path: Path, count: int = 60, seconds: int = 200) -> Path:
                     phase = "rolling_back"
                 elif n % 10 == 7 and second >= 150:
                     phase, status, progress = "100%", "completed", 100.0
-                data = {
-                    "id": f"rollout-{pair.lower()}",
-                    "system": "orderbook-rollout",
-                    "pair": pair,
-                    "status": status,
-                    "phase": phase,
-                    "progress": progress,
-                    "started_at": T0,
-                }
+                data = rollout_migration(pair, status, phase, progress, T0)
                 writer.write(Event(ts, "controller", "migration", data))
                 hot = n % 10 == 1 or (n % 10 == 5 and second >= 120)
                 values[f"{pair}/latency_p95_ms"] = 65.0 + n % 4 if hot else 20.0 + n % 5
@@ -90,6 +83,13 @@ def open_fleet(count: int = 500, dashboard=None) -> tuple[LiveFeed, MigrationApp
     return feed, app
 
 
+async def open_fleet_view(app: MigrationApp, pilot) -> FleetList:
+    """Press ``f`` on the dashboard or wall and return the fleet list it opened."""
+    await pilot.press("f")
+    await pilot.pause()
+    return fleet_of(app)
+
+
 def fleet_of(app: MigrationApp) -> FleetList:
     assert isinstance(app.screen, FleetScreen)
     return app.screen.query_one(FleetList)
@@ -98,9 +98,7 @@ def fleet_of(app: MigrationApp) -> FleetList:
 async def test_five_hundred_migrations_worst_first():
     feed, app = open_fleet(500)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f")
-        await pilot.pause()
-        fleet = fleet_of(app)
+        fleet = await open_fleet_view(app, pilot)
         assert len(fleet.order) == 500
         rolling_back = sorted(d["id"] for d in pairs(500) if d["phase"] == "rolling_back")
         completed = sorted(d["id"] for d in pairs(500) if d["status"] == "completed")
@@ -115,9 +113,7 @@ async def test_five_hundred_migrations_worst_first():
 async def test_cursor_keys_page_home_end_click_and_the_cursor_follows_its_migration():
     feed, app = open_fleet(500)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f")
-        await pilot.pause()
-        fleet = fleet_of(app)
+        fleet = await open_fleet_view(app, pilot)
         page = fleet.page
         await pilot.press("down", "down")
         assert fleet.cursor == 2 and fleet.lines[3].plain.startswith("▶ ")
