@@ -54,3 +54,13 @@ async def test_a_line_cut_at_the_edge_is_dirty_from_its_first_change_to_the_edge
         await draw(pane, "REPLAY >> to 1:40 indexed" + tail, monkeypatch)  # cut at 40 cells
         regions = await draw(pane, "REPLAY > 1:44" + tail, monkeypatch)  # the tail moves 12 cells left
         assert regions and regions[0].x == 8 and regions[0].right >= 40  # to the pane's edge
+
+
+async def test_a_longer_line_with_the_same_tail_is_dirty_to_its_end(monkeypatch):
+    """Pausing a replay at 80x24 showed '×2ntroller': the status line grew by 'PAUSED ', and its
+    unchanged tail, now 7 cells further right, was not written there."""
+    async with Host().run_test() as pilot:
+        pane = pilot.app.query_one(OneLine)
+        await draw(pane, "> 0:13 x1 | ctl ok", monkeypatch)
+        regions = await draw(pane, "|| PAUSED 0:14 x2 | ctl ok", monkeypatch)
+        assert regions and regions[0].x == 0 and regions[0].right == len("|| PAUSED 0:14 x2 | ctl ok")

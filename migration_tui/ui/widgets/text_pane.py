@@ -57,6 +57,10 @@ def changed_cells(before: Text, after: Text) -> tuple[int, int] | None:
     while end_old > start and end_new > start and old[end_old - 1] == new[end_new - 1]:
         end_old, end_new = end_old - 1, end_new - 1
     x1 = cell_len(after.plain[:start])
+    old_len, new_len = cell_len(before.plain), cell_len(after.plain)
+    if old_len != new_len:
+        # The common tail moved: every cell from the first change to the longer line's end differs.
+        return x1, max(x1 + 1, old_len, new_len)
     return x1, max(x1 + 1, cell_len(before.plain[:end_old]), cell_len(after.plain[:end_new]))
 
 
