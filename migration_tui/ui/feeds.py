@@ -13,6 +13,7 @@ replay's keyframes; the tick notices when it is done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -78,6 +79,7 @@ class ReplayFeed:
         self._index_error: str | None = None
         self._announced_index = False
         self._stop_indexing = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def store(self) -> Store:
@@ -106,11 +108,19 @@ class ReplayFeed:
     def attach(self, app: App[Any], on_change: OnChange) -> None:
         """Start the clock and the index worker; ``on_change`` runs on the app's loop."""
         self._on_change = on_change
-        self.replay._advance_to(self.replay.start)  # show what is stamped at 0 s
+        self._loop = asyncio.get_running_loop()
         if self._start_s:
             # Seek once the index has keyframes: without them a seek reads every event up to
             # the offset on this thread, which for a long recording freezes the first paint.
+            self.replay._advance_to(self.replay.start)
             self.replay.playing = False
+        elif self.replay.playing:
+            # Open one tick in: a poll round is stamped a moment after the recording's start,
+            # so at exactly 0 s the screen would be empty and fill at the first tick, a second
+            # full frame 0.2 s after the first. The clock still reads 0:00:00.
+            self.replay.seek(TICK_S)
+        else:
+            self.replay._advance_to(self.replay.start)  # paused: exactly what is stamped at 0 s
         app.run_worker(
             self._index,
             name="replay-index",
@@ -129,6 +139,20 @@ class ReplayFeed:
         except Exception as exc:  # shown on the status bar, then re-raised to the worker
             self._index_error = f"{type(exc).__name__}: {exc}"
             raise
+        finally:
+            # The status bar learns the length now, not at the next tick: a short recording's
+            # index ends while the first frame is drawn, and one frame carries both.
+            loop = self._loop
+            if loop is not None and not self._stop_indexing.is_set():
+                with contextlib.suppress(RuntimeError):  # the app's loop has already closed
+                    loop.call_soon_threadsafe(self._announce_index)
+
+    def _announce_index(self) -> None:
+        if not self._announced_index:
+            self._announced_index = True
+            if self._start_s:
+                self._seek_to_start()
+            self._on_change()
 
     def _tick(self) -> None:
         wall_now = time.monotonic()
@@ -139,11 +163,8 @@ class ReplayFeed:
             self.replay.tick(wall_dt)
             changed = True
         if not self._announced_index and (self.replay.indexed or self._index_error):
-            self._announced_index = True
-            changed = True
-            if self._start_s:
-                self._seek_to_start()
-        if changed:
+            self._announce_index()  # in case the worker's own call did not get through
+        elif changed:
             self._on_change()
 
     def _seek_to_start(self) -> None:
