@@ -58,8 +58,12 @@ class MigrationApp(App[int]):
         self.theme_variables = variables
         return variables
 
+    def get_default_screen(self) -> DashboardScreen:
+        # The dashboard is the bottom screen, not pushed over Textual's empty default one:
+        # a screen beneath passes its first paint up as a second full-screen frame.
+        return self.dashboard
+
     def on_mount(self) -> None:
-        self.push_screen(self.dashboard)
         self.feed.attach(self, self.dashboard.refresh_view)
         self.theme_changed_signal.subscribe(self, lambda _theme: self.dashboard.restyle())
 

@@ -289,11 +289,17 @@ class _SystemPart(TextPane):
 class SystemLines(_SystemPart):
     """The lines of ``SystemPanel`` (all of them but the 2pc heartbeat ages)."""
 
+    def draw(self, view: View) -> None:
+        # The ages pane shows (2pc) or leaves before this one is laid out or built: set during
+        # the first layout, it showed a frame later, empty, and was drawn a frame after that.
+        migration = view.migration
+        if self.parent is not None:
+            self.parent.set_class(migration is not None and migration.system == "2pc", "-ages")
+        super().draw(view)
+
     def build(self, view: View, width: int) -> list[Text]:
         migration = view.migration
         builder = VIEWS.get(migration.system) if migration is not None else None
-        if self.parent is not None:
-            self.parent.set_class(builder is two_pc, "-ages")
         return builder(view, migration) if builder is not None and migration is not None else []
 
 

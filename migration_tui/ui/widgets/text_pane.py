@@ -83,9 +83,16 @@ class TextPane(StoreView, Widget):
 
     def draw(self, view: View) -> None:
         self._view = view
-        new = [merged(line) for line in self.build(view, self.size.width)]
+        width = self.size.width
+        if not width:
+            # Not laid out yet: layout (``get_content_height``) or the first ``render`` builds
+            # at the real width, once, instead of lines for width 0 now and again on resize.
+            self._width = None
+            self.refresh(layout=True)
+            return
+        new = [merged(line) for line in self.build(view, width)]
         old = self._lines
-        self._lines, self._width = new, self.size.width
+        self._lines, self._width = new, width
         if len(new) != len(old):
             self.refresh(layout=True)
             return
@@ -120,6 +127,14 @@ class TextPane(StoreView, Widget):
         return len(self._lines)
 
     def render(self) -> Text:
+        # A pane of fixed height is never asked its content height: it builds for its width
+        # here, in the first frame that has one, not a frame later on the Resize event.
+        width = self.size.width
+        if width and width != self._width:
+            count = len(self._lines)
+            self._build_for(width)
+            if len(self._lines) != count:
+                self.refresh(layout=True)
         return Text("\n", end="", no_wrap=True).join(self._lines)
 
 
