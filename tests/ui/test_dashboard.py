@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Footer, Static, TabbedContent
+from textual.widgets import Static, TabbedContent
 
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.feeds import LiveFeed
@@ -319,13 +319,12 @@ async def test_after_the_migration_ended_old_heartbeats_are_history_not_alarms()
         assert not any("LOST" in cell or "late" in cell for cell in cells), cells
 
 
-def footer_keys(app: MigrationApp) -> list[tuple[str, int]]:
-    """(text, right edge) of every key the footer shows."""
-    from textual.widgets._footer import FooterKey, FooterLabel
+def footer_line(app: MigrationApp) -> str:
+    """The key bar's line as drawn."""
+    from migration_tui.ui.widgets.footer import KeyBar
 
-    footer = app.dashboard.query_one(Footer)
-    shown = [w for w in footer.query("*") if isinstance(w, (FooterKey, FooterLabel))]
-    return [(str(w.render()).strip() or w.key_display, w.region.right) for w in shown]
+    bar = app.dashboard.query_one(KeyBar)
+    return "".join(segment.text for segment in bar.render_line(0))
 
 
 @pytest.mark.parametrize("mode", ["replay", "live with actions"])
@@ -340,16 +339,16 @@ async def test_every_footer_key_fits_at_80_columns(make_app, mode):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await pilot.pause()
-        keys = footer_keys(app)
+        line = footer_line(app)
         wanted = {"Quit", "Help"} | ({"Speed", "Play/Pause"} if mode == "replay" else {"Rollback", "Abort", "Pause"})
-        texts = " ".join(text for text, _right in keys)
-        assert all(word in texts for word in wanted), texts
-        assert max(right for _text, right in keys) <= 80, keys
+        assert len(line.rstrip()) <= 80 and "…" not in line, line
+        assert all(word in line.split() for word in wanted), line
+        assert "palette" not in line
         # Wide, the palette's key is back on the right.
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         await pilot.pause()
-        assert "palette" in " ".join(text for text, _right in footer_keys(app))
+        assert footer_line(app).rstrip().endswith("▏^p palette")
 
 
 async def test_start_waits_for_the_index_then_seeks_and_plays(recordings):
@@ -391,25 +390,46 @@ async def test_pressing_space_before_the_start_seek_keeps_it_paused_there(record
         assert feed.replay.position == 150.0 and feed.replay.playing is False
 
 
-async def test_the_footer_is_rebuilt_only_when_its_keys_change(make_app):
-    from textual.widgets._footer import FooterKey
+async def test_the_key_bar_redraws_only_when_its_keys_change(make_app, monkeypatch):
+    from migration_tui.ui.widgets.footer import KeyBar
 
     app = make_app("2pc")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        footer = app.dashboard.query_one(Footer)
-        before = list(footer.query(FooterKey))
-        assert before
+        bar = app.dashboard.query_one(KeyBar)
+        renders: list[str] = []
+        real_render = bar.render
+        monkeypatch.setattr(bar, "render", lambda: (renders.append("drawn"), real_render())[1])
         app.dashboard.refresh_bindings()  # a signal that changes nothing shown
+        app.dashboard.query_one("#participants-table").focus()  # nor does focus: the keys keep their order
         await pilot.pause()
         await pilot.pause()
-        assert all(a is b for a, b in zip(footer.query(FooterKey), before, strict=True))
+        assert renders == []
+        assert footer_line(app).startswith(" ? Help  / Filter  [ ] Migration  space Play/Pause  ← → Seek 10s")
         await pilot.press("slash")  # typing a filter: the replay keys are text now, so they leave
         await pilot.pause()
         await pilot.pause()
-        after = list(footer.query(FooterKey))
-        assert after[0] is not before[0]
-        assert "Play/Pause" not in " ".join(str(key.render()) for key in after)
+        assert renders
+        assert "Play/Pause" not in footer_line(app)
+
+
+async def test_a_click_on_a_key_presses_it_and_hovering_shows_its_tooltip(make_app):
+    from migration_tui.ui.widgets.footer import KeyBar
+
+    app = make_app("2pc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=100)
+        bar = app.dashboard.query_one(KeyBar)
+        help_key = next(hit for hit in bar.hits if hit.key == "question_mark")
+        await pilot.hover(KeyBar, offset=(help_key.start, 0))
+        assert bar.tooltip == "Every key, and what the symbols mean"
+        seek = next(hit for hit in bar.hits if hit.key == "right")
+        await pilot.click(KeyBar, offset=(seek.start, 0))
+        await pilot.pause()
+        assert app.feed.replay.position == pytest.approx(110)
+        await pilot.click(KeyBar, offset=(help_key.start + 1, 0))
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
 
 
 async def test_wide_panes_are_built_once_at_their_final_width(make_app, monkeypatch):

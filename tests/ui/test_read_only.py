@@ -35,6 +35,7 @@ from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.run import build_watch
 from migration_tui.ui.screens.fleet import FleetScreen
 from migration_tui.ui.screens.help import binding_rows
+from migration_tui.ui.widgets.footer import KeyBar
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORDING = ROOT / "sample_data" / "2pc-commit.jsonl.gz"
@@ -154,8 +155,12 @@ async def drive(app: MigrationApp, every_key_and_click: bool = True) -> list[str
             await app.run_action(action)
             await back_to_dashboard(app, pilot)
         for widget in list(app.dashboard.query("*")) if every_key_and_click else ():
-            if getattr(widget, "action", None) == "app.quit" or getattr(widget, "key", None) in LEAVING:
-                continue  # the footer's "q Quit": a click is the q key, which leaves (as above)
+            if isinstance(widget, KeyBar):
+                for hit in list(widget.hits):  # every key on the bar, but "q Quit", which leaves (as above)
+                    if hit.key not in LEAVING:
+                        await pilot.click(widget, offset=(hit.start, 0))
+                        await back_to_dashboard(app, pilot)
+                continue
             try:
                 await pilot.click(widget)
             except OutOfBounds:

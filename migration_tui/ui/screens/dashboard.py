@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
+from textual.widgets import Input, Label, TabbedContent, TabPane
 
 from migration_tui.model import Migration
 from migration_tui.rules import Rule
@@ -39,7 +39,7 @@ from migration_tui.ui.widgets import (
     StatusBar,
     SystemPanel,
 )
-from migration_tui.ui.widgets.footer import KeysFooter
+from migration_tui.ui.widgets.footer import DeclaredKeyOrder, KeyBar
 
 if TYPE_CHECKING:
     from migration_tui.ui.feeds import LiveFeed, ReplayFeed
@@ -74,7 +74,7 @@ def _tab_binding(number: int, tab_id: str, title: str) -> Binding:
     )
 
 
-class DashboardScreen(Screen[None]):
+class DashboardScreen(DeclaredKeyOrder, Screen[None]):
     """Every pane of the selected migration, in tabs at 80x24 and side by side when wide."""
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]
@@ -186,12 +186,6 @@ class DashboardScreen(Screen[None]):
     ]
 
     DEFAULT_CSS = """
-    DashboardScreen Footer.-compact FooterLabel {
-        margin: 0 1 0 0;
-    }
-    DashboardScreen Footer.-compact FooterKey.-grouped {
-        margin: 0 1 0 0;
-    }
     DashboardScreen .pane-title {
         color: $text-muted;
         text-style: bold;
@@ -286,7 +280,12 @@ class DashboardScreen(Screen[None]):
             with TabPane("6 Log", id="log"):
                 yield LogPane(id="log-pane")
         yield StatusBar(id="status")
-        yield KeysFooter()
+        yield self.footer()
+
+    def footer(self) -> KeyBar:
+        """The key bar for the terminal's width now (see ``on_resize``)."""
+        width = self.app.size.width
+        return KeyBar(compact=width < 120, show_command_palette=width >= 100)
 
     def on_mount(self) -> None:
         self._views: list[StoreView] = [w for w in self.query("*") if isinstance(w, StoreView)]
@@ -346,12 +345,9 @@ class DashboardScreen(Screen[None]):
     def on_resize(self) -> None:
         # Narrow, the footer's keys go closer together and the palette's key (in help) leaves,
         # so every key of the screen fits at 80 columns.
-        footer = self.query_one(Footer)
+        footer = self.query_one(KeyBar)
         footer.compact = self.size.width < 120
-        palette = self.size.width >= 100
-        if footer.show_command_palette != palette:
-            footer.show_command_palette = palette
-            footer.refresh(recompose=True)
+        footer.show_command_palette = self.size.width >= 100
         self.call_after_refresh(self.refresh_view)
 
     # --- what the mode allows ------------------------------------------------------

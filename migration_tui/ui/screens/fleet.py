@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Label
 
 from migration_tui.ui.widgets.fleet_list import FleetList
-from migration_tui.ui.widgets.footer import KeysFooter
+from migration_tui.ui.widgets.footer import KeyBar
 
 if TYPE_CHECKING:
     from migration_tui.ui.screens.dashboard import DashboardScreen
@@ -56,7 +56,7 @@ class FleetScreen(Screen["str | None"]):
         yield Label("Fleet", id="fleet-title", markup=False)
         yield Input(placeholder="filter by id, system, pair, status or phase", id="fleet-filter-box")
         yield FleetList(id="fleet-list")
-        yield KeysFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.refresh_view()

@@ -30,7 +30,7 @@ from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets import StatusBar
-from migration_tui.ui.widgets.footer import KeysFooter
+from migration_tui.ui.widgets.footer import KeyBar
 from migration_tui.ui.widgets.migration import timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
@@ -321,7 +321,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             yield BigFigure(id="figure-errors")
             yield BigFigure(id="figure-latency")
         yield StatusBar(id="status")
-        yield KeysFooter()
+        yield KeyBar()
 
     @property
     def selected_migration(self) -> Migration | None:
