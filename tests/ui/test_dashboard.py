@@ -451,3 +451,44 @@ async def test_wide_panes_are_built_once_at_their_final_width(make_app, monkeypa
         await settle(app, pilot)
         final = app.dashboard.query_one("#overview-metrics").query_one(MetricsChart).size.width
         assert final and {width for width in widths if width} == {final}
+
+
+async def test_panes_of_fixed_height_are_built_once_and_never_at_width_zero(make_app, monkeypatch):
+    """Layout never asks a fixed-height pane for its content height: it used to build its lines
+    at width 0 before layout and again on its Resize, a frame after the first."""
+    from migration_tui.ui.widgets import MigrationPane, StatusBar
+    from migration_tui.ui.widgets.picker import MigrationPicker
+    from migration_tui.ui.widgets.system import SystemAges
+
+    builds: dict[str, list[int]] = {}
+    for pane in (StatusBar, MigrationPane, MigrationPicker, SystemAges):
+        real = pane.build
+
+        def recording_build(self, view, width, real=real, name=pane.__name__):
+            builds.setdefault(name, []).append(width)
+            return real(self, view, width)
+
+        monkeypatch.setattr(pane, "build", recording_build)
+    app = make_app("2pc")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert set(builds) == {"StatusBar", "MigrationPane", "MigrationPicker", "SystemAges"}, builds
+        for name, widths in builds.items():
+            assert 0 not in widths, (name, widths)
+            assert widths[0] == widths[-1] > 0, (name, widths)  # built at its final width from the start
+
+
+async def test_the_dashboard_is_the_only_screen_beneath_the_dialogs(make_app):
+    """No empty screen under the dashboard: one beneath passed its first paint up as a second
+    full-screen frame."""
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen_stack == [app.dashboard]
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert len(app.screen_stack) == 2 and app.screen_stack[0] is app.dashboard
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.dashboard and app.is_running

@@ -180,3 +180,39 @@ async def test_the_first_event_after_a_quiet_frame_is_drawn_without_waiting_a_fr
     await asyncio.sleep(FRAME_S * 2)
     assert len(calls) == 2 and calls[1] - calls[0] >= FRAME_S * 0.9
     assert len(feed.store.log) == 50
+
+
+class NoTimers:
+    """Where ``ReplayFeed.attach`` starts its worker and clock: nothing runs unless the test runs it."""
+
+    def run_worker(self, *args, **kwargs) -> None:
+        pass
+
+    def set_interval(self, *args, **kwargs) -> None:
+        pass
+
+
+async def test_a_playing_replay_opens_on_its_first_poll_round(recordings):
+    """The first poll round is stamped microseconds after the start: at exactly 0 s the first
+    frame was empty and filled a tick later, a second full frame."""
+    from migration_tui.ui.feeds import TICK_S
+
+    feed = ReplayFeed(recordings["2pc"])
+    feed.attach(NoTimers(), lambda: None)  # type: ignore[arg-type]
+    assert feed.store.migrations, "the first frame has the migration, before any tick"
+    assert feed.clock().position_s == TICK_S < 1  # the clock still reads 0:00:00
+    paused = ReplayFeed(recordings["2pc"], playing=False)
+    paused.attach(NoTimers(), lambda: None)  # type: ignore[arg-type]
+    assert paused.clock().position_s == 0.0  # paused: exactly what is stamped at 0 s
+
+
+async def test_the_status_bar_learns_the_length_when_the_index_ends_not_at_a_tick(recordings):
+    feed = ReplayFeed(recordings["2pc"])
+    changes: list[bool] = []
+    feed.attach(NoTimers(), lambda: changes.append(feed.clock().duration_s is not None))  # type: ignore[arg-type]
+    await asyncio.to_thread(feed._index)  # the worker's thread; no tick ever runs here
+    for _ in range(10):
+        if changes:
+            break
+        await asyncio.sleep(0.01)
+    assert changes == [True]
