@@ -155,12 +155,13 @@ def _series_alert(rule: Rule, store: Store, migration: Migration, now: float) ->
     series = _series_for(store, migration, rule.series)
     if series is None:
         return None
-    points = series.points()
-    if not points or now - points[-1][0] > STALE_AFTER_S:
+    latest_ts = series.latest_ts()
+    if latest_ts is None or now - latest_ts > STALE_AFTER_S:
         return None
     since = None
-    value_now = points[-1][1]
-    for ts, value in reversed(points):
+    value_now = series.latest()
+    # Newest first, only back to the first sample within the limit (not a copy of the window).
+    for ts, value in series.newest_first():
         if ts > now:
             continue
         if value is None or not rule.breaks(value):

@@ -16,6 +16,7 @@ import math
 from array import array
 from collections import deque
 from collections.abc import Iterator
+from itertools import chain, takewhile
 
 CHUNK = 128
 _NAN = float("nan")
@@ -64,11 +65,29 @@ class Series:
 
     def points(self, since: float | None = None) -> list[tuple[float, float | None]]:
         """The retained samples, oldest first, as (ts, value or None)."""
-        out = [(t, None if math.isnan(v) else v) for t, v in self._all()]
-        out = out[-self.capacity :]
         if since is not None:
-            out = [p for p in out if p[0] >= since]
-        return out
+            # Timestamps only grow: read back from the newest to ``since`` (a sparkline's minute
+            # of an hour's window), not the whole window.
+            recent = list(takewhile(lambda point: point[0] >= since, self.newest_first()))
+            recent.reverse()
+            return recent
+        out = [(t, None if math.isnan(v) else v) for t, v in self._all()]
+        return out[-self.capacity :]
+
+    def newest_first(self) -> Iterator[tuple[float, float | None]]:
+        """The retained samples, newest first, as (ts, value or None), read only as far as asked.
+
+        For readers that want the last few samples (how long has a rule been broken?):
+        ``points()`` copies the whole window, up to ``capacity`` samples, every time.
+        """
+        left = len(self)
+        for ts_chunk, val_chunk in chain(((self._ts, self._vals),), reversed(self._chunks)):
+            for index in range(len(ts_chunk) - 1, -1, -1):
+                if left <= 0:
+                    return
+                left -= 1
+                value = val_chunk[index]
+                yield ts_chunk[index], None if math.isnan(value) else value
 
     def latest(self) -> float | None:
         """The newest value, or None if there is none or it is a gap."""

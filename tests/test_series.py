@@ -53,3 +53,25 @@ def test_since_filters_by_time():
     for i in range(10):
         s.append(float(i), float(i))
     assert [t for t, _ in s.points(since=7)] == [7.0, 8.0, 9.0]
+
+
+def test_newest_first_and_since_read_only_the_recent_end_and_agree_with_the_whole_window():
+    import random
+
+    rng = random.Random(7)
+    for capacity in (1, 5, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 7):
+        s = Series(capacity=capacity)
+        t = 0.0
+        for _ in range(rng.randrange(0, 5 * CHUNK)):
+            t += rng.choice((0.3, 1.0, 2.5))  # some samples share a second and replace the last
+            s.append(t, None if rng.random() < 0.1 else rng.uniform(-5, 5))
+        whole = s.points()
+        assert list(s.newest_first()) == whole[::-1]
+        for since in (float("-inf"), 0.0, t / 2, t, t + 1):
+            assert s.points(since=since) == [p for p in whole if p[0] >= since], (capacity, since)
+    # Asking for the newest few reads only those: the generator stops where the caller does.
+    s = Series(capacity=10_000)
+    for i in range(10_000):
+        s.append(float(i), float(i))
+    newest = s.newest_first()
+    assert [next(newest) for _ in range(3)] == [(9999.0, 9999.0), (9998.0, 9998.0), (9997.0, 9997.0)]
