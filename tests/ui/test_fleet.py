@@ -14,7 +14,7 @@ from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.screens.fleet import FleetScreen
 from migration_tui.ui.screens.help import binding_rows
-from migration_tui.ui.screens.wall import WallScreen
+from migration_tui.ui.screens.wall import WallHeadline, WallScreen
 from migration_tui.ui.widgets.fleet_list import LOOK_TITLE, FleetList, judged, layout
 from tests.ui.conftest import settle
 
@@ -250,6 +250,9 @@ async def test_on_the_wall_f_opens_the_fleet_and_enter_holds_that_migration():
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen is wall and wall.selected_id == chosen and wall.held
+        await pilot.pause()
+        headline = wall.query_one(WallHeadline).lines[0].plain
+        assert headline.startswith("⏸ HELD (esc rotates)") and chosen in headline  # on the wall, not only the footer
         for _ in range(5):
             wall._rotate()  # the one-second tick, driven here
         assert wall.selected_id == chosen  # held: no rotation
@@ -258,6 +261,8 @@ async def test_on_the_wall_f_opens_the_fleet_and_enter_holds_that_migration():
         assert {"f", "esc"} <= {key for key, _description, _tip in binding_rows(wall)}  # and in the help
         await pilot.press("escape")
         assert not wall.held
+        await pilot.pause()
+        assert "HELD" not in wall.query_one(WallHeadline).lines[0].plain
         for _ in range(2):
             wall._rotate()
         assert wall.selected_id != chosen  # rotating again

@@ -197,11 +197,22 @@ class WallHeadline(WallPane):
     }
     """
 
+    def _held(self) -> bool:
+        """True while the wall holds this migration (chosen in the fleet view) instead of rotating."""
+        return bool(getattr(self.screen, "held", False))
+
+    def view_key(self, view: View) -> tuple[Any, ...]:
+        return (*super().view_key(view), self._held())
+
     def build(self, view: View, width: int) -> list[Text]:
         migration = view.migration
         if migration is None:
             return [Text("no migration yet", style=view.style("state-muted"), end="")]
         title = Text(no_wrap=True, end="")
+        if self._held():
+            # Said first, where a cut title cannot hide it: the wall has stopped rotating.
+            title.append("⏸ HELD", style=view.style("state-warn", bold=True))
+            title.append(" (esc rotates)  ", style=view.style("state-muted"))
         title.append(f"{clean(migration.system, 20)}  ", style=view.style("state-muted"))
         title.append(clean(migration.id, 60), style=view.style("state-info", bold=True))
         if migration.pair:
@@ -363,12 +374,18 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
     def _hold(self, migration_id: str | None) -> None:
         if migration_id is not None:
             self.held = True
-            self.refresh_bindings()
+            self._held_changed()
 
     def action_rotate_again(self) -> None:
         self.held = False
         self._shown_for = 0.0
+        self._held_changed()
+
+    def _held_changed(self) -> None:
+        """The footer's keys and the headline's mark, at once (not after the headline's 1 s interval)."""
         self.refresh_bindings()
+        self.query_one(WallHeadline).forget()
+        self.refresh_view()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "rotate_again":
