@@ -15,7 +15,7 @@ from migration_tui.ui.feeds import ReplayFeed
 
 class OnFleet(MigrationApp):
     def on_mount(self) -> None:
-        # This runs before the app's own on_mount pushes the dashboard; open the fleet after it.
+        # This runs before the app's own on_mount attaches the feed; open the fleet after it.
         self.call_after_refresh(self.dashboard.action_fleet)
 
 

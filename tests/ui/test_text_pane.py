@@ -64,3 +64,28 @@ async def test_a_longer_line_with_the_same_tail_is_dirty_to_its_end(monkeypatch)
         await draw(pane, "> 0:13 x1 | ctl ok", monkeypatch)
         regions = await draw(pane, "|| PAUSED 0:14 x2 | ctl ok", monkeypatch)
         assert regions and regions[0].x == 0 and regions[0].right == len("|| PAUSED 0:14 x2 | ctl ok")
+
+
+def test_styled_characters_are_each_character_with_the_styles_on_it():
+    """Built run by run between span edges; the same as asking each character which spans cover it."""
+    import random
+
+    from rich.text import Span
+
+    from migration_tui.ui.widgets.text_pane import _styled_chars
+
+    def per_character(text: Text) -> list[tuple[str, tuple[object, ...]]]:
+        plain = text.plain
+        return [
+            (char, (text.style, *(span.style for span in text.spans if span.start <= index < span.end)))
+            for index, char in enumerate(plain)
+        ]
+
+    rng = random.Random(1)
+    for _ in range(2000):
+        size = rng.randrange(0, 30)
+        text = Text("".join(rng.choice("ab c✔") for _ in range(size)), style=rng.choice(["", "bold"]))
+        for _ in range(rng.randrange(0, 6)):
+            start = rng.randrange(0, size + 3)  # some spans run past the end, or start after it
+            text.spans.append(Span(start, rng.randrange(start, size + 6), rng.choice(["red", "blue", "dim"])))
+        assert _styled_chars(text) == per_character(text), text.spans

@@ -12,6 +12,8 @@ column.
 
 from __future__ import annotations
 
+import itertools
+
 from rich.cells import cell_len
 from rich.text import Span, Text
 from textual import events
@@ -38,12 +40,21 @@ def merged(text: Text) -> Text:
 
 
 def _styled_chars(text: Text) -> list[tuple[str, tuple[object, ...]]]:
+    """Each character with the styles on it (the line's, then its spans' in order)."""
     plain = text.plain
-    styles: list[list[object]] = [[] for _ in plain]
-    for span in text.spans:
-        for index in range(span.start, min(span.end, len(plain))):
-            styles[index].append(span.style)
-    return [(char, (text.style, *style)) for char, style in zip(plain, styles, strict=True)]
+    length = len(plain)
+    spans = text.spans
+    # Built run by run (between span edges), not character by character: the fleet list
+    # compares a few hundred changed lines a second.
+    edges = sorted(
+        {0, length, *(min(span.start, length) for span in spans), *(min(span.end, length) for span in spans)}
+    )
+    styles: list[tuple[object, ...]] = []
+    for start, end in itertools.pairwise(edges):
+        if end > start:
+            run = (text.style, *(span.style for span in spans if span.start <= start < span.end))
+            styles.extend([run] * (end - start))
+    return list(zip(plain, styles, strict=True))
 
 
 def changed_cells(before: Text, after: Text) -> tuple[int, int] | None:
