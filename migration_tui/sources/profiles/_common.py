@@ -51,12 +51,43 @@ class Reading:
 
     def series_from_detail(self, name: str, migration: Mapping[str, Any], key: str) -> None:
         """A series from a validated detail of ``migration``; an invalid detail is a gap, named invalid."""
-        value = migration["details"].get(key)
+        self.validated(name, migration["details"].get(key), f"details.{key}" in migration["invalid"])
+
+    def validated(self, name: str, value: float | None, was_invalid: bool, counter: bool = False) -> None:
+        """A value the normaliser already judged: a series value (or a counter), or a gap named invalid."""
         if value is not None:
-            self.metrics[name] = value
-        elif f"details.{key}" in migration["invalid"]:
+            (self.counters if counter else self.metrics)[name] = value
+        elif was_invalid:
             self.metrics[name] = None
             self.metrics_invalid.append(name)
+
+
+def migration_record(
+    status: Mapping[str, Any],
+    system: str,
+    *,
+    phase: str,
+    progress: float | None,
+    started_at: float | None,
+    health: str,
+    details: dict[str, Any],
+    invalid: list[str],
+    **more: Any,
+) -> dict[str, Any]:
+    """The migration dict a single-migration controller's status makes (its scope is the pair)."""
+    return {
+        "id": status["id"],
+        "system": system,
+        "pair": label(status.get("scope")),
+        "status": label(status.get("status"), "unknown") or "unknown",
+        "phase": phase,
+        "progress": progress,
+        "started_at": started_at,
+        "health": health,
+        **more,
+        "details": details,
+        "invalid": invalid,
+    }
 
 
 def as_dict(value: Any) -> Mapping[str, Any]:

@@ -51,6 +51,32 @@ class Profile:
         raise NotImplementedError
 
 
+class SingleMigrationProfile(Profile):
+    """A controller that watches one migration: its status document, and details that are series."""
+
+    single = True
+    #: Series fed from a detail of the migration (detail key -> series name); an invalid detail is a gap.
+    series_of_detail: Mapping[str, str] = {}
+
+    def migration(
+        self, item: Mapping[str, Any], bodies: Mapping[str, Any], now: float, errors: list[str]
+    ) -> dict[str, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def also(self, reading: Reading, migration: Mapping[str, Any]) -> None:
+        """Anything more this system's reading carries (a counter, a series of its own)."""
+
+    def normalise(self, items: Sequence[Mapping[str, Any]], bodies: Mapping[str, Any], now: float) -> Reading:
+        reading = Reading()
+        for item in items[:1]:
+            migration = self.migration(item, bodies, now, reading.errors)
+            reading.migrations.append(migration)
+            for key, series in self.series_of_detail.items():
+                reading.series_from_detail(series, migration, key)
+            self.also(reading, migration)
+        return reading
+
+
 def kind_of(value: Any) -> str:
     """A JSON type name for an error message (never the value itself)."""
     if value is None:

@@ -25,7 +25,7 @@ ones named ``details.<key>``):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from migration_tui.sources.profiles._common import (
@@ -37,10 +37,11 @@ from migration_tui.sources.profiles._common import (
     epoch,
     epoch_field,
     label,
+    migration_record,
     number,
     ratio_pct,
 )
-from migration_tui.sources.profiles.base import Profile
+from migration_tui.sources.profiles.base import SingleMigrationProfile
 
 
 def health_score(warnings: float | None, errors: float | None, critical: float | None) -> float | None:
@@ -93,19 +94,17 @@ def migration_dict(status: Mapping[str, Any], now: float) -> dict[str, Any]:
     elif migrated is not None and total is not None and rate and total >= migrated:
         eta = (total - migrated) / rate
     details["eta_s"] = eta
-    return {
-        "id": status["id"],
-        "system": "batch",
-        "pair": label(status.get("scope")),
-        "status": label(status.get("status"), "unknown") or "unknown",
-        "phase": label(status.get("phase"), "unknown") or "unknown",
-        "progress": progress,
-        "started_at": epoch_field(status, "startedAt", invalid, "started_at"),
-        "health": label(status.get("healthStatus")).upper(),
-        "health_score": health_score(details["warnings"], details["errors"], details["critical"]),
-        "details": details,
-        "invalid": invalid,
-    }
+    return migration_record(
+        status,
+        "batch",
+        phase=label(status.get("phase"), "unknown") or "unknown",
+        progress=progress,
+        started_at=epoch_field(status, "startedAt", invalid, "started_at"),
+        health=label(status.get("healthStatus")).upper(),
+        health_score=health_score(details["warnings"], details["errors"], details["critical"]),
+        details=details,
+        invalid=invalid,
+    )
 
 
 SERIES_OF_DETAIL = {
@@ -116,22 +115,16 @@ SERIES_OF_DETAIL = {
 }
 
 
-class Batch(Profile):
+class Batch(SingleMigrationProfile):
     name = "batch"
     default_system = "batch"
     list_path = "/api/migration/status"
-    single = True
+    series_of_detail = SERIES_OF_DETAIL
 
-    def normalise(self, items: Sequence[Mapping[str, Any]], bodies: Mapping[str, Any], now: float) -> Reading:
-        reading = Reading()
-        for item in items[:1]:
-            migration = migration_dict(item, now)
-            reading.migrations.append(migration)
-            for key, series in SERIES_OF_DETAIL.items():
-                reading.series_from_detail(series, migration, key)
-            if migration["progress"] is not None:
-                reading.metrics["progress_pct"] = migration["progress"]
-            elif "progress" in migration["invalid"]:
-                reading.metrics["progress_pct"] = None
-                reading.metrics_invalid.append("progress_pct")
-        return reading
+    def migration(
+        self, item: Mapping[str, Any], bodies: Mapping[str, Any], now: float, errors: list[str]
+    ) -> dict[str, Any]:
+        return migration_dict(item, now)
+
+    def also(self, reading: Reading, migration: Mapping[str, Any]) -> None:
+        reading.validated("progress_pct", migration["progress"], "progress" in migration["invalid"])

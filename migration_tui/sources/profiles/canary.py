@@ -29,15 +29,15 @@ from typing import Any
 from migration_tui.sources.profiles._common import (
     MAX_COUNT,
     MAX_LATENCY_MS,
-    Reading,
     as_dict,
     boolean,
     epoch_field,
     label,
+    migration_record,
     number,
     ratio_pct,
 )
-from migration_tui.sources.profiles.base import Profile, kind_of
+from migration_tui.sources.profiles.base import SingleMigrationProfile, kind_of
 
 PHASES: dict[int, str] = {1: "parallel_run", 2: "canary_10", 3: "canary_25", 4: "canary_50", 5: "full_100"}
 
@@ -82,18 +82,16 @@ def migration_dict(status: Mapping[str, Any], bodies: Mapping[str, Any], errors:
     sync = _object(bodies, "sync", "/api/sync/status", errors)
     details["sync_synced"] = number(sync, "synced", invalid, 0, MAX_COUNT, "details.sync_synced")
     details["sync_lag_s"] = number(sync, "lag_s", invalid, 0, 1e9, "details.sync_lag_s")
-    return {
-        "id": status["id"],
-        "system": "canary",
-        "pair": label(status.get("scope")),
-        "status": label(status.get("status"), "unknown") or "unknown",
-        "phase": phase,
-        "progress": details["traffic_new_pct"],
-        "started_at": epoch_field(status, "started_at", invalid),
-        "health": label(health.get("status")).upper(),
-        "details": details,
-        "invalid": invalid,
-    }
+    return migration_record(
+        status,
+        "canary",
+        phase=phase,
+        progress=details["traffic_new_pct"],
+        started_at=epoch_field(status, "started_at", invalid),
+        health=label(health.get("status")).upper(),
+        details=details,
+        invalid=invalid,
+    )
 
 
 #: Series fed from a detail; an invalid detail makes its series a gap.
@@ -107,20 +105,16 @@ SERIES_OF_DETAIL = {
 }
 
 
-class Canary(Profile):
+class Canary(SingleMigrationProfile):
     name = "canary"
     default_system = "canary"
     list_path = "/api/canary/status"
-    single = True
+    series_of_detail = SERIES_OF_DETAIL
 
     def paths(self, detail_items: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         return {"v2_health": "/api/v2/health", "v2_metrics": "/api/v2/metrics", "sync": "/api/sync/status"}
 
-    def normalise(self, items: Sequence[Mapping[str, Any]], bodies: Mapping[str, Any], now: float) -> Reading:
-        reading = Reading()
-        for item in items[:1]:
-            migration = migration_dict(item, bodies, reading.errors)
-            reading.migrations.append(migration)
-            for key, series in SERIES_OF_DETAIL.items():
-                reading.series_from_detail(series, migration, key)
-        return reading
+    def migration(
+        self, item: Mapping[str, Any], bodies: Mapping[str, Any], now: float, errors: list[str]
+    ) -> dict[str, Any]:
+        return migration_dict(item, bodies, errors)

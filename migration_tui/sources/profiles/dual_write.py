@@ -19,7 +19,7 @@ between two polls; a gap after a counter reset).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from migration_tui.sources.profiles._common import (
@@ -30,10 +30,11 @@ from migration_tui.sources.profiles._common import (
     boolean,
     epoch_field,
     label,
+    migration_record,
     number,
     ratio_pct,
 )
-from migration_tui.sources.profiles.base import Profile
+from migration_tui.sources.profiles.base import SingleMigrationProfile
 
 FLAGS = {
     "ENABLE_S3_EVENT_STORE": "flag_enable_s3_event_store",
@@ -57,18 +58,16 @@ def migration_dict(status: Mapping[str, Any]) -> dict[str, Any]:
     flags = as_dict(status.get("flags"))
     for flag, key in FLAGS.items():
         details[key] = boolean(flags, flag, invalid, f"details.{key}")
-    return {
-        "id": status["id"],
-        "system": "dual-write",
-        "pair": label(status.get("scope")),
-        "status": label(status.get("status"), "unknown") or "unknown",
-        "phase": mode,
-        "progress": number(status, "progress", invalid, 0.0, 100.0),
-        "started_at": epoch_field(status, "started_at", invalid),
-        "health": label(status.get("health")).upper(),
-        "details": details,
-        "invalid": invalid,
-    }
+    return migration_record(
+        status,
+        "dual-write",
+        phase=mode,
+        progress=number(status, "progress", invalid, 0.0, 100.0),
+        started_at=epoch_field(status, "started_at", invalid),
+        health=label(status.get("health")).upper(),
+        details=details,
+        invalid=invalid,
+    )
 
 
 SERIES_OF_DETAIL = {
@@ -80,23 +79,18 @@ SERIES_OF_DETAIL = {
 }
 
 
-class DualWrite(Profile):
+class DualWrite(SingleMigrationProfile):
     name = "dual-write"
     default_system = "dual-write"
     list_path = "/api/v1/migration/status"
-    single = True
+    series_of_detail = SERIES_OF_DETAIL
 
-    def normalise(self, items: Sequence[Mapping[str, Any]], bodies: Mapping[str, Any], now: float) -> Reading:
-        reading = Reading()
-        for item in items[:1]:
-            migration = migration_dict(item)
-            reading.migrations.append(migration)
-            for key, series in SERIES_OF_DETAIL.items():
-                reading.series_from_detail(series, migration, key)
-            written = migration["details"]["events_written"]
-            if written is not None:
-                reading.counters["events_per_s"] = written
-            elif "details.events_written" in migration["invalid"]:
-                reading.metrics["events_per_s"] = None
-                reading.metrics_invalid.append("events_per_s")
-        return reading
+    def migration(
+        self, item: Mapping[str, Any], bodies: Mapping[str, Any], now: float, errors: list[str]
+    ) -> dict[str, Any]:
+        return migration_dict(item)
+
+    def also(self, reading: Reading, migration: Mapping[str, Any]) -> None:
+        # Events written is a counter: the source turns it into events per second.
+        written = migration["details"]["events_written"]
+        reading.validated("events_per_s", written, "details.events_written" in migration["invalid"], counter=True)
