@@ -353,7 +353,7 @@ async def test_actions_are_recorded_and_shown_when_replayed(sim, tmp_path):
         await pilot.press("6")
         await pilot.pause()
         log = replay.dashboard.query_one("#log-pane", LogPane)
-        shown = "\n".join(line.text for line in log.lines)
+        shown = "\n".join(line.plain for line in log.lines)
         assert f"action pause on {MID}: answered (ok: accepted: now paused" in shown
 
 

@@ -492,3 +492,41 @@ async def test_the_dashboard_is_the_only_screen_beneath_the_dialogs(make_app):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.dashboard and app.is_running
+
+
+async def test_the_log_follows_the_newest_line_unless_scrolled_back(make_app):
+    """At the bottom the log keeps the newest line in view; scrolled back to read, it stays put
+    when lines arrive (RichLog jumped to the end on every line)."""
+    from migration_tui.ui.widgets import LogPane
+
+    app = make_app("orderbook-rollout")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=60)
+        await pilot.press("6")
+        await settle(app, pilot, at=app.feed.replay.duration)
+        log = app.dashboard.query_one("#log-pane", LogPane)
+        newest = app.feed.store.log[-1].message
+        assert log.is_vertical_scroll_end and log.max_scroll_y > 0
+        shown = [strip.text for strip in (log.render_line(y) for y in range(log.size.height))]
+        assert any(newest[:40] in line for line in shown), shown
+        total = len(log.lines)
+        app.feed.seek_to(0)  # the store is replaced: the log starts again, following
+        await settle(app, pilot)
+        middle = app.feed.replay.duration * 0.8
+        app.feed.seek_to(middle)
+        await settle(app, pilot)
+        assert log.is_vertical_scroll_end and log.max_scroll_y > 0
+        log.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        store, lines = app.feed.store, len(log.lines)
+        app.feed.seek_to(app.feed.replay.duration)  # more lines while scrolled back: the view stays
+        await settle(app, pilot)
+        assert app.feed.store is store, "read on, not a keyframe: the same log, grown"
+        assert len(log.lines) == total > lines and log.scroll_y == 0
+        log.scroll_end(animate=False, immediate=True)  # back at the bottom: following again
+        await pilot.pause()
+        app.feed.seek_to(middle)
+        await settle(app, pilot)
+        app.feed.seek_to(app.feed.replay.duration)
+        await settle(app, pilot)
+        assert log.is_vertical_scroll_end
