@@ -109,18 +109,17 @@ class ReplayFeed:
         """Start the clock and the index worker; ``on_change`` runs on the app's loop."""
         self._on_change = on_change
         self._loop = asyncio.get_running_loop()
-        if self._start_s:
-            # Seek once the index has keyframes: without them a seek reads every event up to
-            # the offset on this thread, which for a long recording freezes the first paint.
-            self.replay._advance_to(self.replay.start)
-            self.replay.playing = False
-        elif self.replay.playing:
+        if self.replay.playing and not self._start_s:
             # Open one tick in: a poll round is stamped a moment after the recording's start,
             # so at exactly 0 s the screen would be empty and fill at the first tick, a second
             # full frame 0.2 s after the first. The clock still reads 0:00:00.
             self.replay.seek(TICK_S)
         else:
-            self.replay._advance_to(self.replay.start)  # paused: exactly what is stamped at 0 s
+            self.replay._advance_to(self.replay.start)  # exactly what is stamped at 0 s
+        if self._start_s:
+            # Seek once the index has keyframes: without them a seek reads every event up to
+            # the offset on this thread, which for a long recording freezes the first paint.
+            self.replay.playing = False
         app.run_worker(
             self._index,
             name="replay-index",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from rich.text import Text
 from textual import events
@@ -22,14 +22,23 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 
-#: A shown key: (key, action, description, key_display, group, enabled, tooltip).
-ShownKey = tuple[str, str, str, str | None, Binding.Group | None, bool, str]
+
+class ShownKey(NamedTuple):
+    """One key the bar shows, with what of it the bar draws (compared to know when to redraw)."""
+
+    key: str
+    action: str
+    description: str
+    key_display: str | None
+    group: Binding.Group | None
+    enabled: bool
+    tooltip: str
 
 
 def keys_shown(screen: Screen[Any]) -> tuple[ShownKey, ...]:
     """What the bar draws from the screen's bindings: each shown key, its words and state."""
     return tuple(
-        (binding.key, binding.action, binding.description, binding.key_display, binding.group, enabled, tooltip)
+        ShownKey(binding.key, binding.action, binding.description, binding.key_display, binding.group, enabled, tooltip)
         for _node, binding, enabled, tooltip in screen.active_bindings.values()
         if binding.show
     )
@@ -123,32 +132,33 @@ class KeyBar(Widget, can_focus=False):
         text = Text(no_wrap=True, overflow="ellipsis", end="")
         hits: list[KeyHit] = []
 
-        def key(binding: ShownKey, padded: bool) -> None:
-            display = app.get_key_display(bindings[binding[0]].binding)
+        def key(shown_key: ShownKey, padded: bool) -> None:
+            display = app.get_key_display(bindings[shown_key.key].binding)
             start = len(text)
             text.append(f" {display} " if padded else display, key_style)
-            enabled = binding[5]
-            hits.append(KeyHit(start, len(text), binding[0], enabled, binding[6] or binding[2], display))
-            if not enabled:
+            tooltip = shown_key.tooltip or shown_key.description
+            hits.append(KeyHit(start, len(text), shown_key.key, shown_key.enabled, tooltip, display))
+            if not shown_key.enabled:
                 text.stylize("dim", start, len(text))
 
         # One entry per action (``+`` and ``=`` both mean faster: only the first is shown).
         by_action: dict[str, ShownKey] = {}
-        for binding in shown:
-            by_action.setdefault(binding[1], binding)
-        for group, entries in groupby(by_action.values(), key=lambda binding: binding[4]):
+        for shown_key in shown:
+            by_action.setdefault(shown_key.action, shown_key)
+        for group, entries in groupby(by_action.values(), key=lambda shown_key: shown_key.group):
             members = list(entries)
             if group is not None and len(members) > 1:
                 text.append(" " if not compact else "")
-                for binding in members:
-                    key(binding, padded=False)
+                for shown_key in members:
+                    key(shown_key, padded=False)
                     text.append(" ")
                 text.append(group.description, description_style)
                 text.append(" ")
             else:
-                for binding in members:
-                    key(binding, padded=not compact)
-                    text.append(f" {binding[2]} " if compact else f"{binding[2]} ", description_style)
+                for shown_key in members:
+                    key(shown_key, padded=not compact)
+                    words = shown_key.description
+                    text.append(f" {words} " if compact else f"{words} ", description_style)
         self._palette(text, hits, bindings, key_style, description_style)
         self.hits = hits
         return text

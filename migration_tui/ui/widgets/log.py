@@ -111,6 +111,10 @@ class LogPane(StoreView, ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=False, x_axis=False)  # once laid out at this size
         self.refresh()
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # drawn in the old style (focus, theme)
+
     def on_resize(self) -> None:
         if self._follow:
             self.scroll_end(animate=False, immediate=False, x_axis=False)
