@@ -30,7 +30,6 @@ from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets import StatusBar
-from migration_tui.ui.widgets.footer import KeyBar
 from migration_tui.ui.widgets.migration import timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
@@ -201,9 +200,6 @@ class WallHeadline(WallPane):
         """True while the wall holds this migration (chosen in the fleet view) instead of rotating."""
         return bool(getattr(self.screen, "held", False))
 
-    def view_key(self, view: View) -> tuple[Any, ...]:
-        return (*super().view_key(view), self._held())
-
     def build(self, view: View, width: int) -> list[Text]:
         migration = view.migration
         if migration is None:
@@ -332,7 +328,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             yield BigFigure(id="figure-errors")
             yield BigFigure(id="figure-latency")
         yield StatusBar(id="status")
-        yield KeyBar()
+        yield self.footer()
 
     @property
     def selected_migration(self) -> Migration | None:
@@ -382,7 +378,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
         self._held_changed()
 
     def _held_changed(self) -> None:
-        """The footer's keys and the headline's mark, at once (not after the headline's 1 s interval)."""
+        """The footer's keys and the headline's mark, at once (``forget``: not after the headline's 1 s interval)."""
         self.refresh_bindings()
         self.query_one(WallHeadline).forget()
         self.refresh_view()
