@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from migration_tui.events import Event
+from migration_tui.freshness import format_age
 from migration_tui.model import (
     CircuitBreaker,
     HostResources,
@@ -68,7 +69,7 @@ class Store:
         self.series: dict[str, Series] = {}
         self.host: dict[str, HostResources] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
-        # source name -> [last_success, last_error_at, error]
+        # source name -> [last_success, last_error_at, error, failing_since]
         self._sources: dict[str, list[Any]] = {}
         self.now: float = 0.0  # the newest event time seen
         self.events_applied = 0
@@ -119,11 +120,17 @@ class Store:
     def _touch(self, source: str, ts: float) -> None:
         record = self._sources.get(source)
         if record is None:
-            self._sources[source] = [ts, None, None]
+            self._sources[source] = [ts, None, None, None]
             self.revision["sources"] = next(_REVISIONS)
         elif record[0] is None or ts > record[0]:
             if record[1] is not None and (record[0] is None or record[0] < record[1]):
                 self.revision["sources"] = next(_REVISIONS)  # recovered from an error
+                if ts >= record[1]:
+                    # Once per outage: the first answer after the errors began.
+                    since = record[3] if record[3] is not None else record[1]
+                    self._log(
+                        ts, "info", source, f"recovered after {format_age(max(0.0, ts - since))} (was: {record[2]})"
+                    )
             record[0] = ts
 
     def _on_migration(self, ts: float, source: str, data: dict[str, Any]) -> None:
@@ -136,14 +143,18 @@ class Store:
             self.migrations[migration.id] = migration
             self.revision["migrations"] = next(_REVISIONS)
             if previous is None:
-                self._log(ts, "info", source, f"migration {migration.id} seen: {migration.status} / {migration.phase}")
+                self._log(
+                    ts,
+                    _transition_level(migration),
+                    source,
+                    f"migration {migration.id} seen: {migration.status} / {migration.phase}",
+                )
             elif (previous.status, previous.phase) != (migration.status, migration.phase):
-                ended = migration.status in ("failed", "aborted", "rolled_back", "rollback_failed")
                 if previous.phase == migration.phase:
                     change = f"{previous.status} -> {migration.status} (phase {migration.phase})"
                 else:
                     change = f"{previous.phase} -> {migration.phase} ({migration.status})"
-                self._log(ts, "warning" if ended else "info", source, f"{migration.id}: {change}")
+                self._log(ts, _transition_level(migration), source, f"{migration.id}: {change}")
 
     def _on_migration_gone(self, ts: float, source: str, data: dict[str, Any]) -> None:
         migration_id = text(data["id"])
@@ -276,14 +287,34 @@ class Store:
             if breaker.open and (previous is None or not previous.open):
                 opens = self.breaker_opens.setdefault(breaker.name, deque(maxlen=64))
                 opens.append(ts)
+                count = self.breaker_opens_since(breaker.name, ts - BREAKER_WINDOW_S)
+                times = f" ({count} times in {int(BREAKER_WINDOW_S // 60)} min)" if count > 1 else ""
                 self._log(
-                    ts, "warning", source, f"breaker {breaker.name} opened: {breaker.reason or 'no reason given'}"
+                    ts,
+                    "warning",
+                    source,
+                    f"breaker {breaker.name} opened{times}: {breaker.reason or 'no reason given'}",
                 )
+            elif (previous.state != breaker.state) if previous is not None else breaker.state != "closed":
+                # Every open has its close: half-open, closed and unknown states are logged too.
+                level, message = self._breaker_change(breaker, previous, ts)
+                self._log(ts, level, source, message)
             if previous != breaker:
                 self.breakers[breaker.name] = breaker
                 changed = True
         if changed:
             self.revision["breakers"] = next(_REVISIONS)
+
+    def _breaker_change(self, breaker: CircuitBreaker, previous: CircuitBreaker | None, ts: float) -> tuple[str, str]:
+        """The level and the words of a breaker's change of state other than opening."""
+        opened = self.breaker_opens.get(breaker.name)
+        was_open = previous is not None and previous.state in ("open", "half_open", "half-open")
+        if breaker.state == "closed":
+            after = f" after {format_age(max(0.0, ts - opened[-1]))}" if opened and was_open else ""
+            return "info", f"breaker {breaker.name} closed{after}"
+        if breaker.state in ("half_open", "half-open"):
+            return "warning", f"breaker {breaker.name} half-open: letting trial requests through"
+        return "warning", f"breaker {breaker.name} state {breaker.state}"
 
     def _on_metrics(self, ts: float, source: str, data: dict[str, Any]) -> None:
         values = data["values"]
@@ -313,8 +344,11 @@ class Store:
 
     def _on_source_error(self, ts: float, source: str, data: dict[str, Any]) -> None:
         message = text(data.get("error"), "unknown error", 300)
-        record = self._sources.setdefault(source, [None, None, None])
-        first = record[2] != message or record[1] is None or (record[0] is not None and record[0] >= record[1])
+        record = self._sources.setdefault(source, [None, None, None, None])
+        new_outage = record[1] is None or (record[0] is not None and record[0] >= record[1])
+        first = new_outage or record[2] != message
+        if new_outage:
+            record[3] = ts
         record[1] = ts
         record[2] = message
         self.revision["sources"] = next(_REVISIONS)
@@ -383,6 +417,24 @@ class Store:
         copy.revision = dict(self.revision)
         copy._handlers = {kind: getattr(copy, bound.__name__) for kind, bound in self._handlers.items()}
         return copy
+
+
+#: A migration in one of these statuses or phases is logged as an error: it failed.
+_ERROR_STATES = frozenset({"failed", "rollback_failed"})
+#: ... as a warning: it is being undone, was undone, or stopped moving.
+_WARNING_STATES = frozenset({"aborting", "aborted", "rolling_back", "rolled_back", "paused"})
+
+
+def _transition_level(migration: Migration) -> str:
+    """The log level of a migration entering its current status and phase: error when it
+    failed, warning when an abort or rollback is under way or done (or it is paused), else
+    info (running, completed)."""
+    states = {migration.status, migration.phase}
+    if states & _ERROR_STATES:
+        return "error"
+    if states & _WARNING_STATES:
+        return "warning"
+    return "info"
 
 
 def _reduce_item(

@@ -1,7 +1,9 @@
 """Runs a set of sources as asyncio tasks that feed one ``emit``, and stops them cleanly.
 
-The dashboard, the wall and the recorder all start their sources here, from
-``build_live_sources``, so a recording holds exactly what the screen saw.
+The dashboard, the wall, the demo (through ``ui.feeds.LiveFeed``) and the
+recorder all run their sources here, built by ``build_live_sources`` (the demo
+builds its own simulated ones), so a recording holds exactly what the screen
+saw and a crashed source is restarted the same way everywhere.
 A source is supposed never to raise (see sources/base.py); if one does
 anyway, the runner turns that into a ``source_error`` and starts it again
 after a backoff, so one broken source cannot take the others down.
@@ -40,10 +42,14 @@ class SourceRunner:
         for source in self.sources:
             self.tasks.append(asyncio.create_task(self._supervise(source), name=f"source:{source.name}"))
 
-    async def stop(self) -> None:
-        """Cancel every source and wait until each has finished cancelling."""
+    def cancel(self) -> None:
+        """Cancel every source without waiting (for a caller that cannot await, like an app's unmount)."""
         for task in self.tasks:
             task.cancel()
+
+    async def stop(self) -> None:
+        """Cancel every source and wait until each has finished cancelling."""
+        self.cancel()
         if self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         self.tasks.clear()
@@ -57,14 +63,24 @@ class SourceRunner:
 
     async def _supervise(self, source: Source) -> None:
         backoff = self._restart_backoff or Backoff(base_s=1.0, cap_s=30.0)
+        loop = asyncio.get_running_loop()
+        crashed = False  # the last run raised, and nothing was logged about it yet on this side
         while True:
+            started = loop.time()
             try:
                 await source.run(self.emit)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.exception("source %s raised", source.name)
-                message = f"source stopped unexpectedly ({type(exc).__name__}); restarting"
+                if loop.time() - started >= backoff.cap_s:
+                    backoff.reset()  # it ran a good while: a new crash starts from a short delay
+                    crashed = False
+                if not crashed:  # the traceback once per crash loop, not once per restart
+                    log.exception("source %s raised; restarting it with backoff", source.name)
+                crashed = True
+                # The same words on every restart: the store logs a source's error once (until it
+                # answers again or the words change) and shows it on screen as the source's ✖.
+                message = f"crashed: {type(exc).__name__}: {exc} (restarting)"
                 self.emit(Event(time.time(), source.name, "source_error", {"error": message}))
                 await asyncio.sleep(backoff.next_delay())
                 continue

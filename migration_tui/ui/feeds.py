@@ -2,7 +2,8 @@
 
 A feed owns a ``Store`` and a clock. ``ReplayFeed`` plays a recording on a
 virtual clock; ``LiveFeed`` runs live sources (anything following
-``sources.base.Source``) as asyncio tasks on the app's loop. Both call
+``sources.base.Source``) on the app's loop through ``sources.runner.SourceRunner``,
+the supervisor ``record`` uses too. Both call
 ``on_change`` at most once per frame, however many events arrive: the screen
 then lets each widget decide whether the section it shows changed.
 
@@ -29,7 +30,8 @@ if TYPE_CHECKING:
 
     from migration_tui.recording import RecordingWriter
     from migration_tui.replay import Replay
-    from migration_tui.sources.base import Source
+    from migration_tui.sources.base import Backoff, Source
+    from migration_tui.sources.runner import SourceRunner
 
 #: Shortest time between two change notifications (one repaint per frame at most).
 #: The first event after a quiet frame is drawn at once; a burst waits for the frame's end.
@@ -222,14 +224,17 @@ class LiveFeed:
         mode: str = "LIVE",
         recorder: RecordingWriter | None = None,
         poll_interval_s: float = 2.0,
+        restart_backoff: Backoff | None = None,
     ) -> None:
         self.sources = list(sources)
+        #: How long a crashed source waits before it is started again (None: the runner's default).
+        self.restart_backoff = restart_backoff
         self.mode = mode
         self.store = Store()
         self.recorder = recorder
         self.poll_interval_s = poll_interval_s
         self._on_change: OnChange = lambda: None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._runner: SourceRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread: int | None = None
         self._flush_scheduled = False
@@ -250,23 +255,14 @@ class LiveFeed:
         self._on_change = on_change
         self._loop = asyncio.get_running_loop()
         self._loop_thread = threading.get_ident()
-        for source in self.sources:
-            task = self._loop.create_task(self._run(source), name=f"source-{source.name}")
-            self._tasks.append(task)
+        # The same supervisor as ``record``: a source that raises is shown as ✖ with its message
+        # (a source_error), logged once, and started again with backoff.
+        from migration_tui.sources.runner import SourceRunner
+
+        self._runner = SourceRunner(self.sources, self.emit, restart_backoff=self.restart_backoff)
+        self._runner.start()
         # Ages and freshness move with the wall clock even when nothing arrives.
         app.set_interval(1.0, on_change, name="live-clock")
-
-    async def _run(self, source: Source) -> None:
-        try:
-            await source.run(self.emit)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            # The Source protocol says run() never raises; if one does, say so on screen.
-            self.emit(
-                Event(time.time(), source.name, "source_error", {"error": f"crashed: {type(exc).__name__}: {exc}"})
-            )
-            raise
 
     def emit(self, event: Event) -> None:
         """Apply an event; safe to call from another thread."""
@@ -289,8 +285,8 @@ class LiveFeed:
         self._on_change()
 
     def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        if self._runner is not None:
+            self._runner.cancel()
         if self.recorder is not None:
             self.recorder.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 
 import pytest
@@ -85,3 +86,34 @@ def test_prometheus_follows_the_profile_the_controller_detects() -> None:
     assert prometheus._follow_profile(events.append)
     assert "docs_per_s" in prometheus.templates and events == []
     assert not prometheus._follow_profile(events.append)  # no change, no reload
+
+
+class CrashesAfter:
+    """Raises after ``seconds`` of running: a stand-in for a bug of ours (no real process raises on demand)."""
+
+    name = "crashy"
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.runs = 0
+
+    async def run(self, emit: Emit) -> None:
+        self.runs += 1
+        await asyncio.sleep(self.seconds)
+        raise RuntimeError(f"boom {self.runs}")
+
+
+@pytest.mark.parametrize(("runs_for_s", "grows"), [(0.0, True), (0.06, False)])
+async def test_the_restart_delay_grows_in_a_crash_loop_and_starts_over_after_a_good_run(
+    runs_for_s: float, grows: bool
+) -> None:
+    source = CrashesAfter(runs_for_s)
+    backoff = Backoff(base_s=0.001, cap_s=0.05)
+    events: list[Event] = []
+    async with SourceRunner([source], events.append, restart_backoff=backoff):
+        await wait_until(lambda: source.runs >= 5)
+    # A source that crashes at once backs off further each time; one that ran longer than the
+    # cap starts again from the shortest delay after each crash.
+    assert (backoff.failures >= 4) is grows and (backoff.failures == 1) is not grows
+    errors = [e.data["error"] for e in events if e.kind == "source_error"]
+    assert errors[0] == "crashed: RuntimeError: boom 1 (restarting)"
