@@ -68,7 +68,7 @@ class Store:
         self.series: dict[str, Series] = {}
         self.host: dict[str, HostResources] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
-        # source name -> [last_success, last_error_at, error]
+        # source name -> [last_success, last_error_at, error, not_served]
         self._sources: dict[str, list[Any]] = {}
         self.now: float = 0.0  # the newest event time seen
         self.events_applied = 0
@@ -119,7 +119,7 @@ class Store:
     def _touch(self, source: str, ts: float) -> None:
         record = self._sources.get(source)
         if record is None:
-            self._sources[source] = [ts, None, None]
+            self._sources[source] = [ts, None, None, ()]
             self.revision["sources"] = next(_REVISIONS)
         elif record[0] is None or ts > record[0]:
             if record[1] is not None and (record[0] is None or record[0] < record[1]):
@@ -309,11 +309,17 @@ class Store:
             self.revision["host"] = next(_REVISIONS)
 
     def _on_source_ok(self, ts: float, source: str, data: dict[str, Any]) -> None:
-        pass  # freshness is updated by apply()
+        # Freshness is updated by apply(); the data may name endpoints the server does not serve.
+        listed = data.get("not_served", ())
+        not_served = tuple(sorted({text(path, "", 200) for path in listed if isinstance(path, str)}))
+        record = self._sources.setdefault(source, [None, None, None, ()])
+        if record[3] != not_served:
+            record[3] = not_served
+            self.revision["sources"] = next(_REVISIONS)
 
     def _on_source_error(self, ts: float, source: str, data: dict[str, Any]) -> None:
         message = text(data.get("error"), "unknown error", 300)
-        record = self._sources.setdefault(source, [None, None, None])
+        record = self._sources.setdefault(source, [None, None, None, ()])
         first = record[2] != message or record[1] is None or (record[0] is not None and record[0] >= record[1])
         record[1] = ts
         record[2] = message
@@ -345,7 +351,7 @@ class Store:
         record = self._sources.get(name)
         if record is None:
             return SourceHealth(name)
-        return SourceHealth(name, record[0], record[1], record[2])
+        return SourceHealth(name, record[0], record[1], record[2], record[3])
 
     def source_names(self) -> list[str]:
         return list(self._sources)
