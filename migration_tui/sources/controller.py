@@ -324,6 +324,17 @@ class ControllerSource:
             log.warning("%d migrations active; details are polled for the first %d only", len(wanted), MAX_DETAILED)
         return wanted[:MAX_DETAILED]
 
+    async def detect_profile(self, client: httpx.AsyncClient, health: Any) -> Profile | None:
+        """The profile set, else the one a ``/health`` answer already read names, else by the list's shape.
+
+        For ``check``, which reads ``/health`` itself without the token; emits nothing.
+        """
+        return self.profile or profile_from_health(health) or await self._profile_by_list(client)
+
+    async def get(self, client: httpx.AsyncClient, path: str, as_text: bool = False) -> Any:
+        """One GET as a poll makes it (same limits, same ``FetchError``s)."""
+        return await self._get(client, path, as_text)
+
     async def _detect(self, client: httpx.AsyncClient, problems: list[str], emit: Emit) -> Profile | None:
         """The profile ``/health`` names, else the first whose list endpoint answers in its shape."""
         try:
@@ -334,15 +345,7 @@ class ControllerSource:
                 return None
             profile = None
         if profile is None:
-            for name in DETECTION_ORDER:
-                candidate = PROFILES[name]
-                try:
-                    body = await self._get(client, candidate.list_path)
-                except FetchError:
-                    continue
-                if answers_like(candidate, body):
-                    profile = candidate
-                    break
+            profile = await self._profile_by_list(client)
         if profile is None:
             problems.append("cannot tell which controller profile this is; set --profile")
             return None
@@ -350,6 +353,18 @@ class ControllerSource:
         problems.clear()
         self._emit(emit, "log", {"level": "info", "message": f"controller profile: {profile.name}"})
         return profile
+
+    async def _profile_by_list(self, client: httpx.AsyncClient) -> Profile | None:
+        """The first profile (``DETECTION_ORDER``) whose list endpoint answers in its shape."""
+        for name in DETECTION_ORDER:
+            candidate = PROFILES[name]
+            try:
+                body = await self._get(client, candidate.list_path)
+            except FetchError:
+                continue
+            if answers_like(candidate, body):
+                return candidate
+        return None
 
     # --- emitting ------------------------------------------------------------
 
