@@ -40,6 +40,9 @@ from migration_tui.ui.widgets import (
     SystemPanel,
 )
 from migration_tui.ui.widgets.footer import DeclaredKeyOrder, KeyBar
+from migration_tui.ui.widgets.not_served import BREAKERS as BREAKERS_PATH
+from migration_tui.ui.widgets.not_served import METRICS as METRICS_PATH
+from migration_tui.ui.widgets.not_served import NotServedNote
 
 if TYPE_CHECKING:
     from migration_tui.ui.feeds import LiveFeed, ReplayFeed
@@ -271,9 +274,11 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
                 yield Input(placeholder="filter participants (Enter or Esc to leave)", id="filter")
                 yield ParticipantsTable(id="participants-table")
             with TabPane("3 Breakers", id="breakers"):
+                yield NotServedNote(BREAKERS_PATH, id="breakers-not-served")
                 yield BreakersTable(id="breakers-table")
             with TabPane("4 Metrics", id="metrics"):
                 with VerticalScroll():
+                    yield NotServedNote(METRICS_PATH, id="metrics-not-served")
                     yield MetricsPane(id="metrics-pane")
             with TabPane("5 Host", id="host"):
                 yield ResourcesPane(id="host-pane")
