@@ -4,6 +4,9 @@
 is the ``trading-service`` API with ``orderbook-rollout`` as the default
 system (seed 001 serves the same endpoints as seed 000).
 
+Each profile declares its endpoints required or optional (``Profile.endpoints``;
+an optional one answering 404/405/501 is "not served", see ``controller.py``).
+
 Detection (docs/controller-profiles.md): ``GET /health`` carries
 ``"service": "<profile name>"``; failing that, each profile's list endpoint
 is tried in ``DETECTION_ORDER`` and the first that answers with the right
