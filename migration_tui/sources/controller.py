@@ -252,34 +252,33 @@ class ControllerSource:
             *(self._get(client, paths[key], as_text=key == "metrics") for key in keys), return_exceptions=True
         )
         bodies: dict[str, Any] = {}
-        # endpoint path -> (status if every answer said "not served" so far, else None; failures)
-        outcome: dict[str, tuple[int | None, list[str]]] = {}
+        # endpoint path -> the one "not served" status every request to it got this poll, else None
+        not_served: dict[str, int | None] = {}
+        failures: dict[str, list[str]] = {}
         for key, answer in zip(keys, answers, strict=True):
-            if isinstance(answer, BaseException) and isinstance(answer, asyncio.CancelledError):
+            if isinstance(answer, asyncio.CancelledError):
                 raise answer
-            endpoint = profile.endpoint(key)
-            status, failures = outcome.setdefault(endpoint.path, (0, []))
+            path = profile.endpoint(key).path
+            failed = failures.setdefault(path, [])
+            absent = isinstance(answer, FetchError) and profile.not_served(key, answer.status) is not None
+            status = answer.status if absent and isinstance(answer, FetchError) else None
+            not_served[path] = status if not_served.get(path, status) == status else None
             if isinstance(answer, FetchError):
-                if profile.not_served(key, answer.status) is not None and status in (0, answer.status):
-                    outcome[endpoint.path] = (answer.status, failures)
-                else:
-                    outcome[endpoint.path] = (None, failures)
-                failures.append(str(answer))
+                failed.append(str(answer))
             elif isinstance(answer, BaseException):
-                outcome[endpoint.path] = (None, failures)
-                failures.append(f"GET {paths[key]}: {type(answer).__name__}")
+                failed.append(f"GET {paths[key]}: {type(answer).__name__}")
             else:
-                outcome[endpoint.path] = (None, failures)
                 bodies[key] = answer
-        for path, (status, failures) in outcome.items():
-            if status:
+        for path, failed in failures.items():
+            status = not_served[path]
+            if status is not None:
                 self._say_not_served(emit, profile, path, status)
                 continue
-            problems.extend(failures)
+            problems.extend(failed)
             if path in self._not_served:
                 del self._not_served[path]
-                if failures:
-                    message = f"controller endpoint {path} was not served, now fails: {failures[0]}"
+                if failed:
+                    message = f"controller endpoint {path} was not served, now fails: {failed[0]}"
                 else:
                     message = f"controller serves {path} again"
                 self._emit(emit, "log", {"level": "info", "message": message})

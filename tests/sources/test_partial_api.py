@@ -100,6 +100,19 @@ async def test_served_again_and_failing_are_said_when_they_change() -> None:
     assert "GET /admin/circuit-breaker/status: HTTP 500: breaker store down" in error["error"]
 
 
+async def test_not_served_then_failing_is_said_and_is_an_error() -> None:
+    with serve() as (url, state):
+        source = ControllerSource(url)
+        await poll(source, 1)
+        state.overrides["/metrics"] = (503, {"error": "exporter restarting"})
+        events = await poll(source, 2)
+    (said,) = [line for line in log_lines(events) if "/metrics" in line]
+    assert said == "controller endpoint /metrics was not served, now fails: GET /metrics: HTTP 503: exporter restarting"
+    errors = kinds(events, "source_error")
+    assert len(errors) == 2 and all("GET /metrics: HTTP 503" in error["error"] for error in errors)
+    assert source.not_served == {"/admin/circuit-breaker/status": 404, "/admin/migration/status": 404}
+
+
 async def test_an_optional_endpoint_that_answers_500_is_still_an_error() -> None:
     with serve() as (url, state):
         state.overrides["/admin/migration/status"] = (500, {"error": "boom"})
