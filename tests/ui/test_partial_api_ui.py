@@ -14,6 +14,7 @@ from migration_tui.config import Settings
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.run import build_watch
 from migration_tui.ui.screens.confirm import ConfirmScreen
+from migration_tui.ui.widgets.metrics import MetricsPane
 from migration_tui.ui.widgets.not_served import NotServedNote
 from migration_tui.ui.widgets.system import SystemPanel
 from tests.seed000 import MIGRATION_ID, Seed000Controller, serve
@@ -65,10 +66,10 @@ async def test_fresh_with_the_optional_parts_shown_as_not_served_and_abort_sent_
             await pilot.pause()
             note = app.screen.query_one("#breakers-not-served", NotServedNote)
             assert plain(note.lines) == "— not served by this controller (/admin/circuit-breaker/status)"
-            await pilot.press("4")  # Metrics
+            await pilot.press("4")  # Metrics: nothing else reports any, so the pane says why
             await pilot.pause()
-            note = app.screen.query_one("#metrics-not-served", NotServedNote)
-            assert plain(note.lines) == "— not served by this controller (/metrics)"
+            chart = app.screen.query_one("#metrics-pane", MetricsPane)
+            assert plain(chart.lines) == "Metrics: none reported\n— not served by this controller (/metrics)"
             await pilot.press("1")
             await pilot.pause()
 

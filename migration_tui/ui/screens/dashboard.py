@@ -40,9 +40,7 @@ from migration_tui.ui.widgets import (
     SystemPanel,
 )
 from migration_tui.ui.widgets.footer import DeclaredKeyOrder, KeyBar
-from migration_tui.ui.widgets.not_served import BREAKERS as BREAKERS_PATH
-from migration_tui.ui.widgets.not_served import METRICS as METRICS_PATH
-from migration_tui.ui.widgets.not_served import NotServedNote
+from migration_tui.ui.widgets.not_served import BREAKERS_PATH, NotServedNote
 
 if TYPE_CHECKING:
     from migration_tui.ui.feeds import LiveFeed, ReplayFeed
@@ -278,7 +276,6 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
                 yield BreakersTable(id="breakers-table")
             with TabPane("4 Metrics", id="metrics"):
                 with VerticalScroll():
-                    yield NotServedNote(METRICS_PATH, id="metrics-not-served")
                     yield MetricsPane(id="metrics-pane")
             with TabPane("5 Host", id="host"):
                 yield ResourcesPane(id="host-pane")

@@ -14,8 +14,8 @@ from migration_tui.safe_text import clean
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets.text_pane import TextPane
 
-BREAKERS = "/admin/circuit-breaker/status"
-METRICS = "/metrics"
+BREAKERS_PATH = "/admin/circuit-breaker/status"
+METRICS_PATH = "/metrics"
 #: The endpoints each system's panel reads, besides the list (``ui/widgets/system.py``).
 SYSTEM_ENDPOINTS: dict[str, tuple[str, ...]] = {
     "2pc": (
