@@ -103,3 +103,4 @@ async def test_a_per_pair_rollout_says_its_status_is_not_served(tmp_path):
             text = plain(panel.lines)
     assert "BTCUSDT" in text  # the row the list gave is still shown
     assert "— not served by this controller (/admin/migration/status)" in text
+    assert "— not served by this controller (/admin/circuit-breaker/status)" in text  # its breaker column

@@ -23,7 +23,7 @@ SYSTEM_ENDPOINTS: dict[str, tuple[str, ...]] = {
         "/api/v1/migrations/{id}/votes",
         "/api/v1/migrations/{id}/health",
     ),
-    "orderbook-rollout": ("/admin/migration/status", "/api/v1/migrations/{id}/health"),
+    "orderbook-rollout": ("/admin/migration/status", BREAKERS_PATH, "/api/v1/migrations/{id}/health"),
     "canary": ("/api/v2/health", "/api/v2/metrics", "/api/sync/status"),
 }
 
