@@ -20,7 +20,9 @@ Kinds and their ``data`` (all keys optional unless marked *):
 ``metrics``       *values: {series name: number or null}; null is a gap
 ``host``          cpu_percent, memory_percent, disk_percent, net_sent_bps,
                   net_recv_bps, load1 (``scope``: "host" or "fleet")
-``source_ok``     the source answered; nothing else changed
+``source_ok``     the source answered; nothing else changed. not_served: [paths]
+                  of optional endpoints the controller does not serve (absent:
+                  none; every recording before it has none)
 ``source_error``  *error: a short message for the operator
 ``log``           *message, level ("info" | "warning" | "error"), migration_id
 ``action``        an operator decision: *action, *migration_id, *stage

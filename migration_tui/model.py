@@ -345,6 +345,9 @@ class SourceHealth:
     last_success: float | None = None
     last_error_at: float | None = None
     error: str | None = None
+    #: Optional endpoints the source's server does not serve (a controller's partial API):
+    #: those parts are absent, and the source is fresh all the same.
+    not_served: tuple[str, ...] = ()
 
     def ok(self) -> bool:
         if self.last_success is None:
@@ -360,6 +363,7 @@ class SourceHealth:
             "ok": self.ok(),
             "age_s": None if age is None else round(age, 3),
             "error": None if self.ok() else self.error,
+            "not_served": list(self.not_served),
         }
 
 

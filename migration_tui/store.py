@@ -69,8 +69,7 @@ class Store:
         self.series: dict[str, Series] = {}
         self.host: dict[str, HostResources] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
-        # source name -> [last_success, last_error_at, error, failing_since]
-        self._sources: dict[str, list[Any]] = {}
+        self._sources: dict[str, _SourceRecord] = {}
         self.now: float = 0.0  # the newest event time seen
         self.events_applied = 0
         self.unknown_kinds = 0
@@ -120,18 +119,18 @@ class Store:
     def _touch(self, source: str, ts: float) -> None:
         record = self._sources.get(source)
         if record is None:
-            self._sources[source] = [ts, None, None, None]
+            self._sources[source] = _SourceRecord(last_success=ts)
             self.revision["sources"] = next(_REVISIONS)
-        elif record[0] is None or ts > record[0]:
-            if record[1] is not None and (record[0] is None or record[0] < record[1]):
+        elif record.last_success is None or ts > record.last_success:
+            if record.failing:
                 self.revision["sources"] = next(_REVISIONS)  # recovered from an error
-                if ts >= record[1]:
+                if ts >= record.last_error_at:
                     # Once per outage: the first answer after the errors began.
-                    since = record[3] if record[3] is not None else record[1]
+                    since = record.failing_since if record.failing_since is not None else record.last_error_at
                     self._log(
-                        ts, "info", source, f"recovered after {format_age(max(0.0, ts - since))} (was: {record[2]})"
+                        ts, "info", source, f"recovered after {format_age(max(0.0, ts - since))} (was: {record.error})"
                     )
-            record[0] = ts
+            record.last_success = ts
 
     def _on_migration(self, ts: float, source: str, data: dict[str, Any]) -> None:
         migration = Migration.from_dict(data)
@@ -340,17 +339,23 @@ class Store:
             self.revision["host"] = next(_REVISIONS)
 
     def _on_source_ok(self, ts: float, source: str, data: dict[str, Any]) -> None:
-        pass  # freshness is updated by apply()
+        # Freshness is updated by apply(); the data may name endpoints the server does not serve.
+        listed = data.get("not_served", ())
+        not_served = tuple(sorted({text(path, "", 200) for path in listed if isinstance(path, str)}))
+        record = self._sources.setdefault(source, _SourceRecord())
+        if record.not_served != not_served:
+            record.not_served = not_served
+            self.revision["sources"] = next(_REVISIONS)
 
     def _on_source_error(self, ts: float, source: str, data: dict[str, Any]) -> None:
         message = text(data.get("error"), "unknown error", 300)
-        record = self._sources.setdefault(source, [None, None, None, None])
-        new_outage = record[1] is None or (record[0] is not None and record[0] >= record[1])
-        first = new_outage or record[2] != message
+        record = self._sources.setdefault(source, _SourceRecord())
+        new_outage = not record.failing
+        first = new_outage or record.error != message
         if new_outage:
-            record[3] = ts
-        record[1] = ts
-        record[2] = message
+            record.failing_since = ts
+        record.last_error_at = ts
+        record.error = message
         self.revision["sources"] = next(_REVISIONS)
         if first:
             self._log(ts, "error", source, message)  # the log shows the source in its own column
@@ -379,7 +384,7 @@ class Store:
         record = self._sources.get(name)
         if record is None:
             return SourceHealth(name)
-        return SourceHealth(name, record[0], record[1], record[2])
+        return SourceHealth(name, record.last_success, record.last_error_at, record.error, record.not_served)
 
     def source_names(self) -> list[str]:
         return list(self._sources)
@@ -409,7 +414,7 @@ class Store:
         copy.series = {k: v.snapshot() for k, v in self.series.items()}
         copy.host = dict(self.host)
         copy.log = deque(self.log, maxlen=self.log.maxlen)
-        copy._sources = {k: list(v) for k, v in self._sources.items()}
+        copy._sources = {k: replace(v) for k, v in self._sources.items()}
         copy.now = self.now
         copy.events_applied = self.events_applied
         copy.unknown_kinds = self.unknown_kinds
@@ -417,6 +422,22 @@ class Store:
         copy.revision = dict(self.revision)
         copy._handlers = {kind: getattr(copy, bound.__name__) for kind, bound in self._handlers.items()}
         return copy
+
+
+@dataclass(slots=True)
+class _SourceRecord:
+    """What the store knows of one source's answers (``source()`` turns it into a ``SourceHealth``)."""
+
+    last_success: float | None = None
+    last_error_at: float | None = None
+    error: str | None = None
+    failing_since: float | None = None  # when the current run of errors began (for "recovered after")
+    not_served: tuple[str, ...] = ()
+
+    @property
+    def failing(self) -> bool:
+        """The last thing heard was an error (the first error newer than the last success)."""
+        return self.last_error_at is not None and (self.last_success is None or self.last_success < self.last_error_at)
 
 
 #: A migration in one of these statuses or phases is logged as an error: it failed.

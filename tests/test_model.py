@@ -102,6 +102,6 @@ def test_host_resources_out_of_range_is_invalid():
 def test_source_health_ok_and_age():
     assert not SourceHealth("x").ok()
     fresh = SourceHealth("x", last_success=10.0, last_error_at=5.0, error="old")
-    assert fresh.ok() and fresh.to_dict(12.0) == {"ok": True, "age_s": 2.0, "error": None}
+    assert fresh.ok() and fresh.to_dict(12.0) == {"ok": True, "age_s": 2.0, "error": None, "not_served": []}
     failing = SourceHealth("x", last_success=10.0, last_error_at=11.0, error="boom")
     assert not failing.ok() and failing.to_dict(12.0)["error"] == "boom"

@@ -2,19 +2,30 @@
 
 Run before a migration window (or from a cron/CI smoke test) to find a wrong
 URL, a firewall or a dead Redis before the dashboard is needed. One line per
-source; exit status 0 if every configured source answered, 1 if any did not,
-2 if none is configured. The token is never sent to a health endpoint and
-never printed; passwords in URLs are masked.
+source; for the controller, then one line per endpoint the dashboard polls,
+each ``served``, ``not served`` (an optional endpoint that answered 404, 405 or
+501: that part of the screen is absent, nothing is wrong) or ``failing (why)``.
+``UNREACHABLE`` means no answer at all; any HTTP answer is an answer.
+
+Exit status 0 if every configured source answered and, for the controller,
+every required endpoint is served and none is failing; 1 otherwise; 2 if no
+source is configured. The token is never sent to a health endpoint and never
+printed (the API endpoints get it, as the dashboard's polls do); passwords in
+URLs are masked.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
+
+from migration_tui.sources.http import FetchError
 
 DETAIL_CHARS = 120
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]+")
@@ -52,19 +63,25 @@ def _secrets(url: str, settings: Any) -> tuple[str, ...]:
 
 
 def _http_probe(url: str, settings: Any) -> tuple[bool, str]:
+    ok, detail, _body = _http_get(url, settings)
+    return ok, detail
+
+
+def _http_get(url: str, settings: Any) -> tuple[bool, str, Any]:
+    """GET ``url`` without the token: (2xx, what to print, the JSON body or None)."""
     import httpx
 
     try:
         answer = httpx.get(url, timeout=settings.timeout_s, follow_redirects=False, verify=not settings.insecure)
     except httpx.TimeoutException:
-        return False, f"timed out after {settings.timeout_s:g} s"
+        return False, f"timed out after {settings.timeout_s:g} s", None
     except httpx.HTTPError as exc:
-        return False, _clean(str(exc) or type(exc).__name__, _secrets(url, settings))
+        return False, _clean(str(exc) or type(exc).__name__, _secrets(url, settings)), None
     if answer.is_redirect:
         target = urlsplit(answer.headers.get("location", "")).hostname or "another path"
-        return False, f"HTTP {answer.status_code}: redirects to {_clean(target)}; not followed"
+        return False, f"HTTP {answer.status_code}: redirects to {_clean(target)}; not followed", None
     if not answer.is_success:
-        return False, f"HTTP {answer.status_code}"
+        return False, f"HTTP {answer.status_code}", None
     detail = f"HTTP {answer.status_code}"
     try:
         body = answer.json()
@@ -72,11 +89,96 @@ def _http_probe(url: str, settings: Any) -> tuple[bool, str]:
         body = None
     if isinstance(body, dict) and isinstance(body.get("service"), str):
         detail += f", service {_clean(body['service'])[:40]}"
-    return True, detail
+    return True, detail, body
 
 
 def probe_controller(base: str, settings: Any) -> tuple[bool, str]:
+    """``GET /health`` without the token: whether anything answers (any HTTP answer is one)."""
     return _http_probe(base.rstrip("/") + "/health", settings)
+
+
+@dataclass(frozen=True)
+class EndpointCheck:
+    """One controller endpoint as ``check`` found it."""
+
+    path: str
+    required: bool
+    state: str  # "served" | "not served" | "failing"
+    detail: str = ""
+
+
+def _reason(error: FetchError, path: str) -> str:
+    """A FetchError's message without its ``GET <path>: `` prefix."""
+    prefix = f"GET {path}: "
+    return error.message[len(prefix) :] if error.message.startswith(prefix) else error.message
+
+
+async def survey_controller(settings: Any, health: Any = None) -> tuple[str | None, list[EndpointCheck]]:
+    """GET each endpoint the dashboard polls once, with the source's own client; the profile and each result.
+
+    ``health``: the ``/health`` answer already read (without the token). The per-migration
+    endpoints are asked for one listed migration (a running one if any).
+    """
+    from migration_tui.sources.controller import ControllerSource
+
+    source = ControllerSource.from_settings(settings, poll_interval_s=1.0)
+    async with source.make_client() as client:
+        profile = await source.detect_profile(client, health)
+        if profile is None:
+            why = "cannot tell which controller profile this is; set --profile"
+            return None, [EndpointCheck("/health", True, "failing", why)]
+        try:
+            body = await source.get(client, profile.list_path)
+        except FetchError as exc:
+            return profile.name, [EndpointCheck(profile.list_path, True, "failing", _reason(exc, profile.list_path))]
+        items, errors = profile.discover(body)
+        if settings.migration:
+            items = [item for item in items if item["id"] == settings.migration]
+        listed = f"{len(items)} migration{'' if len(items) == 1 else 's'}"
+        checks = [EndpointCheck(profile.list_path, True, "served", "; ".join([listed, *errors]))]
+        running = [item for item in items if profile.wants_detail(item)] or items
+        paths = profile.paths(running[:1])
+        answers = await asyncio.gather(
+            *(source.get(client, path, as_text=key == "metrics") for key, path in paths.items()),
+            return_exceptions=True,
+        )
+        for (key, path), answer in zip(paths.items(), answers, strict=True):
+            endpoint = profile.endpoint(key)
+            required = not endpoint.optional
+            if not isinstance(answer, BaseException):
+                checks.append(EndpointCheck(endpoint.path, required, "served"))
+            elif isinstance(answer, FetchError) and profile.not_served(key, answer.status) is not None:
+                lacking = f": {endpoint.what} not shown" if endpoint.what else ""
+                checks.append(EndpointCheck(endpoint.path, required, "not served", f"HTTP {answer.status}{lacking}"))
+            elif isinstance(answer, FetchError):
+                checks.append(EndpointCheck(endpoint.path, required, "failing", _reason(answer, path)))
+            else:
+                checks.append(EndpointCheck(endpoint.path, required, "failing", type(answer).__name__))
+        return profile.name, checks
+
+
+def _controller_lines(url: str, settings: Any, out: TextIO) -> bool:
+    """The controller's line and one per endpoint; True if it is fit to watch (see the module docstring)."""
+    ok, detail, health = _http_get(url.rstrip("/") + "/health", settings)
+    if not ok and not detail.startswith("HTTP "):  # any HTTP status is an answer
+        print(f"{'controller':<11} {masked_url(url)}  UNREACHABLE ({detail})", file=out)
+        return False
+    print(f"{'controller':<11} {masked_url(url)}  {'reachable' if ok else 'answers'} ({detail})", file=out)
+    from migration_tui.config import ConfigError
+
+    try:
+        profile, checks = asyncio.run(survey_controller(settings, health))
+    except ConfigError as exc:
+        print(f"{'':<11} {_clean(str(exc), _secrets(url, settings))}", file=out)
+        return False
+    if profile is not None:
+        print(f"{'':<11} profile {_clean(profile)}", file=out)
+    secrets = _secrets(url, settings)
+    for item in checks:
+        kind = "required" if item.required else "optional"
+        why = f" ({_clean(item.detail, secrets)})" if item.detail else ""
+        print(f"{'':<11} {item.state:<10}  GET {_clean(item.path)}  [{kind}]{why}", file=out)
+    return all(item.state == "served" or (item.state == "not served" and not item.required) for item in checks)
 
 
 def probe_prometheus(base: str, settings: Any) -> tuple[bool, str]:
@@ -101,7 +203,7 @@ def probe_redis(url: str, settings: Any) -> tuple[bool, str]:
 
 
 def check(settings: Any, out: TextIO | None = None) -> int:
-    """Probe every configured source; print one line each; 0 all reachable, 1 any not, 2 none configured."""
+    """Probe every configured source; print one line each (the controller's endpoints below it); exit status."""
     out = out or sys.stdout
     probes: list[tuple[str, str, Probe]] = [
         (name, url, probe)
@@ -121,6 +223,9 @@ def check(settings: Any, out: TextIO | None = None) -> int:
         return 2
     reachable = 0
     for name, url, probe in probes:
+        if probe is probe_controller:
+            reachable += _controller_lines(url, settings, out)
+            continue
         ok, detail = probe(url, settings)
         reachable += ok
         print(f"{name:<11} {masked_url(url)}  {'reachable' if ok else 'UNREACHABLE'} ({detail})", file=out)

@@ -8,6 +8,15 @@ endpoints the profile asks for, hands the bodies to the profile's pure
 stamped after the data of the same poll, so a poll that half failed leaves
 the source marked as failing in the store.
 
+Each profile declares its endpoints required or optional (``profiles/base.py``
+``Endpoint``). An optional one that answers 404, 405 or 501 is *not served*: not
+a problem of the poll, so the poll still ends in ``source_ok``, whose data names
+the endpoints not served (``{"not_served": ["/admin/migration/status"]}``, left
+out when there are none) for the screen to say so where that part would be. It
+is logged once, and again only when it changes (served again, or failing). An
+optional endpoint that fails in any other way, and any required one, is a
+problem as before.
+
 When the list endpoint cannot be read the source retries with capped,
 jittered exponential backoff starting at one poll interval; the error is
 emitted at once, so the screen knows within one interval.
@@ -103,6 +112,8 @@ class ControllerSource:
         self._last_ts = 0.0
         self._said_too_many = False
         self._participants = ParticipantsDiffer(MAX_PARTICIPANTS)
+        #: Optional endpoints (path, ``{id}`` for per-migration ones) the controller does not serve -> status.
+        self._not_served: dict[str, int] = {}
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -177,7 +188,7 @@ class ControllerSource:
             if not items and self.migration not in self._seen_ids:
                 problems.append(f"migration {self.migration!r} is not listed by the controller")
         detailed = self._detail_items(profile, items)
-        bodies = await self._get_all(client, profile.paths(detailed), problems)
+        bodies = await self._get_all(client, profile, profile.paths(detailed), problems, emit)
         now = self.clock()
         reading = profile.normalise(items, bodies, now)
         problems.extend(reading.errors)
@@ -209,8 +220,13 @@ class ControllerSource:
         if problems:
             self._emit_error(emit, problems)
         else:
-            self._emit(emit, "source_ok", {})
+            self._emit(emit, "source_ok", {"not_served": sorted(self._not_served)} if self._not_served else {})
         return True
+
+    @property
+    def not_served(self) -> dict[str, int]:
+        """The optional endpoints this controller does not serve (path -> the status it answered)."""
+        return dict(self._not_served)
 
     # --- steps ---------------------------------------------------------------
 
@@ -219,24 +235,63 @@ class ControllerSource:
         return await fetch(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
 
     async def _get_all(
-        self, client: httpx.AsyncClient, paths: Mapping[str, str], problems: list[str]
+        self,
+        client: httpx.AsyncClient,
+        profile: Profile,
+        paths: Mapping[str, str],
+        problems: list[str],
+        emit: Emit,
     ) -> dict[str, Any]:
-        """Every path at once; the ones that failed are left out and named in ``problems``."""
+        """Every path at once; the ones that failed are left out and named in ``problems``.
+
+        An optional endpoint whose every request this poll answered "no such endpoint"
+        is not served: left out, and not a problem (see the module docstring).
+        """
         keys = list(paths)
         answers = await asyncio.gather(
             *(self._get(client, paths[key], as_text=key == "metrics") for key in keys), return_exceptions=True
         )
         bodies: dict[str, Any] = {}
+        # endpoint path -> the one "not served" status every request to it got this poll, else None
+        not_served: dict[str, int | None] = {}
+        failures: dict[str, list[str]] = {}
         for key, answer in zip(keys, answers, strict=True):
+            if isinstance(answer, asyncio.CancelledError):
+                raise answer
+            path = profile.endpoint(key).path
+            failed = failures.setdefault(path, [])
+            absent = isinstance(answer, FetchError) and profile.not_served(key, answer.status) is not None
+            status = answer.status if absent and isinstance(answer, FetchError) else None
+            not_served[path] = status if not_served.get(path, status) == status else None
             if isinstance(answer, FetchError):
-                problems.append(str(answer))
+                failed.append(str(answer))
             elif isinstance(answer, BaseException):
-                if isinstance(answer, asyncio.CancelledError):
-                    raise answer
-                problems.append(f"GET {paths[key]}: {type(answer).__name__}")
+                failed.append(f"GET {paths[key]}: {type(answer).__name__}")
             else:
                 bodies[key] = answer
+        for path, failed in failures.items():
+            status = not_served[path]
+            if status is not None:
+                self._say_not_served(emit, profile, path, status)
+                continue
+            problems.extend(failed)
+            if path in self._not_served:
+                del self._not_served[path]
+                if failed:
+                    message = f"controller endpoint {path} was not served, now fails: {failed[0]}"
+                else:
+                    message = f"controller serves {path} again"
+                self._emit(emit, "log", {"level": "info", "message": message})
         return bodies
+
+    def _say_not_served(self, emit: Emit, profile: Profile, path: str, status: int) -> None:
+        """Remember an optional endpoint as not served; log it the first time (or when its answer changes)."""
+        if self._not_served.get(path) == status:
+            return
+        self._not_served[path] = status
+        what = next((e.what for e in profile.endpoints if e.path == path and e.what), "that part")
+        message = f"controller does not serve {path} ({status}): {what} not shown"
+        self._emit(emit, "log", {"level": "info", "message": message})
 
     def _keep_final_details(self, reading: Reading, detailed: set[str]) -> None:
         """An ended migration is read in full once; later polls carry that read's details forward.
@@ -268,6 +323,17 @@ class ControllerSource:
             log.warning("%d migrations active; details are polled for the first %d only", len(wanted), MAX_DETAILED)
         return wanted[:MAX_DETAILED]
 
+    async def detect_profile(self, client: httpx.AsyncClient, health: Any) -> Profile | None:
+        """The profile set, else the one a ``/health`` answer already read names, else by the list's shape.
+
+        For ``check``, which reads ``/health`` itself without the token; emits nothing.
+        """
+        return self.profile or profile_from_health(health) or await self._profile_by_list(client)
+
+    async def get(self, client: httpx.AsyncClient, path: str, as_text: bool = False) -> Any:
+        """One GET as a poll makes it (same limits, same ``FetchError``s)."""
+        return await self._get(client, path, as_text)
+
     async def _detect(self, client: httpx.AsyncClient, problems: list[str], emit: Emit) -> Profile | None:
         """The profile ``/health`` names, else the first whose list endpoint answers in its shape."""
         try:
@@ -278,15 +344,7 @@ class ControllerSource:
                 return None
             profile = None
         if profile is None:
-            for name in DETECTION_ORDER:
-                candidate = PROFILES[name]
-                try:
-                    body = await self._get(client, candidate.list_path)
-                except FetchError:
-                    continue
-                if answers_like(candidate, body):
-                    profile = candidate
-                    break
+            profile = await self._profile_by_list(client)
         if profile is None:
             problems.append("cannot tell which controller profile this is; set --profile")
             return None
@@ -294,6 +352,18 @@ class ControllerSource:
         problems.clear()
         self._emit(emit, "log", {"level": "info", "message": f"controller profile: {profile.name}"})
         return profile
+
+    async def _profile_by_list(self, client: httpx.AsyncClient) -> Profile | None:
+        """The first profile (``DETECTION_ORDER``) whose list endpoint answers in its shape."""
+        for name in DETECTION_ORDER:
+            candidate = PROFILES[name]
+            try:
+                body = await self._get(client, candidate.list_path)
+            except FetchError:
+                continue
+            if answers_like(candidate, body):
+                return candidate
+        return None
 
     # --- emitting ------------------------------------------------------------
 

@@ -23,13 +23,19 @@ TOKEN = "tok-s3cret-never-shown"
 
 
 class _Controller(BaseHTTPRequestHandler):
-    """A controller's /health over a real socket; /moved answers with a redirect elsewhere."""
+    """A controller's /health and an empty migration list over a real socket; /moved redirects elsewhere."""
 
-    seen_authorization: list[str | None] = []
+    seen_authorization: list[tuple[str, str | None]] = []
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server API
-        _Controller.seen_authorization.append(self.headers.get("Authorization"))
-        if self.path == "/health":
+        _Controller.seen_authorization.append((self.path, self.headers.get("Authorization")))
+        if self.path == "/api/v1/migrations":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"[]")
+        elif self.path == "/health":
             body = json.dumps({"status": "ok", "service": "trading-service\x1b[2J"}).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -78,12 +84,16 @@ def test_all_reachable_exits_0(controller_url: str, redis_url: str) -> None:
     code, output = run_check(Settings(controller=controller_url, redis=redis_url, token=TOKEN, timeout_s=2))
     assert code == 0, output
     lines = output.splitlines()
-    assert len(lines) == 2
     assert lines[0].startswith("controller") and "reachable (HTTP 200, service trading-service" in lines[0]
-    assert lines[1].startswith("redis") and "reachable (PING" in lines[1]
+    assert lines[1].split() == ["profile", "trading-service"]  # found by the list's shape: the name is not one
+    assert lines[2].split()[:3] == ["served", "GET", "/api/v1/migrations"]
+    assert [line.split()[:2] for line in lines[3:-1]] == [["not", "served"]] * 3  # the optional ones, all 404
+    assert lines[-1].startswith("redis") and "reachable (PING" in lines[-1]
     assert "\x1b" not in output
     assert TOKEN not in output
-    assert _Controller.seen_authorization[-1] is None  # the token is not sent to a health check
+    seen = dict(_Controller.seen_authorization)
+    assert seen["/health"] is None  # the token is not sent to a health check
+    assert seen["/api/v1/migrations"] == f"Bearer {TOKEN}"  # the API gets it, as the dashboard's polls do
 
 
 def test_one_unreachable_exits_1_and_names_it(redis_url: str) -> None:

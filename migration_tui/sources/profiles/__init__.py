@@ -4,6 +4,9 @@
 is the ``trading-service`` API with ``orderbook-rollout`` as the default
 system (seed 001 serves the same endpoints as seed 000).
 
+Each profile declares its endpoints required or optional (``Profile.endpoints``;
+an optional one answering 404/405/501 is "not served", see ``controller.py``).
+
 Detection (docs/controller-profiles.md): ``GET /health`` carries
 ``"service": "<profile name>"``; failing that, each profile's list endpoint
 is tried in ``DETECTION_ORDER`` and the first that answers with the right
@@ -16,15 +19,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from migration_tui.sources.profiles._common import Reading
-from migration_tui.sources.profiles.base import Profile
+from migration_tui.sources.profiles.base import NOT_SERVED_STATUSES, Endpoint, Profile
 from migration_tui.sources.profiles.batch import Batch
 from migration_tui.sources.profiles.canary import Canary
 from migration_tui.sources.profiles.dual_write import DualWrite
-from migration_tui.sources.profiles.trading_service import TradingService
+from migration_tui.sources.profiles.trading_service import ORDERBOOK_ROLLOUT_ENDPOINTS, TradingService
 
 PROFILES: dict[str, Profile] = {
     "trading-service": TradingService(),
-    "orderbook-rollout": TradingService(default_system="orderbook-rollout", name="orderbook-rollout"),
+    "orderbook-rollout": TradingService(
+        default_system="orderbook-rollout", name="orderbook-rollout", endpoints=ORDERBOOK_ROLLOUT_ENDPOINTS
+    ),
     "canary": Canary(),
     "batch": Batch(),
     "dual-write": DualWrite(),
@@ -60,6 +65,8 @@ def answers_like(profile: Profile, body: Any) -> bool:
 
 __all__ = [
     "DETECTION_ORDER",
+    "NOT_SERVED_STATUSES",
+    "Endpoint",
     "PROFILES",
     "Profile",
     "Reading",

@@ -9,10 +9,30 @@ profile can be tested with any JSON-ish value and no server.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from migration_tui.model import TERMINAL_STATUSES, text
 from migration_tui.sources.profiles._common import MAX_ITEMS, Reading, boolean, epoch_field, label
+
+#: Answers that mean "this server has no such endpoint" (not "it failed"), for an optional endpoint.
+NOT_SERVED_STATUSES = frozenset({404, 405, 501})
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One endpoint a profile reads: required (the source is failing without it) or optional.
+
+    ``key`` is the key ``paths`` files its answer under; per-migration keys are
+    ``<key>:<migration id>`` and their ``path`` holds ``{id}``. An optional endpoint
+    that answers 404, 405 or 501 is *not served*: that part of the screen says so and
+    the source stays fresh. ``what`` names what the screen lacks without it.
+    """
+
+    key: str
+    path: str
+    optional: bool = False
+    what: str = ""
 
 
 class Profile:
@@ -26,6 +46,21 @@ class Profile:
     list_path: str = ""
     #: Whether ``list_path`` answers one migration (an object) rather than a list.
     single: bool = False
+    #: Every endpoint besides ``list_path`` that ``paths`` may ask for, required or optional.
+    endpoints: tuple[Endpoint, ...] = ()
+
+    def endpoint(self, key: str) -> Endpoint:
+        """The declaration behind a ``paths`` key (``health:m1`` -> the ``health`` endpoint)."""
+        kind = key.split(":", 1)[0]
+        for endpoint in self.endpoints:
+            if endpoint.key == kind:
+                return endpoint
+        return Endpoint(kind, key)  # undeclared: required, the safe default
+
+    def not_served(self, key: str, status: int | None) -> Endpoint | None:
+        """The optional endpoint behind ``key`` if ``status`` says the server does not serve it."""
+        endpoint = self.endpoint(key)
+        return endpoint if endpoint.optional and status in NOT_SERVED_STATUSES else None
 
     def discover(self, body: Any) -> tuple[list[Mapping[str, Any]], list[str]]:
         """The migrations ``list_path`` answered (each a mapping with a string ``id``), and any errors."""

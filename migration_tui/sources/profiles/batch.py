@@ -120,6 +120,8 @@ class Batch(SingleMigrationProfile):
     default_system = "batch"
     list_path = "/api/migration/status"
     series_of_detail = SERIES_OF_DETAIL
+    #: The status document is all this system is read from: nothing optional.
+    endpoints = ()
 
     def migration(
         self, item: Mapping[str, Any], bodies: Mapping[str, Any], now: float, errors: list[str]

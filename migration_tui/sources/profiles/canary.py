@@ -37,7 +37,7 @@ from migration_tui.sources.profiles._common import (
     number,
     ratio_pct,
 )
-from migration_tui.sources.profiles.base import SingleMigrationProfile, kind_of
+from migration_tui.sources.profiles.base import Endpoint, SingleMigrationProfile, kind_of
 
 PHASES: dict[int, str] = {1: "parallel_run", 2: "canary_10", 3: "canary_25", 4: "canary_50", 5: "full_100"}
 
@@ -110,9 +110,16 @@ class Canary(SingleMigrationProfile):
     default_system = "canary"
     list_path = "/api/canary/status"
     series_of_detail = SERIES_OF_DETAIL
+    #: In the seed the new system and the sync service are processes of their own (ports
+    #: 8001, 8002): a controller in front of the legacy one may not serve their paths.
+    endpoints = (
+        Endpoint("v2_health", "/api/v2/health", optional=True, what="the new system's own health"),
+        Endpoint("v2_metrics", "/api/v2/metrics", optional=True, what="the new system's requests and robots"),
+        Endpoint("sync", "/api/sync/status", optional=True, what="sync lag"),
+    )
 
     def paths(self, detail_items: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-        return {"v2_health": "/api/v2/health", "v2_metrics": "/api/v2/metrics", "sync": "/api/sync/status"}
+        return {endpoint.key: endpoint.path for endpoint in self.endpoints}
 
     def migration(
         self, item: Mapping[str, Any], bodies: Mapping[str, Any], now: float, errors: list[str]

@@ -84,6 +84,8 @@ class DualWrite(SingleMigrationProfile):
     default_system = "dual-write"
     list_path = "/api/v1/migration/status"
     series_of_detail = SERIES_OF_DETAIL
+    #: The status document is all this system is read from: nothing optional.
+    endpoints = ()
 
     def migration(
         self, item: Mapping[str, Any], bodies: Mapping[str, Any], now: float, errors: list[str]

@@ -37,7 +37,7 @@ from migration_tui.sources.profiles._common import (
     path_id,
     upper_health,
 )
-from migration_tui.sources.profiles.base import Profile, kind_of, participant_dicts, unique_items
+from migration_tui.sources.profiles.base import Endpoint, Profile, kind_of, participant_dicts, unique_items
 
 ROLLOUT = "orderbook-rollout"
 #: Most metric samples read from one /metrics answer.
@@ -152,21 +152,51 @@ def _metric_pairs(metrics_text: str) -> set[str]:
     return pairs
 
 
+BREAKERS = "/admin/circuit-breaker/status"
+ROLLOUT_STATUS = "/admin/migration/status"
+DETAIL = "/api/v1/migrations/{id}"
+
+#: Seed 000's runbook reads participants, votes and health per migration; the circuit
+#: breakers and per-pair rollout status are seed 001's, and ``/metrics`` only adds the
+#: series Prometheus may also give: a seed-000 controller need not serve them.
+TRADING_SERVICE_ENDPOINTS = (
+    Endpoint("participants", f"{DETAIL}/participants", what="participants"),
+    Endpoint("votes", f"{DETAIL}/votes", what="vote counts"),
+    Endpoint("health", f"{DETAIL}/health", what="the migration's health check"),
+    Endpoint("breakers", BREAKERS, optional=True, what="circuit breakers"),
+    Endpoint("rollout", ROLLOUT_STATUS, optional=True, what="per-pair rollout status"),
+    Endpoint("metrics", "/metrics", optional=True, what="latency, error rate and throughput from the controller"),
+)
+#: Seed 001 (``--profile orderbook-rollout``): its own breakers and rollout status are
+#: required; the per-migration health is seed 000's.
+ORDERBOOK_ROLLOUT_ENDPOINTS = (
+    Endpoint("participants", f"{DETAIL}/participants", optional=True, what="participants"),
+    Endpoint("votes", f"{DETAIL}/votes", optional=True, what="vote counts"),
+    Endpoint("health", f"{DETAIL}/health", optional=True, what="the migration's health check"),
+    Endpoint("breakers", BREAKERS, what="circuit breakers"),
+    Endpoint("rollout", ROLLOUT_STATUS, what="per-pair rollout status"),
+    Endpoint("metrics", "/metrics", optional=True, what="latency, error rate and throughput from the controller"),
+)
+
+
 class TradingService(Profile):
     name = "trading-service"
     default_system = "2pc"
     list_path = "/api/v1/migrations"
+    endpoints = TRADING_SERVICE_ENDPOINTS
 
-    def __init__(self, default_system: str = "2pc", name: str = "trading-service") -> None:
+    def __init__(
+        self,
+        default_system: str = "2pc",
+        name: str = "trading-service",
+        endpoints: tuple[Endpoint, ...] = TRADING_SERVICE_ENDPOINTS,
+    ) -> None:
         self.default_system = default_system
         self.name = name
+        self.endpoints = endpoints
 
     def paths(self, detail_items: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-        wanted = {
-            "breakers": "/admin/circuit-breaker/status",
-            "rollout": "/admin/migration/status",
-            "metrics": "/metrics",
-        }
+        wanted = {"breakers": BREAKERS, "rollout": ROLLOUT_STATUS, "metrics": "/metrics"}
         for item in detail_items:
             migration_id = item["id"]
             base = f"/api/v1/migrations/{path_id(migration_id)}"

@@ -40,6 +40,7 @@ from migration_tui.ui.widgets import (
     SystemPanel,
 )
 from migration_tui.ui.widgets.footer import DeclaredKeyOrder, KeyBar
+from migration_tui.ui.widgets.not_served import BREAKERS_PATH, NotServedNote
 
 if TYPE_CHECKING:
     from migration_tui.ui.feeds import LiveFeed, ReplayFeed
@@ -271,6 +272,7 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
                 yield Input(placeholder="filter participants (Enter or Esc to leave)", id="filter")
                 yield ParticipantsTable(id="participants-table")
             with TabPane("3 Breakers", id="breakers"):
+                yield NotServedNote(BREAKERS_PATH, id="breakers-not-served")
                 yield BreakersTable(id="breakers-table")
             with TabPane("4 Metrics", id="metrics"):
                 with VerticalScroll():

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from migration_tui.safe_text import number
 from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.view import View
+from migration_tui.ui.widgets.not_served import METRICS_PATH, not_served_lines
 from migration_tui.ui.widgets.sparkline import blocks, bucket
 from migration_tui.ui.widgets.text_pane import TextColumns, TextPane
 
@@ -127,7 +128,7 @@ class MetricsChart(TextPane):
     """The labels and sparklines of ``MetricsPane``, under the time axis."""
 
     MIN_INTERVAL_S = 1.0  # series change several times a second; the eye needs once
-    SECTIONS = ("series",)
+    SECTIONS = ("series", "sources")  # sources: whether the controller serves /metrics
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -146,7 +147,9 @@ class MetricsChart(TextPane):
             return [Text("Metrics: no migration selected", style=view.style("state-muted"), end="")]
         shown = specs(view)
         if not shown:
-            return [Text("Metrics: none reported yet", style=view.style("state-muted"), end="")]
+            absent = not_served_lines(view, METRICS_PATH)
+            said = "Metrics: none reported" if absent else "Metrics: none reported yet"
+            return [Text(said, style=view.style("state-muted"), end=""), *absent]
         migration = view.migration
         spark_w = max(4, width - LABEL_W - 1)
         since = view.now - WINDOW_S

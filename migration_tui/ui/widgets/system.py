@@ -21,6 +21,7 @@ from migration_tui.safe_text import age, clean, number
 from migration_tui.ui import states
 from migration_tui.ui.lookup import detail_bool, detail_number, is_invalid, latest, threshold_rule
 from migration_tui.ui.view import View
+from migration_tui.ui.widgets.not_served import SYSTEM_ENDPOINTS, not_served_lines
 from migration_tui.ui.widgets.text_pane import TextColumns, TextPane
 
 MAX_PARTICIPANT_LINES = 6
@@ -282,7 +283,7 @@ class SystemPanel(TextColumns):
 
 class _SystemPart(TextPane):
     MIN_INTERVAL_S = 1.0  # series change several times a second; the eye needs once
-    SECTIONS = ("migrations", "participants", "breakers", "series")
+    SECTIONS = ("migrations", "participants", "breakers", "series", "sources")
     CLOCK = True
 
 
@@ -300,7 +301,9 @@ class SystemLines(_SystemPart):
     def build(self, view: View, width: int) -> list[Text]:
         migration = view.migration
         builder = VIEWS.get(migration.system) if migration is not None else None
-        return builder(view, migration) if builder is not None and migration is not None else []
+        if builder is None or migration is None:
+            return []
+        return builder(view, migration) + not_served_lines(view, *SYSTEM_ENDPOINTS.get(migration.system, ()))
 
 
 class SystemAges(_SystemPart):
