@@ -136,9 +136,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
         import orjson
 
         from migration_tui.headless import reduce_recording
+        from migration_tui.rules import RulesError, load_rules
 
+        try:
+            # The rules in force, as the screen would use them (rules_file / MIGRATION_TUI_RULES).
+            rules = load_rules(settings_from(args).rules_file)
+        except RulesError as exc:
+            print(f"migration-tui: {exc}", file=sys.stderr)
+            return 2
         at = args.at if args.at is not None else 1e12
-        state = reduce_recording(str(path), at)
+        state = reduce_recording(str(path), at, rules)
         if args.json:
             sys.stdout.buffer.write(orjson.dumps(state, option=orjson.OPT_NON_STR_KEYS) + b"\n")
         else:
