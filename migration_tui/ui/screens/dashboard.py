@@ -389,6 +389,13 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         self.selected_id = ids[(current + step) % len(ids)]
         self.refresh_view()
 
+    @on(AlertsPane.Open)
+    def _alert_opened(self, event: AlertsPane.Open) -> None:
+        """Enter on an alert: show its migration, as ``[`` and ``]`` do."""
+        if event.migration_id in self.feed.store.migrations:
+            self.selected_id = event.migration_id
+            self.refresh_view()
+
     def action_filter(self) -> None:
         self.action_show_tab("participants")
         box = self.query_one("#filter", Input)
