@@ -277,3 +277,40 @@ async def test_headless_alerts_equal_the_panes_with_a_custom_rules_file(tmp_path
         shown = {(a.migration, a.rule, a.state, a.message) for a, _other in pane.alerts}
     assert headless and shown == headless
     assert {rule for _m, rule, _s, _t in headless} == {"tight_p95"}
+
+
+async def test_the_walls_alert_line_tells_the_same_truth(tmp_path):
+    """Item 3 on the wall: the rollback with its firing rule, ended pairs as ended, never a false all-clear."""
+    from migration_tui.ui.screens.wall import FleetSummary, WallScreen
+
+    app = MigrationApp(ReplayFeed(ROLLOUT, playing=False), dashboard=WallScreen.rotating(15.0))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(app, pilot, at=270)
+        summary = {line.plain[2:].split()[0]: line.plain for line in app.dashboard.query_one(FleetSummary).lines}
+        assert "✖ ROLLING_BACK: FIRING breaker opened 4 times" in summary["rollout-solusdt"]
+        assert "✔ no alerts" in summary["rollout-ethusdt"]  # every rule judged, within its threshold
+        assert "no alerts" not in summary["rollout-btcusdt"]  # completed: not judged
+    events = [event for second in range(0, 10, 2) for event in healthy_2pc(T0 + second)]
+    events += [Event(T0 + second, "controller", "source_error", {"error": "HTTP 503"}) for second in range(10, 30, 2)]
+    path = write(tmp_path / "failing.jsonl", events)
+    app = MigrationApp(ReplayFeed(path, playing=False), dashboard=WallScreen.rotating(15.0))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=20)
+        (line,) = [line.plain for line in app.dashboard.query_one(FleetSummary).lines]
+        assert "? not judged: controller ERROR" in line and "no alerts" not in line
+
+
+async def test_help_lists_the_rule_symbols(recordings):
+    from textual.widgets import Static
+
+    from migration_tui.ui.screens.help import HelpScreen
+
+    app = MigrationApp(ReplayFeed(recordings["2pc"], playing=False))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text", Static).content)
+        assert "pending rule" in text and "FIRING rule" in text
+        assert "? " in text and "rule not judged" in text
