@@ -72,11 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", choices=SCENARIOS, default=None, help="one scenario (default: all six)")
     p.add_argument("--speed", type=_speed, default=1.0, help="simulation speed, 0.1 to 1000 (default 1)")
     p.add_argument("--theme", help="theme name (see themes/)")
+    p.add_argument("--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule fires")
 
     p = sub.add_parser("watch", help="watch live migrations (actions after confirmation)")
     _add_sources(p)
     p.add_argument("--read-only", action="store_true", default=None, help="no action client at all")
     p.add_argument("--record", metavar="FILE", help="also record every event to FILE")
+    p.add_argument("--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule fires")
 
     p = sub.add_parser("wall", help="read-only wall display")
     _add_sources(p)
@@ -84,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--web", action="store_true", help="serve the wall to a browser (textual-serve)")
     p.add_argument("--host", default="127.0.0.1", help="with --web: address to listen on")
     p.add_argument("--port", type=int, default=8000, help="with --web: port")
+    p.add_argument("--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule fires")
 
     p = sub.add_parser("replay", help="replay a recording")
     p.add_argument("file", metavar="FILE")
@@ -94,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="with --headless: JSON on stdout")
     p.add_argument("--theme", help="theme name (see themes/)")
     p.add_argument("--wall", action="store_true", help="show it on the wall screen (as `wall` does, read-only)")
+    p.add_argument("--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule fires")
     p.add_argument(
         "--rotate", type=_seconds, default=15.0, metavar="SECONDS", help="with --wall: seconds per migration"
     )
@@ -136,9 +140,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
         import orjson
 
         from migration_tui.headless import reduce_recording
+        from migration_tui.rules import RulesError, load_rules
 
+        try:
+            # The rules in force, as the screen would use them (rules_file / MIGRATION_TUI_RULES).
+            rules = load_rules(settings_from(args).rules_file)
+        except RulesError as exc:
+            print(f"migration-tui: {exc}", file=sys.stderr)
+            return 2
         at = args.at if args.at is not None else 1e12
-        state = reduce_recording(str(path), at)
+        state = reduce_recording(str(path), at, rules)
         if args.json:
             sys.stdout.buffer.write(orjson.dumps(state, option=orjson.OPT_NON_STR_KEYS) + b"\n")
         else:

@@ -51,6 +51,8 @@ class Settings:
     """A rules TOML file to use instead of the built-in one."""
     audit_log: str | None = None
     """Where operator decisions are appended; default under the user state directory."""
+    bell: bool = True
+    """Ring the terminal bell when a rule starts firing (once per rule per migration)."""
     poll_interval_s: float = 2.0
     """Seconds between polls of the controller and Prometheus."""
     timeout_s: float = 5.0
@@ -135,6 +137,8 @@ def build_settings(
         number = getattr(settings, name)
         if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0.05 <= number <= 3600:
             raise ConfigError(f"{name} must be a number of seconds between 0.05 and 3600")
+    if not isinstance(settings.bell, bool):
+        raise ConfigError("bell must be true or false")
     if not isinstance(settings.prometheus_queries, Mapping):
         raise ConfigError("prometheus_queries must be a table of series name = PromQL")
     return settings

@@ -7,15 +7,24 @@ against: the replay position in a replay, the wall clock when live.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from migration_tui.rules import evaluate
+from migration_tui.rules import Rule, alerts_of, judge
 from migration_tui.store import Store
 
 HEADLESS_VERSION = 1
 
 
-def state_dict(store: Store, now: float, at: float | None = None, skipped_lines: int = 0) -> dict[str, Any]:
+def state_dict(
+    store: Store,
+    now: float,
+    at: float | None = None,
+    skipped_lines: int = 0,
+    rules: Iterable[Rule] | None = None,
+) -> dict[str, Any]:
+    """``rules``: the rules in force (the rules file's); None = the built-in ones."""
+    judged = [item for items in judge(store, now, rules).values() for item in items]
     migrations = []
     for migration in store.migrations.values():
         item = migration.to_dict()
@@ -34,14 +43,16 @@ def state_dict(store: Store, now: float, at: float | None = None, skipped_lines:
         "series": {name: series.latest() for name, series in store.series.items()},
         "host": host.to_dict() if host is not None else {"cpu_percent": None, "memory_percent": None},
         "fleet": fleet.to_dict() if fleet is not None else None,
-        "alerts": [alert.to_dict() for alert in evaluate(store, now)],
+        "alerts": [alert.to_dict() for alert in alerts_of(judged)],
+        # Every rule that applies to each migration: firing, pending, ok or not_judged (with the reason).
+        "rules": [item.to_dict() for item in judged],
         "sources": {name: store.source(name).to_dict(now) for name in store.source_names()},
         "events_applied": store.events_applied,
         "rejected_events": store.rejected_events,
     }
 
 
-def reduce_recording(path: str, at: float) -> dict[str, Any]:
+def reduce_recording(path: str, at: float, rules: Iterable[Rule] | None = None) -> dict[str, Any]:
     """Stream a recording up to ``at`` seconds from its start and return the state.
 
     Streams (a gzip file is never decompressed to disk, and memory does not
@@ -69,7 +80,7 @@ def reduce_recording(path: str, at: float) -> dict[str, Any]:
     if reached_end:
         duration = max(0.0, (last if last is not None else start) - start)
         at = min(at, duration)
-    state = state_dict(store, start + at, at=at, skipped_lines=reader.stats.skipped_lines)
+    state = state_dict(store, start + at, at=at, skipped_lines=reader.stats.skipped_lines, rules=rules)
     state["started_at"] = start
     state["duration"] = duration
     state["header_ok"] = reader.stats.header_ok
@@ -86,4 +97,10 @@ def summary(state: dict[str, Any]) -> str:
         lines.append(f"  {m['id']} [{m['system']}] {m['pair']} {m['status']} / {m['phase']} {progress}")
     for alert in state["alerts"]:
         lines.append(f"  {alert['state'].upper()} {alert['severity']}: {alert['message']}")
+    unjudged: dict[str, int] = {}
+    for item in state.get("rules", ()):
+        if item["state"] == "not_judged":
+            unjudged[item["reason"]] = unjudged.get(item["reason"], 0) + 1
+    for reason, count in unjudged.items():
+        lines.append(f"  NOT JUDGED: {count} rule(s): {reason}")
     return "\n".join(lines)

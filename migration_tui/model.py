@@ -324,9 +324,11 @@ class Alert:
     state: str = "firing"  # "pending" or "firing"
     fires_at: float | None = None
     action: str = ""  # the action it recommends: "pause", "rollback", ...
+    migration: str = ""  # the id of the migration it concerns ("" for a source's own message)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "migration": self.migration,
             "rule": self.rule,
             "severity": self.severity,
             "since": self.since,

@@ -6,6 +6,13 @@ first sample of the current unbroken run and *firing* once the run is ``for``
 long. A gap (no value) or a sample back within the threshold ends the run.
 Nothing is remembered between calls, so the answer after a seek is the
 answer a straight read would give. Rules never act; they recommend.
+
+Every rule that applies to a migration is *judged* (``Judgement``): firing,
+pending, ok (within its threshold), or not judged with the reason (no data
+for its series, data stale, the source feeding it failing or silent, the
+migration ended). Nothing that could not be judged is ever reported as
+passing. A migration being rolled back or aborted is still judged; its
+alerts say that the action is under way instead of recommending it.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from migration_tui.model import FAILURE_PHASES, Alert, Migration
+from migration_tui.freshness import FreshnessState, freshness
+from migration_tui.model import Alert, Migration, SourceHealth
 from migration_tui.store import Store
 
 if sys.version_info >= (3, 11):
@@ -26,8 +34,19 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-#: A series whose newest sample is older than this is not evaluated.
+#: A series whose newest sample is older than this is not judged ("data stale").
 STALE_AFTER_S = 120.0
+#: The poll interval source freshness is judged against when the caller does not say.
+DEFAULT_POLL_S = 2.0
+#: The sources a series can come from (the controller's /metrics, Prometheus).
+SERIES_SOURCES = ("controller", "prometheus")
+#: The state of a rule that could not be judged; ``Judgement.reason`` says why.
+NOT_JUDGED = "not_judged"
+MIGRATION_ENDED = "migration ended"
+#: Phases in which a recommended action is already being carried out, and its name.
+UNDER_WAY = {"rolling_back": "rollback", "aborting": "abort"}
+#: Phases after which nothing more happens, whatever the status says.
+ENDED_PHASES = frozenset({"aborted", "rolled_back", "rollback_failed", "failed"})
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0}
 
 
@@ -48,6 +67,24 @@ def parse_duration(value: Any) -> float:
             if number >= 0:
                 return number * _UNITS[value[-1]]
     raise RulesError(f"not a duration: {value!r} (use 30s, 5m or 1h)")
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What is known of one rule for one migration now.
+
+    ``state`` is "firing", "pending", "ok" (judged, within its threshold) or "not_judged"
+    (``reason`` says why: no data, stale data, a failing source, the migration ended).
+    """
+
+    migration: str
+    rule: str
+    state: str
+    reason: str = ""
+    alert: Alert | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"migration": self.migration, "rule": self.rule, "state": self.state, "reason": self.reason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,15 +188,76 @@ def _series_for(store: Store, migration: Migration, name: str):
     return None
 
 
-def _series_alert(rule: Rule, store: Store, migration: Migration, now: float) -> Alert | None:
+def _subject(migration: Migration) -> str:
+    return f"{migration.id}: " if migration.id else ""
+
+
+def under_way(migration: Migration) -> str:
+    """ "rollback" or "abort" while the migration is being rolled back or aborted, else ""."""
+    return UNDER_WAY.get(migration.phase, "") if not migration.is_terminal else ""
+
+
+def _advice(rule: Rule, migration: Migration) -> str:
+    """What a rule that holds says to do: the action it recommends, or that one is under way."""
+    doing = under_way(migration)
+    if doing:
+        return f"{doing} under way"
+    return f"{rule.action} recommended" if rule.action else "needs a look"
+
+
+class _Sources:
+    """The freshness of the sources rules read, judged once per evaluation."""
+
+    def __init__(self, store: Store, now: float, poll_interval_s: float) -> None:
+        self.store = store
+        self.now = now
+        self.poll_interval_s = poll_interval_s
+        self._known = set(store.source_names())
+        self._cache: dict[str, tuple[str, SourceHealth] | None] = {}
+
+    def trouble(self, name: str) -> tuple[str, SourceHealth] | None:
+        """("controller ERROR", health) when ``name`` is failing or stale; None when fresh or unknown."""
+        if name not in self._cache:
+            result = None
+            if name in self._known:
+                health = self.store.source(name)
+                state = freshness(health, self.poll_interval_s, self.now).state
+                if state in (FreshnessState.ERROR, FreshnessState.STALE):
+                    result = (f"{name} {state.value.upper()}", health)
+            self._cache[name] = result
+        return self._cache[name]
+
+
+def _not_judged(rule: Rule, migration: Migration, reason: str) -> Judgement:
+    return Judgement(migration.id, rule.name, NOT_JUDGED, reason)
+
+
+def _ok(rule: Rule, migration: Migration) -> Judgement:
+    return Judgement(migration.id, rule.name, "ok")
+
+
+def _holds(rule: Rule, migration: Migration, alert: Alert) -> Judgement:
+    return Judgement(migration.id, rule.name, alert.state, alert=alert)
+
+
+def _judge_series(rule: Rule, store: Store, migration: Migration, now: float, sources: _Sources) -> Judgement:
     series = _series_for(store, migration, rule.series)
-    if series is None:
-        return None
-    latest_ts = series.latest_ts()
-    if latest_ts is None or now - latest_ts > STALE_AFTER_S:
-        return None
-    since = None
+    latest_ts = None if series is None else series.latest_ts()
+    if series is None or latest_ts is None:
+        return _not_judged(rule, migration, f"no data for {rule.series}")
+    # A source that is failing (or silent) and has not sent a sample since: the series is its.
+    # Another source feeding the same series keeps it newer than the failing one's last answer.
+    for name in SERIES_SOURCES:
+        trouble = sources.trouble(name)
+        if trouble is not None and (trouble[1].last_success is None or latest_ts <= trouble[1].last_success):
+            return _not_judged(rule, migration, trouble[0])
+    if now - latest_ts > STALE_AFTER_S:
+        return _not_judged(rule, migration, f"data stale ({format_duration(now - latest_ts)} old)")
     value_now = series.latest()
+    if latest_ts <= now and (value_now is None or not rule.breaks(value_now)):
+        return _ok(rule, migration)  # the newest sample is within the limit (or a gap): nothing holds
+    since = None
+    value_now = None
     # Newest first, only back to the first sample within the limit (not a copy of the window).
     for ts, value in series.newest_first():
         if ts > now:
@@ -167,108 +265,149 @@ def _series_alert(rule: Rule, store: Store, migration: Migration, now: float) ->
         if value is None or not rule.breaks(value):
             break
         since = ts
+        if value_now is None:
+            value_now = value
     if since is None or value_now is None:
-        return None
+        return _ok(rule, migration)
     held = now - since
     opposite = "falls below" if rule.op == ">" else "rises above"
     side = "above" if rule.op == ">" else "below"
     limit = f"{_fmt(rule.threshold)}{rule.unit}"
-    subject = f"{migration.pair or migration.id}: " if migration.pair or migration.id else ""
+    subject = _subject(migration)
+    advice = _advice(rule, migration)
     if held >= rule.for_s:
-        return Alert(
-            rule=rule.name,
-            severity=rule.severity,
-            since=since,
-            message=f"{subject}{rule.action} recommended: {rule.label} {_fmt(value_now)}{rule.unit} "
-            f"{side} {limit} for {format_duration(held)}",
-            state="firing",
-            fires_at=since + rule.for_s,
-            action=rule.action,
+        message = (
+            f"{subject}{advice}: {rule.label} {_fmt(value_now)}{rule.unit} {side} {limit} for {format_duration(held)}"
         )
-    return Alert(
-        rule=rule.name,
-        severity=rule.severity,
-        since=since,
-        message=f"{subject}{rule.action} recommended in {format_duration(rule.for_s - held)} "
-        f"unless {rule.label} {opposite} {limit}",
-        state="pending",
-        fires_at=since + rule.for_s,
-        action=rule.action,
-    )
+        state = "firing"
+    elif under_way(migration):
+        message = f"{subject}{advice}; {rule.label} {side} {limit}, fires in {format_duration(rule.for_s - held)}"
+        state = "pending"
+    else:
+        message = f"{subject}{advice} in {format_duration(rule.for_s - held)} unless {rule.label} {opposite} {limit}"
+        state = "pending"
+    alert = Alert(rule.name, rule.severity, since, message, state, since + rule.for_s, rule.action, migration.id)
+    return _holds(rule, migration, alert)
 
 
-def _other_alert(rule: Rule, store: Store, migration: Migration, now: float) -> Alert | None:
-    subject = migration.pair or migration.id
+def _judge_other(rule: Rule, store: Store, migration: Migration, now: float, sources: _Sources) -> Judgement:
+    # Breakers, participants and the health score come from the controller.
+    trouble = sources.trouble("controller")
+    if trouble is not None:
+        return _not_judged(rule, migration, trouble[0])
+    subject = _subject(migration)
+    advice = _advice(rule, migration)
     if rule.kind == "breaker_opens":
         # Only the migration's own breakers: another pair's flapping breaker says nothing about this one.
-        names = [n for n in (migration.pair, migration.id) if n and n in store.breaker_opens]
+        names = [n for n in (migration.pair, migration.id) if n and (n in store.breaker_opens or n in store.breakers)]
+        if not names:
+            return _not_judged(rule, migration, "no data for its circuit breaker")
         window_start = now - rule.window_s
         for name in names:
-            opens = [t for t in store.breaker_opens[name] if window_start <= t <= now]
+            opens = [t for t in store.breaker_opens.get(name, ()) if window_start <= t <= now]
             if len(opens) > rule.threshold:
-                return Alert(
-                    rule.name,
-                    rule.severity,
-                    opens[0],
-                    f"{name}: {rule.action} recommended: breaker opened {len(opens)} times "
-                    f"in {format_duration(rule.window_s)}",
-                    "firing",
-                    opens[-1],
-                    rule.action,
+                message = f"{subject}{advice}: breaker opened {len(opens)} times in {format_duration(rule.window_s)}"
+                alert = Alert(
+                    rule.name, rule.severity, opens[0], message, "firing", opens[-1], rule.action, migration.id
                 )
-        return None
+                return _holds(rule, migration, alert)
+        return _ok(rule, migration)
     if rule.kind == "participant_unhealthy":
-        if migration.is_terminal:
-            return None
-        sick = [p.id for p in store.participants_of(migration.id) if p.healthy is False]
-        if sick:
-            return Alert(
-                rule.name,
-                rule.severity,
-                now,
-                f"{subject}: {rule.action} recommended: participant unhealthy: {', '.join(sick[:5])}",
-                "firing",
-                now,
-                rule.action,
-            )
-        return None
+        participants = store.participants_of(migration.id)
+        if not participants or all(p.healthy is None for p in participants):
+            return _not_judged(rule, migration, "no participant health reported")
+        sick = [p.id for p in participants if p.healthy is False]
+        if not sick:
+            return _ok(rule, migration)
+        message = f"{subject}{advice}: participant unhealthy: {', '.join(sick[:5])}"
+        alert = Alert(rule.name, rule.severity, now, message, "firing", now, rule.action, migration.id)
+        return _holds(rule, migration, alert)
     if rule.kind == "health_score":
         score = migration.health_score
-        if score is not None and rule.breaks(score) and not migration.is_terminal:
-            return Alert(
-                rule.name,
-                rule.severity,
-                now,
-                f"{subject}: {rule.action} recommended: health score {_fmt(score)} "
-                f"{'below' if rule.op == '<' else 'above'} {_fmt(rule.threshold)}",
-                "firing",
-                now,
-                rule.action,
-            )
-    return None
+        if score is None:
+            return _not_judged(rule, migration, "no health score reported")
+        if not rule.breaks(score):
+            return _ok(rule, migration)
+        side = "below" if rule.op == "<" else "above"
+        message = f"{subject}{advice}: health score {_fmt(score)} {side} {_fmt(rule.threshold)}"
+        alert = Alert(rule.name, rule.severity, now, message, "firing", now, rule.action, migration.id)
+        return _holds(rule, migration, alert)
+    return _not_judged(rule, migration, f"unknown kind {rule.kind}")  # pragma: no cover - rules_from_toml refuses it
 
 
-def evaluate(store: Store, now: float, rules: Iterable[Rule] | None = None) -> list[Alert]:
-    """Every pending or firing rule for every migration in the store, firing first."""
+def applies(rule: Rule, migration: Migration) -> bool:
+    return not rule.systems or migration.system in rule.systems
+
+
+def ended(migration: Migration) -> bool:
+    """Nothing more happens to it: a terminal status, or a phase that ends the failure branch."""
+    return migration.is_terminal or migration.phase in ENDED_PHASES
+
+
+def judge_one(
+    store: Store,
+    migration: Migration,
+    now: float,
+    rules: Iterable[Rule] | None = None,
+    poll_interval_s: float = DEFAULT_POLL_S,
+    _sources: _Sources | None = None,
+) -> list[Judgement]:
+    """Every rule that applies to ``migration``, each firing, pending, ok or not judged (with why)."""
+    rules = default_rules() if rules is None else rules
+    applicable = [rule for rule in rules if applies(rule, migration)]
+    if ended(migration):
+        return [_not_judged(rule, migration, MIGRATION_ENDED) for rule in applicable]
+    sources = _sources or _Sources(store, now, poll_interval_s)
+    return [
+        (_judge_series if rule.kind == "series" else _judge_other)(rule, store, migration, now, sources)
+        for rule in applicable
+    ]
+
+
+def judge(
+    store: Store, now: float, rules: Iterable[Rule] | None = None, poll_interval_s: float = DEFAULT_POLL_S
+) -> dict[str, list[Judgement]]:
+    """Every migration's judgements, by migration id (in the store's order)."""
     rules = default_rules() if rules is None else tuple(rules)
-    alerts = [alert for migration in store.migrations.values() for alert in evaluate_one(store, migration, now, rules)]
+    sources = _Sources(store, now, poll_interval_s)
+    return {
+        migration.id: judge_one(store, migration, now, rules, poll_interval_s, sources)
+        for migration in store.migrations.values()
+    }
+
+
+def alerts_of(judgements: Iterable[Judgement]) -> list[Alert]:
+    """The pending and firing rules among ``judgements``, firing and critical first."""
+    alerts = [j.alert for j in judgements if j.alert is not None]
     alerts.sort(key=_worst_first)
     return alerts
 
 
-def evaluate_one(store: Store, migration: Migration, now: float, rules: Iterable[Rule] | None = None) -> list[Alert]:
+def evaluate(
+    store: Store, now: float, rules: Iterable[Rule] | None = None, poll_interval_s: float = DEFAULT_POLL_S
+) -> list[Alert]:
+    """Every pending or firing rule for every migration in the store, firing first."""
+    return alerts_of(j for items in judge(store, now, rules, poll_interval_s).values() for j in items)
+
+
+def evaluate_one(
+    store: Store,
+    migration: Migration,
+    now: float,
+    rules: Iterable[Rule] | None = None,
+    poll_interval_s: float = DEFAULT_POLL_S,
+) -> list[Alert]:
     """The pending or firing rules of one migration, firing first (the wall's and fleet's worst alert)."""
-    if migration.is_terminal or migration.phase in FAILURE_PHASES:
-        return []  # ended, or already aborting / rolling back: nothing left to recommend
-    alerts: list[Alert] = []
-    for rule in default_rules() if rules is None else rules:
-        if rule.systems and migration.system not in rule.systems:
-            continue
-        alert = (_series_alert if rule.kind == "series" else _other_alert)(rule, store, migration, now)
-        if alert is not None:
-            alerts.append(alert)
-    alerts.sort(key=_worst_first)
-    return alerts
+    return alerts_of(judge_one(store, migration, now, rules, poll_interval_s))
+
+
+def not_judged_summary(judgements: Iterable[Judgement]) -> list[tuple[str, int]]:
+    """(reason, how many rules) for the rules not judged, most first."""
+    counts: dict[str, int] = {}
+    for item in judgements:
+        if item.state == NOT_JUDGED:
+            counts[item.reason] = counts.get(item.reason, 0) + 1
+    return sorted(counts.items(), key=lambda pair: -pair[1])
 
 
 def _worst_first(alert: Alert) -> tuple[bool, bool, float]:

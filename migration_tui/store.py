@@ -374,6 +374,10 @@ class Store:
         message = f"action {action} on {migration_id}: {stage}" + (f" ({result})" if result else "")
         self._log(ts, "warning", source, message)
 
+    def note(self, ts: float, level: str, source: str, message: str) -> None:
+        """A line for the event log from the screen itself (rule transitions), not from a source."""
+        self._log(ts, level if level in ("info", "warning", "error") else "info", source, message)
+
     def _log(self, ts: float, level: str, source: str, message: str) -> None:
         self.log.append(LogLine(ts, level, source, message))
         self.revision["log"] = next(_REVISIONS)

@@ -138,3 +138,58 @@ def test_a_session_as_whole_lists_v1_and_as_deltas_v2_gives_the_same_state(tmp_p
         whole, deltas = headless(v1, at), headless(v2, at)
         assert deltas == whole
         assert len(whole["migrations"][0]["participants"]) >= 1
+
+
+SAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "sample_data"
+
+
+def run_headless(path, at, env=None):
+    import os
+
+    out = subprocess.run(
+        [sys.executable, "-m", "migration_tui", "replay", str(path), "--headless", "--at", str(at), "--json"],
+        capture_output=True,
+        timeout=60,
+        check=True,
+        env={**{k: v for k, v in os.environ.items() if k != "MIGRATION_TUI_RULES"}, **(env or {})},
+    )
+    return json.loads(out.stdout)
+
+
+def test_a_migration_rolling_back_is_still_judged():
+    """Issue 14 item 3: at 270 s SOLUSDT rolls back with its breaker opened 4 times and p95 70 ms."""
+    state = headless(SAMPLES / "orderbook-rollout.jsonl.gz", 270)
+    sol = {a["rule"]: a for a in state["alerts"] if a["migration"] == "rollout-solusdt"}
+    assert sol["breaker_flapping"]["state"] == "firing"
+    assert "breaker opened 4 times" in sol["breaker_flapping"]["message"]
+    assert "rollback under way" in sol["breaker_flapping"]["message"]
+    assert sol["latency_p95_high"]["state"] in ("pending", "firing")
+    rules = {(r["migration"], r["rule"]): r for r in state["rules"]}
+    assert rules[("rollout-solusdt", "latency_p95_high")]["state"] == sol["latency_p95_high"]["state"]
+    # The completed pair is not judged (never "within its threshold"); a running one is judged.
+    assert {r["state"] for (m, _), r in rules.items() if m == "rollout-btcusdt"} == {"not_judged"}
+    assert rules[("rollout-btcusdt", "latency_p95_high")]["reason"] == "migration ended"
+    assert rules[("rollout-ethusdt", "latency_p95_high")]["state"] == "ok"
+
+
+def test_an_aborted_migration_is_not_judged():
+    state = headless(SAMPLES / "2pc-abort.jsonl.gz", 10**6)
+    (migration,) = state["migrations"]
+    assert migration["status"] == "aborted"
+    assert state["alerts"] == []
+    assert state["rules"] and {(r["state"], r["reason"]) for r in state["rules"]} == {("not_judged", "migration ended")}
+
+
+def test_headless_uses_the_rules_file_in_force(tmp_path):
+    """Issue 14 item 9: MIGRATION_TUI_RULES is honoured by --headless as by the screen."""
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        '[[rule]]\nname = "tight_p95"\nsystems = ["orderbook-rollout"]\nseries = "latency_p95_ms"\n'
+        'label = "p95"\nunit = " ms"\nop = ">"\nthreshold = 1.0\nfor = "0s"\nseverity = "warning"\naction = "pause"\n'
+    )
+    built_in = run_headless(SAMPLES / "orderbook-rollout.jsonl.gz", 60)
+    custom = run_headless(SAMPLES / "orderbook-rollout.jsonl.gz", 60, env={"MIGRATION_TUI_RULES": str(rules)})
+    assert {r["rule"] for r in built_in["rules"]} >= {"latency_p95_high", "breaker_flapping"}
+    assert {r["rule"] for r in custom["rules"]} == {"tight_p95"}
+    firing = {a["migration"] for a in custom["alerts"] if a["rule"] == "tight_p95" and a["state"] == "firing"}
+    assert firing and all("pause recommended" in a["message"] for a in custom["alerts"])

@@ -3,7 +3,7 @@
 import pytest
 
 from migration_tui.events import Event
-from migration_tui.rules import RulesError, default_rules, evaluate, format_duration, rules_from_toml
+from migration_tui.rules import RulesError, default_rules, evaluate, format_duration, judge, rules_from_toml
 from migration_tui.store import Store
 
 
@@ -34,7 +34,8 @@ def test_p95_pending_then_firing_then_resolved():
     feed(s, "latency_p95_ms", [60.0] * 100)
     (alert,) = by_rule(evaluate(s, 99.0), "latency_p95_high")
     assert alert.state == "pending" and alert.since == 0.0
-    assert alert.message == "BTCUSDT: rollback recommended in 1m21s unless p95 falls below 50 ms"
+    assert alert.message == "m1: rollback recommended in 1m21s unless p95 falls below 50 ms"
+    assert alert.migration == "m1"
     feed(s, "latency_p95_ms", [60.0] * 100, start=100.0)
     (alert,) = by_rule(evaluate(s, 199.0), "latency_p95_high")
     assert alert.state == "firing" and alert.fires_at == 180.0
@@ -80,8 +81,10 @@ def test_breaker_opens_more_than_three_in_ten_minutes():
     s = store_with()
     for i, is_open in enumerate([True, False] * 4):
         s.apply(Event(i * 30.0, "controller", "breakers", {"breakers": [{"pair": "BTCUSDT", "open": is_open}]}))
+    s.apply(Event(300.0, "controller", "source_ok", {}))  # the controller still answers
     (alert,) = by_rule(evaluate(s, 300.0), "breaker_flapping")
     assert alert.state == "firing" and "opened 4 times" in alert.message
+    s.apply(Event(691.0, "controller", "source_ok", {}))
     assert by_rule(evaluate(s, 90.0 + 601), "breaker_flapping") == []
 
 
@@ -113,6 +116,8 @@ def test_terminal_migrations_get_no_recommendations():
     feed(s, "latency_p95_ms", [90.0] * 300)
     s.apply(Event(299.0, "controller", "migration", {"id": "m1", "system": "2pc", "status": "completed"}))
     assert evaluate(s, 299.0) == []
+    judged = judge(s, 299.0)["m1"]
+    assert judged and all((j.state, j.reason) == ("not_judged", "migration ended") for j in judged)
 
 
 def test_default_rules_cover_every_system():
@@ -139,7 +144,7 @@ def test_format_duration():
     assert [format_duration(s) for s in (5, 65, 3725)] == ["5s", "1m05s", "1h02m"]
 
 
-def test_no_recommendation_while_already_rolling_back():
+def test_rolling_back_is_still_judged_and_says_the_rollback_is_under_way():
     s = store_with()
     feed(s, "latency_p95_ms", [90.0] * 300)
     assert by_rule(evaluate(s, 299.0), "latency_p95_high")
@@ -151,17 +156,22 @@ def test_no_recommendation_while_already_rolling_back():
             {"id": "m1", "system": "2pc", "pair": "BTCUSDT", "status": "in_progress", "phase": "rolling_back"},
         )
     )
-    assert evaluate(s, 299.0) == []
+    (alert,) = by_rule(evaluate(s, 299.0), "latency_p95_high")
+    assert alert.state == "firing" and alert.migration == "m1"
+    assert "rollback under way" in alert.message and "recommended" not in alert.message
 
 
 def test_breaker_opens_count_only_the_migrations_own_breakers():
     s = store_with(pair="")  # a migration with no breaker of its own
     for i, is_open in enumerate([True, False] * 5):
         s.apply(Event(i * 30.0, "controller", "breakers", {"breakers": [{"pair": "ETHUSDT", "open": is_open}]}))
+    s.apply(Event(300.0, "controller", "source_ok", {}))
     assert by_rule(evaluate(s, 300.0), "breaker_flapping") == []
+    (m1,) = [j for j in judge(s, 300.0)["m1"] if j.rule == "breaker_flapping"]
+    assert (m1.state, m1.reason) == ("not_judged", "no data for its circuit breaker")
     s.apply(Event(0.0, "controller", "migration", {"id": "m2", "system": "2pc", "pair": "ETHUSDT"}))
     (alert,) = by_rule(evaluate(s, 300.0), "breaker_flapping")
-    assert alert.message.startswith("ETHUSDT:")
+    assert alert.message.startswith("m2:") and alert.migration == "m2"
 
 
 SERIES_RULES = [rule for rule in default_rules() if rule.kind == "series"]
@@ -250,3 +260,34 @@ def test_breaker_flapping_resolves_when_the_opens_leave_the_window():
     (alert,) = by_rule(evaluate(s, 200.0), "breaker_flapping")
     assert alert.state == "firing" and alert.action == "rollback"
     assert by_rule(evaluate(s, 200.0 + 601.0), "breaker_flapping") == []
+
+
+def _states(s, now, rule):
+    (item,) = [j for j in judge(s, now)["m1"] if j.rule == rule]
+    return item.state, item.reason
+
+
+def test_a_failing_controller_leaves_its_rules_not_judged():
+    """Issue 14 item 3: no all-clear from data the failing source can no longer send."""
+    s = store_with()
+    s.apply(Event(0.0, "controller", "breakers", {"breakers": [{"pair": "BTCUSDT", "open": False}]}))
+    s.apply(Event(0.0, "controller", "metrics", {"values": {"latency_p95_ms": 10.0}}))
+    assert _states(s, 1.0, "breaker_flapping") == ("ok", "")
+    assert _states(s, 1.0, "latency_p95_high") == ("ok", "")
+    s.apply(Event(2.0, "controller", "source_error", {"error": "HTTP 500"}))
+    assert _states(s, 2.5, "breaker_flapping") == ("not_judged", "controller ERROR")
+    assert _states(s, 2.5, "latency_p95_high") == ("not_judged", "controller ERROR")
+    # The same series still arriving from Prometheus is judged.
+    s.apply(Event(3.0, "prometheus", "metrics", {"values": {"latency_p95_ms": 12.0}}))
+    assert _states(s, 3.5, "latency_p95_high") == ("ok", "")
+
+
+def test_rules_without_data_are_not_judged_and_old_data_is_stale():
+    s = store_with()
+    s.apply(Event(0.0, "controller", "source_ok", {}))
+    assert _states(s, 0.5, "latency_p95_high") == ("not_judged", "no data for latency_p95_ms")
+    assert _states(s, 0.5, "participant_unhealthy") == ("not_judged", "no participant health reported")
+    s.apply(Event(1.0, "prometheus", "metrics", {"values": {"latency_p95_ms": 10.0}}))
+    for ts in range(2, 200, 2):
+        s.apply(Event(float(ts), "prometheus", "source_ok", {}))
+    assert _states(s, 198.0, "latency_p95_high") == ("not_judged", "data stale (3m17s old)")

@@ -36,8 +36,11 @@ class MigrationApp(App[int]):
         theme: str | None = None,
         rules: tuple[Rule, ...] | None = None,
         dashboard: type[DashboardScreen] = DashboardScreen,
+        bell: bool = True,
     ) -> None:
         super().__init__()
+        #: Ring the terminal bell when a rule starts firing (``--no-bell`` / ``bell = false`` turn it off).
+        self.rule_bell = bell
         if self.no_color:
             # NO_COLOR means no colour codes at all (no-color.org), not Textual's greys:
             # every state also has a symbol and a word, so nothing is lost.

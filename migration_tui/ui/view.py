@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
 
 from migration_tui.model import Migration
-from migration_tui.rules import Rule
+from migration_tui.rules import Judgement, Rule, judge
 from migration_tui.safe_text import clean
 from migration_tui.store import Store
 from migration_tui.ui.colors import level_alias, mark, rich_style
@@ -41,6 +42,12 @@ class View:
     rules: tuple[Rule, ...] | None = None
     #: Standing warnings about how the data is fetched, e.g. TLS verification off.
     warnings: tuple[str, ...] = ()
+
+    @cached_property
+    def judgements(self) -> dict[str, list[Judgement]]:
+        """Every migration's rules judged at ``now``, by migration id: once per view, shared by
+        the alerts pane, the fleet and the wall (a repaint builds one view)."""
+        return judge(self.store, self.now, self.rules, self.poll_interval_s)
 
     @property
     def migration_id(self) -> str | None:

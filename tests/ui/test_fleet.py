@@ -217,7 +217,7 @@ async def test_every_column_is_on_screen_at_80x24(fleet_recording):
 
 
 async def test_the_cheap_ranking_agrees_with_the_rules(fleet_recording):
-    """``judged`` skips series rules whose newest sample is within the threshold: same answer as all rules."""
+    """``judged`` (from the judgement shared by the view) ranks as the rules themselves say."""
     app = MigrationApp(ReplayFeed(fleet_recording, playing=False))
     async with app.run_test(size=(80, 24)) as pilot:
         for at in (30, 125, OFFSET_S, 199):

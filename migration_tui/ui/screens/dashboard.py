@@ -25,6 +25,7 @@ from textual.widgets import Input, Label, TabbedContent, TabPane
 
 from migration_tui.model import Migration
 from migration_tui.rules import Rule
+from migration_tui.ui.rule_watch import RuleWatch
 from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets import (
     AlertsPane,
@@ -237,6 +238,7 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         self.rules = rules
         self.selected_id: str | None = None
         self.theme_generation = 0
+        self.rule_watch = RuleWatch(bell=self._ring)
 
     # --- layout ------------------------------------------------------------------
 
@@ -325,12 +327,26 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         """Let every visible widget redraw what changed; hidden ones catch up when shown."""
         if not hasattr(self, "_views"):
             return
+        view = self.build_view()
+        self.watch_rules(view)
         if self.is_attached and self.app.screen is not self and not self.app.screen.is_modal:
             return  # under a full screen (fleet, help): nothing shows; on_screen_resume catches up
-        view = self.build_view()
         for widget in self._views:
             if _is_displayed(widget, self):  # type: ignore[arg-type]
                 widget.show(view)
+
+    def watch_rules(self, view: View) -> None:
+        """Rules going pending, firing or back: logged once each; the bell when one starts firing."""
+        store = view.store
+        if not self.rule_watch.due(store, view.now):
+            return
+        # A replay step longer than a few ticks is a jump, not play: taken silently (see RuleWatch).
+        max_step = max(5.0, 2.0 * view.clock.speed) if view.mode == "REPLAY" else float("inf")
+        self.rule_watch.observe(store, view.now, view.judgements, max_step)
+
+    def _ring(self) -> None:
+        if getattr(self.app, "rule_bell", True):
+            self.app.bell()
 
     def on_screen_resume(self) -> None:
         self.refresh_view()
@@ -391,6 +407,13 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         self.selected_id = ids[(current + step) % len(ids)]
         self.refresh_view()
 
+    @on(AlertsPane.Open)
+    def _alert_opened(self, event: AlertsPane.Open) -> None:
+        """Enter on an alert: show its migration, as ``[`` and ``]`` do."""
+        if event.migration_id in self.feed.store.migrations:
+            self.selected_id = event.migration_id
+            self.refresh_view()
+
     def action_filter(self) -> None:
         self.action_show_tab("participants")
         box = self.query_one("#filter", Input)
@@ -418,6 +441,7 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         self._replay().toggle()
 
     def action_seek(self, delta_s: float) -> None:
+        self.rule_watch.rebaseline()  # no burst of old transitions, no bell, for what the seek skips
         self._replay().seek_by(float(delta_s))
 
     def action_faster(self) -> None:

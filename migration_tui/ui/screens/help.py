@@ -23,6 +23,7 @@ LEGEND = (
     ("✔", "fine: closed breaker, healthy, fresh data, yes vote"),
     ("▲", "warning: STALE source, late heartbeat (> 5 s), half-open breaker, pending rule"),
     ("✖", "critical: OPEN breaker, ERROR, lost heartbeat (> 15 s), FIRING rule"),
+    ("?", "a rule not judged: no data, stale data, its source failing, or the migration ended"),
     ("▶", "the current phase, or the selected migration"),
     (INVALID, "the source sent a number that cannot be true (NaN, infinite, out of range)"),
     (MISSING, "nothing was reported for this figure (yet)"),

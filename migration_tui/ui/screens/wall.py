@@ -23,13 +23,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Label
 
 from migration_tui.model import FAILURE_PHASES, Migration
-from migration_tui.rules import Rule, evaluate_one
+from migration_tui.rules import Rule
 from migration_tui.safe_text import INVALID, MISSING, clean
 from migration_tui.ui import states
+from migration_tui.ui.colors import level_alias
 from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets import StatusBar
+from migration_tui.ui.widgets.alerts import needs_a_look
 from migration_tui.ui.widgets.migration import timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
@@ -81,20 +83,10 @@ def urgency(migration: Migration) -> int:
 
 
 def worst_alert(view: View, migration: Migration) -> Text:
-    """What most needs a look: an abort or rollback under way, the worst rule, or that it ended."""
-    if migration.phase in FAILURE_PHASES:
-        return view.badge("bad", clean(migration.phase, 30).upper(), bold=True)
-    if migration.is_terminal:
-        return view.badge(*states.status(migration.status))
-    alerts = evaluate_one(view.store, migration, view.now, view.rules)
-    if not alerts:
-        return view.badge("ok", "no alerts")
-    alert = alerts[0]
-    level = "bad" if alert.state == "firing" and alert.severity == "critical" else "warn"
-    word = "FIRING" if alert.state == "firing" else "pending"
-    line = view.badge(level, word, bold=True)
-    line.append(" " + clean(alert.message, 160))
-    return line
+    """What most needs a look (as the fleet says it): an abort or rollback under way, the worst
+    rule, rules not judged, or that it ended; "no alerts" only when every rule was judged and passed."""
+    _rank, text, level = needs_a_look(view, migration)
+    return Text(clean(text, 200), style=view.style(level_alias(level), bold=level == "bad"), no_wrap=True, end="")
 
 
 def figure_text(value: float | None, digits: int) -> str:

@@ -4,9 +4,9 @@ Seed 001 runs one migration per trading pair, so the fleet can be hundreds of
 rows that all change every second. A DataTable repaints every visible row
 when any cell changes; this list formats only the rows on screen and
 TextPane writes only the cells that changed. Ranking needs every migration's
-worst rule, so the rules run for all of them, but a series rule whose newest
-sample is within its threshold is skipped without copying its series (it
-cannot be pending or firing: its run ended with that sample).
+worst rule, so the rules are judged for all of them, once per view (shared
+with the alerts pane); a series rule whose newest sample is within its
+threshold is judged ok without walking back through its series.
 
 Columns that do not fit leave, least useful first (system, then pair), so
 "needs a look" always has room, at 80 columns too.
@@ -23,13 +23,12 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 
-from migration_tui.model import FAILURE_PHASES, Migration
-from migration_tui.rules import Rule, default_rules, evaluate_one
+from migration_tui.model import Migration
 from migration_tui.safe_text import clean, number
 from migration_tui.ui import states
 from migration_tui.ui.colors import level_alias, mark
-from migration_tui.ui.lookup import series_for
 from migration_tui.ui.view import View
+from migration_tui.ui.widgets.alerts import needs_a_look
 from migration_tui.ui.widgets.text_pane import TextPane
 
 #: (text as it came, level): cleaned and styled only when its row is on screen.
@@ -76,47 +75,10 @@ def layout(width: int, longest_id: int = 0) -> tuple[Column, ...]:
     return tuple(shown)
 
 
-def could_hold(view: View, migration: Migration, rule: Rule) -> bool:
-    """False when ``rule`` cannot be pending or firing for ``migration`` now, judged cheaply.
-
-    A series rule holds only while its newest sample breaks the threshold (the rules walk
-    back from that sample), so a newest sample within it, or a gap, rules it out. A sample
-    ahead of the clock, or another kind of rule, is left to the rules themselves."""
-    if rule.kind != "series":
-        return True
-    series = series_for(view.store, migration, rule.series)
-    if series is None:
-        return False
-    newest_ts = series.latest_ts()
-    if newest_ts is None:
-        return False
-    if newest_ts > view.now:
-        return True
-    value = series.latest()
-    return value is not None and rule.breaks(value)
-
-
 def judged(view: View, migration: Migration) -> tuple[int, Cell]:
     """(rank, what needs a look): 0 abort or rollback under way, 1 firing, 2 pending, 3 running, 4 ended."""
-    if migration.phase in FAILURE_PHASES:
-        return 0, (f"✖ {migration.phase.upper()}", "bad")
-    if migration.is_terminal:
-        level, word = states.status(migration.status)
-        return 4, (f"{mark(level)} {word}", level)
-    rules = default_rules() if view.rules is None else view.rules
-    maybe = [r for r in rules if (not r.systems or migration.system in r.systems) and could_hold(view, migration, r)]
-    alerts = evaluate_one(view.store, migration, view.now, maybe) if maybe else []
-    if not alerts:
-        return 3, ("✔ no alerts", "ok")
-    alert = alerts[0]
-    # The row names the migration already, and room is short at 80 columns: "PAIR: rollback
-    # recommended: p95 ..." reads "rollback: p95 ..." here (a message of another shape stays whole).
-    subject = f"{migration.pair or migration.id}: "
-    message = alert.message[len(subject) :] if alert.message.startswith(subject) else alert.message
-    message = message.replace(f"{alert.action} recommended", alert.action, 1) if alert.action else message
-    if alert.state == "firing":
-        return 1, (f"✖ FIRING {message}", "bad")
-    return 2, (f"▲ pending {message}", "warn")
+    rank, text, level = needs_a_look(view, migration)
+    return rank, (text, level)
 
 
 def matches(migration: Migration, needle: str) -> bool:
