@@ -379,7 +379,13 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         self.app.push_screen(FleetScreen(self))
 
     def action_show_tab(self, tab_id: str) -> None:
-        self.query_one(TabbedContent).active = tab_id
+        tabs = self.query_one(TabbedContent)
+        focused = self.focused
+        if focused is not None and tabs.active_pane is not None and focused in tabs.active_pane.walk_children():
+            # A widget of the tab being left (the participants table, the filter) would keep
+            # focus while hidden, and the next focus (the filter box) would switch back to its tab.
+            self.set_focus(None)
+        tabs.active = tab_id
 
     def action_step_migration(self, step: int) -> None:
         ids = list(self.feed.store.migrations)
