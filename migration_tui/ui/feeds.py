@@ -62,6 +62,8 @@ class ReplayFeed:
     """A recording played on a virtual clock; ``now()`` is the recording's time."""
 
     mode = "REPLAY"
+    place = ""
+    read_only = False
     poll_interval_s = 2.0
     warnings: tuple[str, ...] = ()
 
@@ -225,6 +227,10 @@ class LiveFeed:
     ) -> None:
         self.sources = list(sources)
         self.mode = mode
+        #: Shown in the status bar: the environment's name or the controller's host (``view.place_label``).
+        self.place = ""
+        #: True for ``watch --read-only`` and the wall: the status bar shows a READ-ONLY badge.
+        self.read_only = mode == "WALL"
         self.store = Store()
         self.recorder = recorder
         self.poll_interval_s = poll_interval_s

@@ -317,6 +317,8 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
             theme_generation=self.theme_generation,
             rules=self.rules,
             warnings=feed.warnings,
+            place=getattr(feed, "place", ""),
+            read_only=getattr(feed, "read_only", False),
         )
 
     def refresh_view(self) -> None:

@@ -388,6 +388,9 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             return self.held
         return action in ("help", "step_migration", "fleet", "quit") or None
 
+    def build_view(self) -> View:
+        return replace(super().build_view(), read_only=True)  # nothing on the wall can send, even over a replay
+
     def refresh_view(self) -> None:
         super().refresh_view()
         if not hasattr(self, "_views"):
