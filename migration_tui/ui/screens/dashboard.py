@@ -61,6 +61,10 @@ MIGRATION_KEYS = Binding.Group("Migration")
 SEEK_KEYS = Binding.Group("Seek 10s")
 SPEED_KEYS = Binding.Group("Speed")
 SEEK_LONG_S = 60.0
+#: From this width (and 36 rows) the Overview also shows this host's resources and the log.
+WIDE_COLUMNS = 120
+#: From this width the Overview's log sits beside it, full height, instead of below it.
+SIDE_LOG_COLUMNS = 160
 
 
 def _tab_binding(number: int, tab_id: str, title: str) -> Binding:
@@ -77,7 +81,11 @@ def _tab_binding(number: int, tab_id: str, title: str) -> Binding:
 class DashboardScreen(DeclaredKeyOrder, Screen[None]):
     """Every pane of the selected migration, in tabs at 80x24 and side by side when wide."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (WIDE_COLUMNS, "-wide"),
+        (SIDE_LOG_COLUMNS, "-xwide"),
+    ]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (36, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -202,8 +210,29 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
     DashboardScreen .wide-only {
         display: none;
     }
-    DashboardScreen.-wide.-tall .wide-only {
+    DashboardScreen.-wide.-tall .wide-only, DashboardScreen.-xwide.-tall .wide-only {
         display: block;
+    }
+    DashboardScreen .xwide-only {
+        display: none;
+    }
+    DashboardScreen.-xwide.-tall .xwide-only {
+        display: block;
+    }
+    DashboardScreen.-xwide.-tall #overview-log {
+        display: none;
+    }
+    DashboardScreen #overview-columns {
+        height: 1fr;
+    }
+    DashboardScreen #overview-main {
+        width: 1fr;
+    }
+    DashboardScreen #overview-log-side {
+        width: 2fr;
+        max-width: 90;
+        height: 1fr;
+        border-left: vkey $panel;
     }
     DashboardScreen #overview-side {
         height: auto;
@@ -256,8 +285,8 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         self.apply_breakpoints()
         yield MigrationPicker(id="picker")
         with TabbedContent(initial="overview", id="tabs"):
-            with TabPane("1 Overview", id="overview"):
-                with VerticalScroll():
+            with TabPane("1 Overview", id="overview"), Horizontal(id="overview-columns"):
+                with VerticalScroll(id="overview-main"):
                     yield MigrationPane(id="migration")
                     yield ProgressLine(id="progress")
                     yield SystemPanel(id="system")
@@ -267,6 +296,7 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
                         yield MetricsPane(id="overview-metrics")
                         yield ResourcesPane(id="overview-host", classes="wide-only")
                     yield LogPane(id="overview-log", classes="wide-only")
+                yield LogPane(id="overview-log-side", classes="xwide-only")
             with TabPane("2 Participants", id="participants"):
                 yield Input(placeholder="filter participants (Enter or Esc to leave)", id="filter")
                 yield ParticipantsTable(id="participants-table")

@@ -29,7 +29,7 @@ from migration_tui.ui import states
 from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.view import View
-from migration_tui.ui.widgets import StatusBar
+from migration_tui.ui.widgets import MetricsPane, ProgressLine, StatusBar, SystemPanel
 from migration_tui.ui.widgets.migration import timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
@@ -303,6 +303,16 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
     WallScreen #headline {
         margin-top: 1;
     }
+    WallScreen #wall-system {
+        max-height: 12;
+    }
+    WallScreen #wall-metrics {
+        max-height: 9;
+    }
+    WallScreen #wall-detail {
+        height: auto;
+        border-top: hkey $panel;
+    }
     """
 
     rotate_s: ClassVar[float] = ROTATE_S
@@ -327,6 +337,12 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             yield BigFigure(id="figure-progress")
             yield BigFigure(id="figure-errors")
             yield BigFigure(id="figure-latency")
+        # With room (120x36 and up): the progress line with its rate, the system's own panel
+        # (participants, per-pair table, traffic split ...) and the sparklines, below the figures.
+        with Vertical(id="wall-detail", classes="wide-only"):
+            yield ProgressLine(id="wall-progress")
+            yield SystemPanel(id="wall-system")
+            yield MetricsPane(id="wall-metrics")
         yield StatusBar(id="status")
         yield self.footer()
 
