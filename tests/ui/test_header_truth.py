@@ -155,3 +155,14 @@ async def test_header_says_who_paused_when_and_why(tmp_path: Path):
 async def test_the_sample_pause_shows_without_a_requester():
     header, _ = await screen_text(SAMPLES / "2pc-commit.jsonl.gz", at=160)
     assert re.search(r"paused \(by whom not recorded\) \d+s ago", header)
+
+
+async def test_help_explains_the_new_marks(make_app):
+    from migration_tui.ui.screens.help import help_text
+
+    app = make_app("2pc")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        text = help_text(app.dashboard).plain
+    for mark in ("↓", "last known", "READ-ONLY"):
+        assert f"  {mark}" in text
