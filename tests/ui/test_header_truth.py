@@ -82,7 +82,7 @@ async def test_header_marks_last_known_values_while_the_controller_fails(failing
 
     header, progress = await screen_text(failing_controller, at=80)
     assert "✔ HEALTHY" not in header and "✔" not in header.splitlines()[0]
-    assert "▲ last known (controller ERROR 20s): in_progress  HEALTHY" in header
+    assert "▲ ERROR 20s, last known: in_progress  HEALTHY" in header
     assert not has_eta(progress) and "%/min" not in progress
     assert "rate unknown, no ETA" in progress
 
@@ -166,3 +166,16 @@ async def test_help_explains_the_new_marks(make_app):
         text = help_text(app.dashboard).plain
     for mark in ("↓", "last known", "READ-ONLY"):
         assert f"  {mark}" in text
+
+
+async def test_the_wall_marks_last_known_values_while_the_controller_fails(failing_controller):
+    from migration_tui.ui.screens.wall import BigFigure, WallHeadline, WallScreen
+
+    app = MigrationApp(ReplayFeed(failing_controller, playing=False), dashboard=WallScreen.rotating(15))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=80)
+        headline = app.dashboard.query_one(WallHeadline).render().plain
+        progress = app.dashboard.query_one("#figure-progress", BigFigure)
+        note = str(progress.query_one(".figure-note").render())
+        assert "▲ ERROR 20s, last known: in_progress" in headline and "● in_progress" not in headline
+        assert "last known (controller ERROR 20s)" in note and progress.has_class("-warn")

@@ -30,7 +30,7 @@ from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets import MetricsPane, ProgressLine, StatusBar, SystemPanel
-from migration_tui.ui.widgets.migration import timeline
+from migration_tui.ui.widgets.migration import not_live_words, timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
 if TYPE_CHECKING:
@@ -214,7 +214,13 @@ class WallHeadline(WallPane):
         if migration.pair:
             title.append(f"  {clean(migration.pair, 20)}")
         title.append("  ")
-        title.append_text(view.badge(*states.status(migration.status), bold=True))
+        not_live = not_live_words(view)
+        if not_live is not None:
+            # The banner shouts it too; the status here must not read as live either.
+            title.append_text(view.badge("warn", f"{not_live.removeprefix('controller ')}, last known:", bold=True))
+            title.append(f" {clean(migration.status, 24)}", style=view.style("state-muted"))
+        else:
+            title.append_text(view.badge(*states.status(migration.status), bold=True))
         return [title, timeline(migration, view), worst_alert(view, migration)]
 
 
@@ -422,9 +428,16 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             for figure in (phase, progress, errors, latency):
                 figure.show("", None, False, 0, "waiting for data", "muted")
             return
-        phase.show_text("phase", *phase_step(migration))
-        invalid = "progress" in migration.invalid
-        progress.show("progress", migration.progress, invalid, 1, "%", "ok")
+        not_live = not_live_words(view)
+        if not_live is None:
+            phase.show_text("phase", *phase_step(migration))
+            progress.show("progress", migration.progress, "progress" in migration.invalid, 1, "%", "ok")
+        else:
+            # Last known values: said under each, in the warning colour, never as fine.
+            step, _note, _level = phase_step(migration)
+            phase.show_text("phase", step, f"▲ last known ({not_live})", "warn")
+            invalid = "progress" in migration.invalid
+            progress.show("progress", migration.progress, invalid, 1, f"% ▲ last known ({not_live})", "warn")
         for widget, figure in zip((errors, latency), FIGURES.get(migration.system, DEFAULT_FIGURES), strict=True):
             series = series_for(view.store, migration, figure.series)
             value = None if series is None else series.latest()  # a gap or nothing yet: "no data"

@@ -254,7 +254,7 @@ class MigrationPane(TextPane):
         not_live = not_live_words(view)
         if not_live is not None:
             # Old words must not pass for live ones: no ✔, no level colour, "last known" first.
-            head.append_text(view.badge("warn", f"last known ({not_live}):", bold=True))
+            head.append_text(view.badge("warn", f"{not_live.removeprefix('controller ')}, last known:", bold=True))
             head.append(f" {clean(migration.status, 24)}", style=view.style("state-muted"))
             if migration.health:
                 head.append(f"  {clean(migration.health.upper(), 24)}", style=view.style("state-muted"))
