@@ -179,3 +179,24 @@ async def test_the_wall_marks_last_known_values_while_the_controller_fails(faili
         note = str(progress.query_one(".figure-note").render())
         assert "▲ ERROR 20s, last known: in_progress" in headline and "● in_progress" not in headline
         assert "last known (controller ERROR 20s)" in note and progress.has_class("-warn")
+
+
+async def test_batch_panel_drops_the_controllers_eta_when_it_is_not_live(tmp_path: Path):
+    from migration_tui.ui.widgets import SystemPanel
+
+    def batch(t: float) -> tuple:
+        details = {"documents_migrated": t * 100, "documents_total": 120_000, "docs_per_s": 100, "eta_s": 1200 - t}
+        data = {"id": "b1", "system": "batch", "status": "in_progress", "phase": "migrating"}
+        return (t, "controller", "migration", {**data, "progress": t / 12, "started_at": T0, "details": details})
+
+    events = [batch(float(t)) for t in range(0, 61, 2)]
+    events += [(float(t), "controller", "source_error", {"error": "HTTP 503"}) for t in range(62, 91, 2)]
+    path = write_recording(tmp_path / "batch.jsonl", events)
+    app = MigrationApp(ReplayFeed(path, playing=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot, at=40)
+        assert "ETA 19m20s" in shown(app, SystemPanel)  # the controller's own, while moving and live
+        app.feed.seek_to(80)
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        assert "ETA —" in shown(app, SystemPanel)
