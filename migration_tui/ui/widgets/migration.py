@@ -139,7 +139,7 @@ def pace(migration: Migration, changes: Sequence[tuple[float, float]], now: floa
     if falling:
         return Pace("falling", rate, None, f"↓ {abs(rate):.2f} %/min falling, no ETA", "warn")
     if migration.status not in RUNNING_STATUSES:
-        return Pace("stopped", None, None, f"{migration.status}, no ETA")
+        return Pace("stopped", None, None, f"{clean(migration.status, 24)}, no ETA")  # the server's word: cleaned
     if rate is None:
         return Pace("measuring", None, None, "measuring rate…  ETA —")
     if rate <= STILL_PER_MIN:
