@@ -182,6 +182,9 @@ class ActionClient:
         extra = {"result": result} if result else {}
         self.audit.write(stage, decision, **extra)
         data = {"action": decision.action, "migration_id": decision.migration_id, "stage": stage}
+        # Who and why, so the migration's header can say "paused by ops@host 3m ago: reason".
+        data["requested_by"] = decision.requested_by
+        data["reason"] = decision.reason.replace(self._token, "[redacted]") if self._token else decision.reason
         if result:
             data["result"] = result
         self._emit(Event(self._clock(), "controller", "action", data))

@@ -59,6 +59,8 @@ class Settings:
     """Seconds before a request to a source counts as failed."""
     insecure: bool = False
     """Skip TLS certificate verification (shown on screen when set)."""
+    environment: str | None = None
+    """A name for the environment watched (e.g. ``prod``), shown on screen; else the controller's host is."""
     prometheus_queries: Mapping[str, Any] = field(default_factory=dict)
     """Per series name, a PromQL string or a table ``{query, unit, by}`` overriding the profile's template
     (see migration_tui/data/promql.toml)."""
@@ -81,6 +83,7 @@ _ENV_KEYS = {
     "theme": "THEME",
     "rules_file": "RULES",
     "audit_log": "AUDIT_LOG",
+    "environment": "ENV",
 }
 
 

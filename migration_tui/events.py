@@ -26,7 +26,8 @@ Kinds and their ``data`` (all keys optional unless marked *):
 ``source_error``  *error: a short message for the operator
 ``log``           *message, level ("info" | "warning" | "error"), migration_id
 ``action``        an operator decision: *action, *migration_id, *stage
-                  (opened | cancelled | confirmed | sent | answered), result
+                  (opened | cancelled | confirmed | sent | answered), result,
+                  requested_by (user@host), reason (the token redacted)
 
 Series names are plain strings: ``latency_p95_ms``, ``error_rate_pct``,
 ``throughput_ops``; per pair or per migration they are prefixed with the

@@ -37,6 +37,8 @@ BREAKER_WINDOW_S = 600.0
 MAX_SERIES = 4096
 MAX_MIGRATIONS = 10_000
 MAX_PARTICIPANTS = 100_000
+#: Progress changes kept per migration (``progress_changes``): enough for a rate over a minute.
+PROGRESS_CHANGES = 128
 
 # Per migration: the last listed items by id -> (item, parsed, stored).
 _Memo = dict[str, tuple[Mapping[str, Any], Participant, Participant]]
@@ -69,6 +71,10 @@ class Store:
         self.series: dict[str, Series] = {}
         self.host: dict[str, HostResources] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
+        # Per migration: (ts, progress) each time its progress changed, the first sighting first.
+        self.progress_changes: dict[str, deque[tuple[float, float]]] = {}
+        # Per migration: the last operator action event seen (its data, with "ts").
+        self.last_action: dict[str, dict[str, Any]] = {}
         self._sources: dict[str, _SourceRecord] = {}
         self.now: float = 0.0  # the newest event time seen
         self.events_applied = 0
@@ -138,6 +144,12 @@ class Store:
         if previous is None and len(self.migrations) >= MAX_MIGRATIONS:
             self.rejected_events += 1
             return
+        if migration.progress is not None:
+            changes = self.progress_changes.get(migration.id)
+            if changes is None:
+                changes = self.progress_changes[migration.id] = deque(maxlen=PROGRESS_CHANGES)
+            if not changes or changes[-1][1] != migration.progress:
+                changes.append((ts, migration.progress))
         if previous != migration:
             self.migrations[migration.id] = migration
             self.revision["migrations"] = next(_REVISIONS)
@@ -159,6 +171,7 @@ class Store:
         migration_id = text(data["id"])
         if self.migrations.pop(migration_id, None) is not None:
             gone = self.participants.pop(migration_id, {})
+            self.progress_changes.pop(migration_id, None)
             self._participant_memo.pop(migration_id, None)
             self.revision["migrations"] = next(_REVISIONS)
             self._participants_changed(migration_id, list(gone))
@@ -372,6 +385,9 @@ class Store:
         stage = text(data["stage"])
         result = text(data.get("result"), "", 300)
         message = f"action {action} on {migration_id}: {stage}" + (f" ({result})" if result else "")
+        if stage in ("sent", "answered"):  # a decision that reached the controller, not one opened or cancelled
+            self.last_action[migration_id] = {**data, "ts": ts}
+            self.revision["migrations"] = next(_REVISIONS)
         self._log(ts, "warning", source, message)
 
     def note(self, ts: float, level: str, source: str, message: str) -> None:
@@ -418,6 +434,8 @@ class Store:
         copy.series = {k: v.snapshot() for k, v in self.series.items()}
         copy.host = dict(self.host)
         copy.log = deque(self.log, maxlen=self.log.maxlen)
+        copy.progress_changes = {k: deque(v, maxlen=v.maxlen) for k, v in self.progress_changes.items()}
+        copy.last_action = dict(self.last_action)
         copy._sources = {k: replace(v) for k, v in self._sources.items()}
         copy.now = self.now
         copy.events_applied = self.events_applied

@@ -200,3 +200,15 @@ def test_an_action_event_does_not_make_the_controller_look_fresh():
     health = store.source("controller")
     assert not health.ok() and health.last_success == 1.0
     assert "action abort on m1: opened" in store.log[-1].message
+
+
+async def test_action_events_say_who_and_why_without_the_token(server, audit_path):
+    """The migration's header shows "paused by ops@host 3m ago: reason" from these events."""
+    events = []
+    client = client_for(server, audit_path, events)
+    decision = Decision("pause", "m1", f"error rate rising, {TOKEN} pasted by mistake", requested_by="ops@host")
+    await client.send(decision)
+    for event in events:
+        assert event.data["requested_by"] == "ops@host"
+        assert event.data["reason"] == "error rate rising, [redacted] pasted by mistake"
+        assert TOKEN not in json.dumps(event.data)

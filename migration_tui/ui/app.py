@@ -6,11 +6,13 @@ dashboard, which owns everything else.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.filter import Monochrome, NoColor
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from migration_tui.rules import Rule
@@ -54,6 +56,10 @@ class MigrationApp(App[int]):
         self.theme = chosen
         # The actions layer passes a DashboardScreen subclass with its keys (see dashboard.py).
         self.dashboard = dashboard(feed, rules)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        # Quitting is listed once, from the bindings ("Leave migration-tui (q)").
+        return (command for command in super().get_system_commands(screen) if command.title != "Quit")
 
     def get_css_variables(self) -> dict[str, str]:
         # The semantic aliases ($breaker-open, $state-bad, ...) for every theme.

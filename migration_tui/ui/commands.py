@@ -19,9 +19,12 @@ class DashboardCommands(Provider):
     def _commands(self) -> list[tuple[str, str, object, str]]:
         screen = self.screen
         commands = []
+        listed: set[str] = set()
         for owner, binding in declared_bindings(screen):
-            if not allowed(owner, binding):
+            # One entry per action: Textual's ctrl+q is the same quit as our q.
+            if not allowed(owner, binding) or binding.action in listed:
                 continue
+            listed.add(binding.action)
             title = f"{binding.tooltip or binding.description or binding.action} ({key_label(binding)})"
             runner = partial(owner.run_action, binding.action)  # type: ignore[attr-defined]
             commands.append((title, binding.description, runner, binding.action))

@@ -64,6 +64,8 @@ class ReplayFeed:
     """A recording played on a virtual clock; ``now()`` is the recording's time."""
 
     mode = "REPLAY"
+    place = ""
+    read_only = False
     poll_interval_s = 2.0
     warnings: tuple[str, ...] = ()
 
@@ -230,6 +232,10 @@ class LiveFeed:
         #: How long a crashed source waits before it is started again (None: the runner's default).
         self.restart_backoff = restart_backoff
         self.mode = mode
+        #: Shown in the status bar: the environment's name or the controller's host (``view.place_label``).
+        self.place = ""
+        #: True for ``watch --read-only`` and the wall: the status bar shows a READ-ONLY badge.
+        self.read_only = mode == "WALL"
         self.store = Store()
         self.recorder = recorder
         self.poll_interval_s = poll_interval_s

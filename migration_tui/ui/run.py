@@ -83,6 +83,10 @@ def build_watch(settings: Settings, wall: bool = False) -> tuple[LiveFeed, Any]:
         recorder=_recorder(settings),
         poll_interval_s=settings.poll_interval_s,
     )
+    from migration_tui.ui.view import place_label
+
+    feed.place = place_label(settings.environment, settings.controller)
+    feed.read_only = wall or settings.read_only
     return feed, None if wall or settings.read_only else action_dashboard(settings, feed)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
@@ -42,6 +43,10 @@ class View:
     rules: tuple[Rule, ...] | None = None
     #: Standing warnings about how the data is fetched, e.g. TLS verification off.
     warnings: tuple[str, ...] = ()
+    #: Which environment or controller this is ("prod", "127.0.0.1:8080"); "" when none.
+    place: str = ""
+    #: Nothing can be sent from this screen (``watch --read-only``, the wall).
+    read_only: bool = False
 
     @cached_property
     def judgements(self) -> dict[str, list[Judgement]]:
@@ -61,6 +66,26 @@ class View:
         return Text(
             f"{mark(level)} {clean(word, 60)}", style=self.style(level_alias(level), bold), no_wrap=True, end=""
         )
+
+
+def place_label(environment: str | None, controller: str | None) -> str:
+    """What the status bar names: the configured environment, else the controller's host:port.
+
+    Never the URL's userinfo, path or query (a token can hide in any of them).
+    """
+    if environment:
+        return clean(environment, 24)
+    if not controller:
+        return ""
+    try:
+        parts = urlsplit(controller)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return ""
+    if not host:
+        return ""
+    host = f"[{host}]" if ":" in host else host
+    return clean(f"{host}:{port}" if port else host, 40)
 
 
 class StoreView:

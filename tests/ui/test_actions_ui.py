@@ -403,3 +403,51 @@ def test_an_unusable_audit_log_path_is_a_clear_error(tmp_path):
     settings = Settings(controller="http://127.0.0.1:9", audit_log=str(blocker / "audit.jsonl"))
     with pytest.raises(ConfigError, match="audit log"):
         build_watch(settings)
+
+
+async def test_override_box_ticked_and_unticked_differ_in_text(sim, tmp_path, monkeypatch):
+    """Issue 14 item 6: the state is in the characters, not only the colour (NO_COLOR)."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = build_app(sim, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("a")
+        box = dialog(app).query_one("#override")
+        unticked = box.render().plain
+        await pilot.press("ctrl+o")
+        ticked = box.render().plain
+        assert unticked.startswith("[ ]") and ticked.startswith("[x]")
+        assert unticked != ticked
+    assert sim.scripted.posts == []
+
+
+async def test_fields_start_empty_and_say_what_to_type_and_the_default(sim, tmp_path):
+    """No grey placeholder that looks typed: the id to type and the default reason are words beside empty fields."""
+    app = build_app(sim, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("a")
+        screen = dialog(app)
+        for field in ("#typed-id", "#reason"):
+            assert screen.query_one(field).value == "" and screen.query_one(field).placeholder == ""
+        notes = " ".join(str(note.render()) for note in screen.query(".field-note"))
+        assert f"type the id: {MID}" in notes
+        assert "empty = default: “abort from the migration-tui dashboard”" in notes
+        await pilot.press(*MID, "enter")  # the reason left empty: the default is sent
+        await until(pilot, lambda: screen.outcome is not None, "the answer")
+    (post,) = sim.scripted.posts
+    assert post["body"]["reason"] == "abort from the migration-tui dashboard"
+
+
+async def test_after_a_timeout_the_dialog_shows_what_the_reread_found(sim, tmp_path):
+    sim.scripted.post_delay_s = 1.5  # the controller acts, but answers after the client gave up
+    app = build_app(sim, tmp_path, timeout_s=0.5)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("p", "enter")
+        screen = dialog(app)
+        await until(pilot, lambda: screen.outcome is not None, "the timeout")
+        assert "OUTCOME UNKNOWN" in result_text(app)
+        await until(pilot, lambda: "status re-read: paused" in result_text(app), "the re-read shown in the dialog")
+        assert "the pause took effect" in result_text(app)
+    assert applied(sim) == ["pause"]

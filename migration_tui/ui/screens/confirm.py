@@ -27,6 +27,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
@@ -42,6 +43,33 @@ if TYPE_CHECKING:
 DEFAULT_REASON = "{action} from the migration-tui dashboard"
 #: Width of the dialog's text column, after the row names.
 TEXT_WIDTH = 62
+#: What the controller's status says once an action took effect (status, or phase, in these).
+TOOK_EFFECT: dict[str, frozenset[str]] = {
+    "pause": frozenset({"paused"}),
+    "resume": frozenset({"in_progress", "running"}),
+    "abort": frozenset({"aborting", "aborted"}),
+    "rollback": frozenset({"rolling_back", "rolled_back", "rollback_failed"}),
+}
+
+
+class TickBox(Checkbox):
+    """A checkbox whose state is in its text, ``[x]`` or ``[ ]``, not only in its colour (NO_COLOR)."""
+
+    BUTTON_LEFT = "["
+    BUTTON_RIGHT = "]"
+
+    @property
+    def _button(self) -> Content:
+        style = self.get_visual_style("toggle--button")
+        return Content.assemble("[", ("x" if self.value else " ", style), "]")
+
+
+def reread_words(action: str, status: str, phase: str) -> str:
+    """What a status read after an unknown outcome says about it."""
+    now = f"{status} / {phase}"
+    if status in TOOK_EFFECT[action] or phase in TOOK_EFFECT[action]:
+        return f"status re-read: {now}: the {action} took effect"
+    return f"status re-read: {now}: the {action} has not taken effect (R retries with the same key)"
 
 
 class ConfirmScreen(ModalScreen[Outcome | None]):
@@ -115,6 +143,16 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
     ConfirmScreen #hint {
         color: $text-muted;
     }
+    ConfirmScreen .field-note {
+        color: $text-muted;
+        text-style: italic;
+    }
+    ConfirmScreen #id-note {
+        margin-top: 1;
+    }
+    ConfirmScreen #id-row {
+        margin-top: 0;
+    }
     """
 
     def __init__(
@@ -139,6 +177,9 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         self.sending = False
         self.outcome: Outcome | None = None
         self.note = ""
+        #: When an outcome came back unknown (feed clock): a controller answer after it is the re-read.
+        self.unknown_at: float | None = None
+        self.unknown_text = ""
 
     # --- layout ------------------------------------------------------------------
 
@@ -147,14 +188,19 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             box.border_title = f"Confirm {self.action}"
             yield Static(id="summary")
             yield Static(id="stale")
+            # No placeholders: grey text in a field reads as typed (and is plain under NO_COLOR).
+            # What to type and the default go in words beside the empty fields.
             if self.destructive:
-                with Horizontal():
-                    yield Label("Type the id:")
-                    yield Input(placeholder=self.migration_id, id="typed-id", compact=True, select_on_focus=False)
-            with Horizontal():
+                note = Text(f"To confirm, type the id: {clean(self.migration_id, 60)}", end="")
+                yield Static(note, classes="field-note", id="id-note")
+                with Horizontal(id="id-row"):
+                    yield Label("Id:")
+                    yield Input(id="typed-id", compact=True, select_on_focus=False)
+            with Horizontal(id="reason-row"):
                 yield Label("Reason (Tab):" if self.destructive else "Reason:")
-                yield Input(self.decision.reason, id="reason", compact=True)
-            yield Checkbox("override stale data (ctrl+o)", id="override", compact=True)
+                yield Input(id="reason", compact=True)
+            yield Static(Text(f"empty = default: “{self.decision.reason}”", end=""), classes="field-note")
+            yield TickBox("override stale data (ctrl+o)", id="override", compact=True)
             yield Static(id="result")
             yield Static(id="hint")
 
@@ -212,6 +258,19 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             Text("CONTROLLER DATA IS NOT FRESH: what you see may be out of date.", end="")
         )
         self.query_one("#hint", Static).update(Text(self.hint(), end=""))
+        self.show_reread(current)
+
+    def show_reread(self, current: Migration) -> None:
+        """After an unknown outcome, once the controller has answered again: what its status says."""
+        if self.unknown_at is None or self.outcome is None or self.outcome.state != "unknown":
+            return
+        answered = self.feed.store.source("controller").last_success
+        if answered is None or answered < self.unknown_at:
+            self.show_result(f"{self.unknown_text} · re-reading the status…", "bold yellow")
+            return
+        self.show_result(
+            f"{self.unknown_text} · {reread_words(self.action, current.status, current.phase)}", "bold yellow"
+        )
 
     def hint(self) -> str:
         if self.sending:
@@ -289,6 +348,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
     def _send(self) -> None:
         self.sending = True
         self.outcome = None
+        self.unknown_at = None
         self.show_result(f"sending {self.action} for {self.migration_id}…")
         self.refresh_state()
         self.run_worker(
@@ -314,6 +374,8 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         }
         self.show_result(f"{words[outcome.state]}: {outcome.message}", styles[outcome.state])
         if outcome.state == "unknown":
+            self.unknown_at = self.feed.now()
+            self.unknown_text = f"OUTCOME UNKNOWN: {outcome.message}"
             self.on_unknown()  # re-read the controller: did it act?
         self.refresh_state()
 

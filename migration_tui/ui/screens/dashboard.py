@@ -63,6 +63,10 @@ MIGRATION_KEYS = Binding.Group("Migration")
 SEEK_KEYS = Binding.Group("Seek 10s")
 SPEED_KEYS = Binding.Group("Speed")
 SEEK_LONG_S = 60.0
+#: From this width (and 36 rows) the Overview also shows this host's resources and the log.
+WIDE_COLUMNS = 120
+#: From this width the Overview's log sits beside it, full height, instead of below it.
+SIDE_LOG_COLUMNS = 160
 
 
 def _tab_binding(number: int, tab_id: str, title: str) -> Binding:
@@ -79,7 +83,11 @@ def _tab_binding(number: int, tab_id: str, title: str) -> Binding:
 class DashboardScreen(DeclaredKeyOrder, Screen[None]):
     """Every pane of the selected migration, in tabs at 80x24 and side by side when wide."""
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (120, "-wide")]
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (WIDE_COLUMNS, "-wide"),
+        (SIDE_LOG_COLUMNS, "-xwide"),
+    ]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (36, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -204,8 +212,29 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
     DashboardScreen .wide-only {
         display: none;
     }
-    DashboardScreen.-wide.-tall .wide-only {
+    DashboardScreen.-wide.-tall .wide-only, DashboardScreen.-xwide.-tall .wide-only {
         display: block;
+    }
+    DashboardScreen .xwide-only {
+        display: none;
+    }
+    DashboardScreen.-xwide.-tall .xwide-only {
+        display: block;
+    }
+    DashboardScreen.-xwide.-tall #overview-log {
+        display: none;
+    }
+    DashboardScreen #overview-columns {
+        height: 1fr;
+    }
+    DashboardScreen #overview-main {
+        width: 1fr;
+    }
+    DashboardScreen #overview-log-side {
+        width: 2fr;
+        max-width: 90;
+        height: 1fr;
+        border-left: vkey $panel;
     }
     DashboardScreen #overview-side {
         height: auto;
@@ -259,8 +288,8 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         self.apply_breakpoints()
         yield MigrationPicker(id="picker")
         with TabbedContent(initial="overview", id="tabs"):
-            with TabPane("1 Overview", id="overview"):
-                with VerticalScroll():
+            with TabPane("1 Overview", id="overview"), Horizontal(id="overview-columns"):
+                with VerticalScroll(id="overview-main"):
                     yield MigrationPane(id="migration")
                     yield ProgressLine(id="progress")
                     yield SystemPanel(id="system")
@@ -270,6 +299,7 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
                         yield MetricsPane(id="overview-metrics")
                         yield ResourcesPane(id="overview-host", classes="wide-only")
                     yield LogPane(id="overview-log", classes="wide-only")
+                yield LogPane(id="overview-log-side", classes="xwide-only")
             with TabPane("2 Participants", id="participants"):
                 yield Input(placeholder="filter participants (Enter or Esc to leave)", id="filter")
                 yield ParticipantsTable(id="participants-table")
@@ -321,6 +351,8 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
             theme_generation=self.theme_generation,
             rules=self.rules,
             warnings=feed.warnings,
+            place=getattr(feed, "place", ""),
+            read_only=getattr(feed, "read_only", False),
         )
 
     def refresh_view(self) -> None:
@@ -397,7 +429,13 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         self.app.push_screen(FleetScreen(self))
 
     def action_show_tab(self, tab_id: str) -> None:
-        self.query_one(TabbedContent).active = tab_id
+        tabs = self.query_one(TabbedContent)
+        focused = self.focused
+        if focused is not None and tabs.active_pane is not None and focused in tabs.active_pane.walk_children():
+            # A widget of the tab being left (the participants table, the filter) would keep
+            # focus while hidden, and the next focus (the filter box) would switch back to its tab.
+            self.set_focus(None)
+        tabs.active = tab_id
 
     def action_step_migration(self, step: int) -> None:
         ids = list(self.feed.store.migrations)

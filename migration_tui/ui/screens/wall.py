@@ -30,9 +30,9 @@ from migration_tui.ui.colors import level_alias
 from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.view import View
-from migration_tui.ui.widgets import StatusBar
+from migration_tui.ui.widgets import MetricsPane, ProgressLine, StatusBar, SystemPanel
 from migration_tui.ui.widgets.alerts import needs_a_look
-from migration_tui.ui.widgets.migration import timeline
+from migration_tui.ui.widgets.migration import not_live_words, timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
 if TYPE_CHECKING:
@@ -206,7 +206,13 @@ class WallHeadline(WallPane):
         if migration.pair:
             title.append(f"  {clean(migration.pair, 20)}")
         title.append("  ")
-        title.append_text(view.badge(*states.status(migration.status), bold=True))
+        not_live = not_live_words(view)
+        if not_live is not None:
+            # The banner shouts it too; the status here must not read as live either.
+            title.append_text(view.badge("warn", f"{not_live.removeprefix('controller ')}, last known:", bold=True))
+            title.append(f" {clean(migration.status, 24)}", style=view.style("state-muted"))
+        else:
+            title.append_text(view.badge(*states.status(migration.status), bold=True))
         return [title, timeline(migration, view), worst_alert(view, migration)]
 
 
@@ -295,6 +301,16 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
     WallScreen #headline {
         margin-top: 1;
     }
+    WallScreen #wall-system {
+        max-height: 12;
+    }
+    WallScreen #wall-metrics {
+        max-height: 9;
+    }
+    WallScreen #wall-detail {
+        height: auto;
+        border-top: hkey $panel;
+    }
     """
 
     rotate_s: ClassVar[float] = ROTATE_S
@@ -319,6 +335,12 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             yield BigFigure(id="figure-progress")
             yield BigFigure(id="figure-errors")
             yield BigFigure(id="figure-latency")
+        # With room (120x36 and up): the progress line with its rate, the system's own panel
+        # (participants, per-pair table, traffic split ...) and the sparklines, below the figures.
+        with Vertical(id="wall-detail", classes="wide-only"):
+            yield ProgressLine(id="wall-progress")
+            yield SystemPanel(id="wall-system")
+            yield MetricsPane(id="wall-metrics")
         yield StatusBar(id="status")
         yield self.footer()
 
@@ -380,6 +402,9 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             return self.held
         return action in ("help", "step_migration", "fleet", "quit") or None
 
+    def build_view(self) -> View:
+        return replace(super().build_view(), read_only=True)  # nothing on the wall can send, even over a replay
+
     def refresh_view(self) -> None:
         super().refresh_view()
         if not hasattr(self, "_views"):
@@ -395,9 +420,16 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             for figure in (phase, progress, errors, latency):
                 figure.show("", None, False, 0, "waiting for data", "muted")
             return
-        phase.show_text("phase", *phase_step(migration))
-        invalid = "progress" in migration.invalid
-        progress.show("progress", migration.progress, invalid, 1, "%", "ok")
+        not_live = not_live_words(view)
+        if not_live is None:
+            phase.show_text("phase", *phase_step(migration))
+            progress.show("progress", migration.progress, "progress" in migration.invalid, 1, "%", "ok")
+        else:
+            # Last known values: said under each, in the warning colour, never as fine.
+            step, _note, _level = phase_step(migration)
+            phase.show_text("phase", step, f"▲ last known ({not_live})", "warn")
+            invalid = "progress" in migration.invalid
+            progress.show("progress", migration.progress, invalid, 1, f"% ▲ last known ({not_live})", "warn")
         for widget, figure in zip((errors, latency), FIGURES.get(migration.system, DEFAULT_FIGURES), strict=True):
             series = series_for(view.store, migration, figure.series)
             value = None if series is None else series.latest()  # a gap or nothing yet: "no data"

@@ -10,9 +10,12 @@ a replay shows the ETA the operator saw.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
 
+from migration_tui.freshness import format_age
 from migration_tui.model import FAILURE_PHASES, Migration
 from migration_tui.rules import format_duration
 from migration_tui.safe_text import clean, number, safe
@@ -66,21 +69,109 @@ def timeline(migration: Migration, view: View) -> Text:
     return line
 
 
-def rate_and_eta(migration: Migration, now: float) -> tuple[float | None, float | None]:
-    """(% per minute, seconds to 100 %) from progress since start; None when unknown."""
-    progress, started = migration.progress, migration.started_at
-    if progress is None or started is None or now <= started or progress <= 0:
-        return None, None
-    per_s = progress / (now - started)
-    if per_s <= 0:
-        return None, None
-    return per_s * 60, (100.0 - progress) / per_s if progress < 100 else 0.0
+#: Statuses in which a migration moves by itself, so an ETA can mean something.
+RUNNING_STATUSES: frozenset[str] = frozenset({"in_progress", "running"})
+#: The rate is progress over this much of the recent past (feed clock), not since the start.
+RATE_WINDOW_S = 60.0
+#: Below this much observed history there is no rate yet ("measuring").
+MIN_RATE_SPAN_S = 10.0
+#: A rate smaller than this (% per minute) is no movement.
+STILL_PER_MIN = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    """What the progress line says after the %: the rate, the ETA (or why there is none)."""
+
+    #: forward | falling | held | paused | failing | ended | not_live | stopped | measuring | unknown
+    kind: str
+    rate_per_min: float | None
+    eta_s: float | None
+    text: str
+    level: str = "muted"
+
+
+def recent_rate(changes: Sequence[tuple[float, float]], now: float, window_s: float = RATE_WINDOW_S) -> float | None:
+    """% per minute over the last ``window_s`` of ``changes`` ((ts, progress) at each change).
+
+    None until ``MIN_RATE_SPAN_S`` of history; negative while progress falls; 0 while it holds.
+    """
+    if not changes:
+        return None
+    first_ts = changes[0][0]
+    if now - first_ts < MIN_RATE_SPAN_S:
+        return None
+    start = max(now - window_s, first_ts)
+    then = changes[0][1]
+    for ts, value in changes:
+        if ts > start:
+            break
+        then = value
+    span = now - start
+    if span <= 0:
+        return None
+    return (changes[-1][1] - then) / span * 60.0
+
+
+def pace(migration: Migration, changes: Sequence[tuple[float, float]], now: float, controller: str = "ok") -> Pace:
+    """The rate and ETA the data supports: an ETA only while progress moves forward in a running state.
+
+    ``controller`` is the controller source's level (ok, warn, bad, muted): figures from a source
+    that is not fresh say nothing about the rate now.
+    """
+    progress = migration.progress
+    if progress is None:
+        return Pace("unknown", None, None, "rate —  ETA —")
+    if migration.is_terminal:
+        word = "finished" if migration.status == "completed" else f"ended: {migration.status}"
+        return Pace("ended", None, None, word)
+    if controller in ("warn", "bad"):
+        return Pace("not_live", None, None, "rate unknown, no ETA", "warn")
+    rate = recent_rate(changes, now)
+    falling = rate is not None and rate < -STILL_PER_MIN
+    if migration.phase in FAILURE_PHASES:
+        words = migration.phase.replace("_", " ")
+        if falling:
+            return Pace("failing", rate, None, f"↓ {abs(rate):.2f} %/min {words}, no ETA", "bad")
+        return Pace("failing", rate, None, f"{words}, no ETA", "bad")
+    if migration.status == "paused":
+        return Pace("paused", None, None, "paused, no ETA", "warn")
+    if falling:
+        return Pace("falling", rate, None, f"↓ {abs(rate):.2f} %/min falling, no ETA", "warn")
+    if migration.status not in RUNNING_STATUSES:
+        return Pace("stopped", None, None, f"{clean(migration.status, 24)}, no ETA")  # the server's word: cleaned
+    if rate is None:
+        return Pace("measuring", None, None, "measuring rate…  ETA —")
+    if rate <= STILL_PER_MIN:
+        held_s = max(0.0, now - changes[-1][0])
+        return Pace("held", 0.0, None, f"held at {progress:g} % for {format_duration(held_s)}, no ETA")
+    eta = (100.0 - progress) / rate * 60.0
+    reported = migration.details.get("eta_s")
+    if isinstance(reported, (int, float)) and not isinstance(reported, bool):
+        eta = float(reported)  # the controller's own estimate beats ours
+    return Pace("forward", rate, eta, f"{rate:.2f} %/min  ETA {format_duration(eta)}")
+
+
+def controller_level(view: View) -> tuple[str, str, float | None]:
+    """(level, label, age) of the controller source; ("ok", "", None) when there is none to judge."""
+    if "controller" not in view.store.source_names():
+        return "ok", "", None
+    return states.source(view.store.source("controller"), view.now, view.poll_interval_s)
+
+
+def not_live_words(view: View) -> str | None:
+    """ "controller ERROR 12s" / "controller STALE 40s" when the controller's figures are not live, else None."""
+    level, label, age_s = controller_level(view)
+    if level not in ("warn", "bad"):
+        return None
+    word = "ERROR" if level == "bad" else "STALE"
+    return f"controller {word} {format_age(age_s)}" if age_s is not None else f"controller {word}"
 
 
 def progress_bar(migration: Migration, view: View, width: int) -> Text:
     progress = migration.progress
     invalid = "progress" in migration.invalid
-    bar_w = max(5, min(40, width - 40))
+    bar_w = max(5, min(40, width - 50))
     line = Text(no_wrap=True, end="")
     if progress is None:
         line.append("░" * bar_w, style=view.style("progress-todo"))
@@ -90,32 +181,62 @@ def progress_bar(migration: Migration, view: View, width: int) -> Text:
     line.append("█" * filled, style=view.style("progress-done"))
     line.append("░" * (bar_w - filled), style=view.style("progress-todo"))
     line.append(f" {progress:5.1f}%", style=view.style("state-info", bold=True))
-    rate, eta = rate_and_eta(migration, view.now)
-    reported_eta = migration.details.get("eta_s")
-    if isinstance(reported_eta, (int, float)) and not isinstance(reported_eta, bool):
-        eta = float(reported_eta)  # the controller's own estimate beats an average since start
-    if migration.is_terminal:
-        line.append("  finished", style=view.style("state-muted"))
-    elif rate is not None and eta is not None:
-        line.append(f"  {rate:.2f} %/min  ETA {format_duration(eta)}", style=view.style("state-muted"))
+    judged = pace(migration, view.store.progress_changes.get(migration.id, ()), view.now, controller_level(view)[0])
+    line.append("  ")
+    if judged.level in ("warn", "bad"):
+        line.append_text(view.badge(judged.level, judged.text))
     else:
-        line.append("  rate —  ETA —", style=view.style("state-muted"))
+        line.append(judged.text, style=view.style("state-muted"))
+    return line
+
+
+def last_action_text(view: View, migration: Migration) -> Text | None:
+    """``paused by ops@host 3m ago: "reason"`` from the last action that reached the controller."""
+    last = view.store.last_action.get(migration.id)
+    if not last:
+        return None
+    done = {"pause": "paused", "resume": "resumed", "abort": "aborted", "rollback": "rolled back"}
+    action = clean(str(last.get("action", "?")), 20)
+    by = last.get("requested_by")
+    who = f"by {clean(by, 40)}" if isinstance(by, str) and by else "(by whom not recorded)"
+    ago = format_age(max(0.0, view.now - float(last.get("ts", view.now))))
+    result = str(last.get("result") or "")
+    line = Text(no_wrap=True, end="")
+    if last.get("stage") == "sent":
+        line.append(f"{action} sent {who} {ago} ago, no answer yet", style=view.style("state-warn"))
+    elif result.startswith("ok"):
+        line.append(f"{done.get(action, action)} {who} {ago} ago", style=view.style("state-muted"))
+    else:
+        line.append_text(view.badge("bad", f"{action} {who} {ago} ago failed"))
+    reason = last.get("reason")
+    if isinstance(reason, str) and reason:
+        line.append(": ", style=view.style("state-muted"))
+        line.append_text(safe(f"\u201c{reason}\u201d", style=view.style("state-muted"), limit=60))
     return line
 
 
 class MigrationPane(TextPane):
-    """Header and phase timeline of the selected migration (2 lines; redrawn when it changes)."""
+    """Header and phase timeline of the selected migration, and the last action taken on it.
 
-    SECTIONS = ("migrations",)
+    While the controller's data is not live the status and health are its last known
+    values, said so (``▲ last known, controller ERROR 12s:``) and never drawn as fine.
+    """
+
+    SECTIONS = ("migrations", "sources")
 
     DEFAULT_CSS = """
     MigrationPane {
         text-wrap: nowrap;
         text-overflow: ellipsis;
-        height: 2;
+        height: auto;
         padding: 0 1;
     }
     """
+
+    def view_key(self, view: View) -> tuple[object, ...]:
+        # Ages move with the clock only while something on the header shows one.
+        moving = not_live_words(view) is not None or view.migration_id in view.store.last_action
+        return (*super().view_key(view), int(view.now) if moving else None)
 
     def build(self, view: View, width: int) -> list[Text]:
         if view.migration is None:
@@ -130,16 +251,28 @@ class MigrationPane(TextPane):
             head.append("  ")
             head.append_text(safe(migration.pair, limit=24))
         head.append("  ")
-        level, word = states.status(migration.status)
-        head.append_text(view.badge(level, word, bold=True))
-        if migration.health:
-            level, word = states.health(migration.health)
-            head.append("  ")
-            head.append_text(view.badge(level, word))
+        not_live = not_live_words(view)
+        if not_live is not None:
+            # Old words must not pass for live ones: no ✔, no level colour, "last known" first.
+            head.append_text(view.badge("warn", f"{not_live.removeprefix('controller ')}, last known:", bold=True))
+            head.append(f" {clean(migration.status, 24)}", style=view.style("state-muted"))
+            if migration.health:
+                head.append(f"  {clean(migration.health.upper(), 24)}", style=view.style("state-muted"))
+        else:
+            level, word = states.status(migration.status)
+            head.append_text(view.badge(level, word, bold=True))
+            if migration.health:
+                level, word = states.health(migration.health)
+                head.append("  ")
+                head.append_text(view.badge(level, word))
         if migration.health_score is not None or "health_score" in migration.invalid:
             head.append("  score ")
             head.append(number(migration.health_score, digits=0, invalid="health_score" in migration.invalid))
-        return [head, timeline(migration, view)]
+        lines = [head, timeline(migration, view)]
+        action = last_action_text(view, migration)
+        if action is not None:
+            lines.append(action)
+        return lines
 
 
 class ProgressLine(TextPane):

@@ -99,12 +99,18 @@ class StatusBar(TextPane):
         position = None if clock.position_s is None else int(clock.position_s)
         duration = None if clock.duration_s is None else int(clock.duration_s)
         shown = (clock.playing, clock.speed, position, duration, clock.indexing, clock.index_error, clock.skipped_lines)
-        return (*super().view_key(view), view.mode, view.warnings, shown)
+        return (*super().view_key(view), view.mode, view.warnings, view.place, view.read_only, shown)
 
     def build(self, view: View, width: int) -> list[Text]:
         line = Text(no_wrap=True, end="", overflow="ellipsis")
         line.append(f" {view.mode} ", style=view.style("state-info", bold=True))
         line.append(" ")
+        if view.place:
+            line.append(clean(view.place, 40), style=view.style("state-info", bold=True))
+            line.append("  ")
+        if view.read_only:
+            line.append(" READ-ONLY ", style=view.style("state-warn", bold=True))
+            line.append("  ")
         for warning in view.warnings:
             line.append_text(view.badge("bad", warning, bold=True))
             line.append("  ")

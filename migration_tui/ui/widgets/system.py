@@ -21,6 +21,7 @@ from migration_tui.safe_text import age, clean, number
 from migration_tui.ui import states
 from migration_tui.ui.lookup import detail_bool, detail_number, is_invalid, latest, threshold_rule
 from migration_tui.ui.view import View
+from migration_tui.ui.widgets.migration import controller_level, pace
 from migration_tui.ui.widgets.not_served import SYSTEM_ENDPOINTS, not_served_lines
 from migration_tui.ui.widgets.text_pane import TextColumns, TextPane
 
@@ -172,6 +173,9 @@ def batch(view: View, migration: Migration) -> list[Text]:
     line.append(_figure(view, migration, "docs_per_s", " docs/s", 0))
     _label(line, view, "   ETA ")
     eta, _ = detail_number(details, "eta_s")
+    changes = view.store.progress_changes.get(migration.id, ())
+    if eta is not None and pace(migration, changes, view.now, controller_level(view)[0]).kind != "forward":
+        eta = None  # the progress line says why (paused, not live, ...): no ETA here either
     line.append(
         "invalid" if eta is None and is_invalid(migration, "eta_s") else "—" if eta is None else format_duration(eta)
     )
