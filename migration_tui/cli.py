@@ -68,21 +68,26 @@ def _port(lowest: int) -> Callable[[str], int]:
     return port
 
 
-def _add_sources(p: argparse.ArgumentParser, theme: bool = True) -> None:
-    p.add_argument("--controller", metavar="URL", help="migration controller base URL, http:// or https://")
+def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", controller_required: bool = True) -> None:
+    needed = "required; or MIGRATION_TUI_CONTROLLER or the config file" if controller_required else "default: none"
+    p.add_argument("--controller", metavar="URL", help=f"migration controller base URL, http:// or https:// ({needed})")
     p.add_argument("--migration", metavar="ID", help="watch this migration only (default: every one listed)")
     p.add_argument("--profile", choices=PROFILES, help="controller API profile (default: detected from /health)")
     p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL (default: none)")
     p.add_argument("--redis", metavar="URL", help="Redis URL for heartbeats and events (default: none)")
-    p.add_argument("--config", metavar="FILE", help="TOML config file (default: ~/.config/migration-tui/config.toml)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config file (default: MIGRATION_TUI_CONFIG, else ~/.config/migration-tui/config.toml)",
+    )
     p.add_argument("--insecure", action="store_true", default=None, help="skip TLS verification (shown on screen)")
     if theme:
-        _add_theme(p)
+        _add_theme(p, theme)
 
 
 def _add_theme(p: argparse.ArgumentParser, default: str = "dark") -> None:
     p.add_argument(
-        "--theme", help=f"dark, light, high-contrast or colorblind, or a file in themes/ (default: {default})"
+        "--theme", metavar="NAME", help=f"dark, light, high-contrast or colorblind (see themes/; default: {default})"
     )
 
 
@@ -97,29 +102,59 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("demo", help="the built-in simulator in-process: no servers, no network")
+    p = sub.add_parser(
+        "demo",
+        help="the built-in simulator in-process: no servers, no network",
+        description="The dashboard on the built-in simulator of every seed system, in-process: no servers, no "
+        "network. The action keys work, against the simulator.",
+    )
     p.add_argument("--scenario", choices=SCENARIOS, default=None, help="one scenario (default: all six)")
-    p.add_argument("--speed", type=_speed, default=1.0, help="simulation speed, 0.1 to 1000 (default: 1)")
+    p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="simulation speed, 0.1 to 1000 (default: 1)")
     _add_theme(p)
 
-    p = sub.add_parser("watch", help="watch live migrations (actions after confirmation)")
+    p = sub.add_parser(
+        "watch",
+        help="watch live migrations (actions after confirmation)",
+        description="The dashboard on a live controller (and Prometheus and Redis if given). p, u, a and r "
+        "pause, resume, abort and roll back after a confirmation, unless --read-only.",
+    )
     _add_sources(p)
     p.add_argument("--read-only", action="store_true", default=None, help="no action client at all")
     p.add_argument("--record", metavar="FILE", help="also record every event to FILE (.jsonl or .jsonl.gz)")
 
-    p = sub.add_parser("wall", help="read-only wall display")
-    _add_sources(p)
+    p = sub.add_parser(
+        "wall",
+        help="read-only wall display",
+        description="The wall: large figures for one migration at a time, rotating between the running ones; "
+        "read-only, nothing can be sent.",
+    )
+    _add_sources(p, theme="high-contrast")
     p.add_argument(
-        "--rotate", type=_seconds, default=15.0, metavar="SECONDS", help="seconds per migration (default: 15)"
+        "--rotate",
+        type=_seconds,
+        default=15.0,
+        metavar="SECONDS",
+        help="seconds each migration stays on screen (default: 15)",
     )
     p.add_argument("--web", action="store_true", help="serve the wall to a browser (textual-serve)")
     p.add_argument("--host", default="127.0.0.1", help="with --web: address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=_port(1), default=8000, help="with --web: port to listen on (default: 8000)")
 
-    p = sub.add_parser("replay", help="replay a recording")
+    p = sub.add_parser(
+        "replay",
+        help="replay a recording",
+        description="Play a recording on the dashboard (space, left/right, +/-), on the wall with --wall, or "
+        "print the state at an offset with --headless. A file that holds no recording is refused.",
+    )
     p.add_argument("file", metavar="FILE", help="a recording: .jsonl, or .jsonl.gz (gzip)")
-    p.add_argument("--speed", type=_speed, default=1.0, help="playback speed, 0.1 to 1000 (default: 1)")
-    p.add_argument("--start", type=_seconds, default=0.0, metavar="SECONDS", help="start this far in (default: 0)")
+    p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="playback speed, 0.1 to 1000 (default: 1)")
+    p.add_argument(
+        "--start",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="start this many seconds in, once the file is indexed (default: 0)",
+    )
     p.add_argument("--headless", action="store_true", help="print the reduced state instead of a screen")
     p.add_argument(
         "--at",
@@ -139,15 +174,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --wall: seconds per migration (default: 15)",
     )
 
-    p = sub.add_parser("simulate", help="serve a simulated migration over HTTP")
+    p = sub.add_parser(
+        "simulate",
+        help="serve a simulated migration over HTTP",
+        description="Serve one scenario's controller API (and /metrics) until Ctrl-C. Set "
+        "MIGRATION_TUI_SIM_TOKEN to require a bearer token on action POSTs.",
+    )
     p.add_argument("--scenario", choices=SCENARIOS, required=True, help="the scenario to serve (required)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=_port(0), default=8080, help="port to listen on, 0 for any free one (default: 8080)")
     p.add_argument("--redis", metavar="URL", help="publish heartbeats and events to this Redis (default: none)")
-    p.add_argument("--speed", type=_speed, default=1.0, help="simulation speed, 0.1 to 1000 (default: 1)")
+    p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="simulation speed, 0.1 to 1000 (default: 1)")
 
-    p = sub.add_parser("record", help="record live sources to a file, headless")
-    _add_sources(p, theme=False)
+    p = sub.add_parser(
+        "record",
+        help="record live sources to a file, headless",
+        description="Run the sources the dashboard runs and write every event to FILE. Exit codes: 0 when the "
+        "duration ends or on Ctrl-C/SIGTERM, 1 if FILE cannot be written, 2 for bad usage or no controller, "
+        "3 if the controller never answered during the run.",
+    )
+    _add_sources(p, theme=None)
     p.add_argument("--out", required=True, metavar="FILE", help="where to write: .jsonl, or .jsonl.gz (required)")
     p.add_argument(
         "--duration",
@@ -157,8 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop after this long (default: until Ctrl-C or SIGTERM)",
     )
 
-    p = sub.add_parser("check", help="probe every configured source; non-zero if any is unreachable")
-    _add_sources(p, theme=False)
+    p = sub.add_parser(
+        "check",
+        help="probe every configured source; non-zero if any is unreachable",
+        description="Probe every configured source once and print one line each. Exit codes: 0 if all are "
+        "reachable, 1 if any is not, 2 if none is configured or a URL is not usable.",
+    )
+    _add_sources(p, theme=None, controller_required=False)
     return parser
 
 
