@@ -236,6 +236,8 @@ def check_recording(path: str | os.PathLike[str]) -> list[str]:
     stats = ReadStats()
     events = sum(1 for line in lines[1 if header else 0 :] if decode_event(line, stats) is not None)
     if header is None and not events:
+        if magic == _GZIP_MAGIC and not is_gzip(path):
+            raise RecordingError("not a migration-tui recording (gzip data: name it .jsonl.gz to replay it)")
         first = lines[0].decode("utf-8", "replace").strip()
         raise RecordingError(f"not a migration-tui recording (first line: {clean(first, 60)})")
     notes = []

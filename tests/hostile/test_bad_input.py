@@ -81,10 +81,12 @@ def bad_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
         path = tmp_path / f"bad-{number}.jsonl.gz"
         path.write_bytes(data)
         out[name] = (path, words)
+    whole_plain = gzip.decompress(whole)
     plain_files = {
         "empty file": (b"", "empty"),
         "not a recording": (b"\x1b[31mhello\x07 world\nsecond line\n", "not a migration-tui recording (first line: "),
         "JSON but not a recording": (b'{"a": 1}\n[1, 2]\n', "not a migration-tui recording"),
+        "gzip named .jsonl": (gzip.compress(whole_plain), "gzip data: name it .jsonl.gz"),
     }
     for number, (name, (data, words)) in enumerate(plain_files.items()):
         path = tmp_path / f"bad-{number}.jsonl"
@@ -102,6 +104,7 @@ CASES = [
     "empty file",
     "not a recording",
     "JSON but not a recording",
+    "gzip named .jsonl",
 ]
 
 
