@@ -8,9 +8,10 @@ replay stay fast.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from migration_tui import __version__
 
@@ -26,39 +27,72 @@ The API token is read from MIGRATION_TUI_TOKEN or the config file only, never fr
 """
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (what is wrong, and where the help is), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _speed(value: str) -> float:
     try:
         speed = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0.1 <= speed <= 1000:
-        raise argparse.ArgumentTypeError("speed must be between 0.1 and 1000")
+    if not 0.1 <= speed <= 1000:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"speed must be a number from 0.1 to 1000, not {value!r}")
     return speed
 
 
 def _seconds(value: str) -> float:
+    """A finite number of seconds, 0 or more; any size (an offset past a recording's end means its end)."""
     try:
         seconds = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
-    if not 0 <= seconds < 1e9:
-        raise argparse.ArgumentTypeError("seconds must be 0 or more")
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds, 0 or more, not {value!r}")
     return seconds
 
 
-def _add_sources(p: argparse.ArgumentParser, controller_required: bool = False) -> None:
-    p.add_argument("--controller", metavar="URL", help="migration controller base URL")
-    p.add_argument("--migration", metavar="ID", help="watch this migration only (default: discover)")
-    p.add_argument("--profile", choices=PROFILES, help="controller API profile (default: detect)")
-    p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL")
-    p.add_argument("--redis", metavar="URL", help="Redis URL for heartbeats and events")
-    p.add_argument("--config", metavar="FILE", help="TOML config file")
+def _port(lowest: int) -> Callable[[str], int]:
+    def port(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = -1
+        if not lowest <= number <= 65535:
+            raise argparse.ArgumentTypeError(f"must be a port number from {lowest} to 65535, not {value!r}")
+        return number
+
+    return port
+
+
+def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", controller_required: bool = True) -> None:
+    needed = "required; or MIGRATION_TUI_CONTROLLER or the config file" if controller_required else "default: none"
+    p.add_argument("--controller", metavar="URL", help=f"migration controller base URL, http:// or https:// ({needed})")
+    p.add_argument("--migration", metavar="ID", help="watch this migration only (default: every one listed)")
+    p.add_argument("--profile", choices=PROFILES, help="controller API profile (default: detected from /health)")
+    p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL (default: none)")
+    p.add_argument("--redis", metavar="URL", help="Redis URL for heartbeats and events (default: none)")
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config file (default: MIGRATION_TUI_CONFIG, else ~/.config/migration-tui/config.toml)",
+    )
     p.add_argument("--insecure", action="store_true", default=None, help="skip TLS verification (shown on screen)")
-    p.add_argument("--theme", help="theme name (see themes/)")
+    if theme:
+        _add_theme(p, theme)
+
+
+def _add_theme(p: argparse.ArgumentParser, default: str = "dark") -> None:
+    p.add_argument(
+        "--theme", metavar="NAME", help=f"dark, light, high-contrast or colorblind (see themes/; default: {default})"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="migration-tui",
         description="Terminal dashboard for live, zero-downtime migrations.",
         epilog=EPILOG,
@@ -68,54 +102,126 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("demo", help="the built-in simulator in-process: no servers, no network")
+    p = sub.add_parser(
+        "demo",
+        help="the built-in simulator in-process: no servers, no network",
+        description="The dashboard on the built-in simulator of every seed system, in-process: no servers, no "
+        "network. The action keys work, against the simulator.",
+    )
     p.add_argument("--scenario", choices=SCENARIOS, default=None, help="one scenario (default: all six)")
-    p.add_argument("--speed", type=_speed, default=1.0, help="simulation speed, 0.1 to 1000 (default 1)")
-    p.add_argument("--theme", help="theme name (see themes/)")
-    p.add_argument("--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule fires")
-
-    p = sub.add_parser("watch", help="watch live migrations (actions after confirmation)")
-    _add_sources(p)
-    p.add_argument("--read-only", action="store_true", default=None, help="no action client at all")
-    p.add_argument("--record", metavar="FILE", help="also record every event to FILE")
-    p.add_argument("--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule fires")
-
-    p = sub.add_parser("wall", help="read-only wall display")
-    _add_sources(p)
-    p.add_argument("--rotate", type=_seconds, default=15.0, metavar="SECONDS", help="seconds per migration")
-    p.add_argument("--web", action="store_true", help="serve the wall to a browser (textual-serve)")
-    p.add_argument("--host", default="127.0.0.1", help="with --web: address to listen on")
-    p.add_argument("--port", type=int, default=8000, help="with --web: port")
-    p.add_argument("--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule fires")
-
-    p = sub.add_parser("replay", help="replay a recording")
-    p.add_argument("file", metavar="FILE")
-    p.add_argument("--speed", type=_speed, default=1.0)
-    p.add_argument("--start", type=_seconds, default=0.0, metavar="SECONDS")
-    p.add_argument("--headless", action="store_true", help="print the reduced state instead of a screen")
-    p.add_argument("--at", type=_seconds, default=None, metavar="SECONDS", help="with --headless: offset")
-    p.add_argument("--json", action="store_true", help="with --headless: JSON on stdout")
-    p.add_argument("--theme", help="theme name (see themes/)")
-    p.add_argument("--wall", action="store_true", help="show it on the wall screen (as `wall` does, read-only)")
-    p.add_argument("--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule fires")
+    p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="simulation speed, 0.1 to 1000 (default: 1)")
+    _add_theme(p)
     p.add_argument(
-        "--rotate", type=_seconds, default=15.0, metavar="SECONDS", help="with --wall: seconds per migration"
+        "--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule starts firing"
     )
 
-    p = sub.add_parser("simulate", help="serve a simulated migration over HTTP")
-    p.add_argument("--scenario", choices=SCENARIOS, required=True)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--redis", metavar="URL", help="publish heartbeats and events to this Redis")
-    p.add_argument("--speed", type=_speed, default=1.0)
-
-    p = sub.add_parser("record", help="record live sources to a file, headless")
+    p = sub.add_parser(
+        "watch",
+        help="watch live migrations (actions after confirmation)",
+        description="The dashboard on a live controller (and Prometheus and Redis if given). p, u, a and r "
+        "pause, resume, abort and roll back after a confirmation, unless --read-only.",
+    )
     _add_sources(p)
-    p.add_argument("--out", required=True, metavar="FILE", help=".jsonl or .jsonl.gz")
-    p.add_argument("--duration", type=_seconds, default=None, metavar="SECONDS")
+    p.add_argument("--read-only", action="store_true", default=None, help="no action client at all")
+    p.add_argument("--record", metavar="FILE", help="also record every event to FILE (.jsonl or .jsonl.gz)")
+    p.add_argument(
+        "--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule starts firing"
+    )
 
-    p = sub.add_parser("check", help="probe every configured source; non-zero if any is unreachable")
-    _add_sources(p)
+    p = sub.add_parser(
+        "wall",
+        help="read-only wall display",
+        description="The wall: large figures for one migration at a time, rotating between the running ones; "
+        "read-only, nothing can be sent.",
+    )
+    _add_sources(p, theme="high-contrast")
+    p.add_argument(
+        "--rotate",
+        type=_seconds,
+        default=15.0,
+        metavar="SECONDS",
+        help="seconds each migration stays on screen (default: 15)",
+    )
+    p.add_argument("--web", action="store_true", help="serve the wall to a browser (textual-serve)")
+    p.add_argument("--host", default="127.0.0.1", help="with --web: address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=_port(1), default=8000, help="with --web: port to listen on (default: 8000)")
+    p.add_argument(
+        "--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule starts firing"
+    )
+
+    p = sub.add_parser(
+        "replay",
+        help="replay a recording",
+        description="Play a recording on the dashboard (space, left/right, +/-), on the wall with --wall, or "
+        "print the state at an offset with --headless. A file that holds no recording is refused.",
+    )
+    p.add_argument("file", metavar="FILE", help="a recording: .jsonl, or .jsonl.gz (gzip)")
+    p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="playback speed, 0.1 to 1000 (default: 1)")
+    p.add_argument(
+        "--start",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="start this many seconds in, once the file is indexed (default: 0)",
+    )
+    p.add_argument("--headless", action="store_true", help="print the reduced state instead of a screen")
+    p.add_argument(
+        "--at",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="with --headless: offset from the start; past the end means the end (default: the end)",
+    )
+    p.add_argument("--json", action="store_true", help="with --headless: one JSON object on stdout")
+    _add_theme(p, default="dark; high-contrast with --wall")
+    p.add_argument("--wall", action="store_true", help="show it on the wall screen (as `wall` does, read-only)")
+    p.add_argument(
+        "--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule starts firing"
+    )
+    p.add_argument(
+        "--rotate",
+        type=_seconds,
+        default=15.0,
+        metavar="SECONDS",
+        help="with --wall: seconds per migration (default: 15)",
+    )
+
+    p = sub.add_parser(
+        "simulate",
+        help="serve a simulated migration over HTTP",
+        description="Serve one scenario's controller API (and /metrics) until Ctrl-C. Set "
+        "MIGRATION_TUI_SIM_TOKEN to require a bearer token on action POSTs.",
+    )
+    p.add_argument("--scenario", choices=SCENARIOS, required=True, help="the scenario to serve (required)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=_port(0), default=8080, help="port to listen on, 0 for any free one (default: 8080)")
+    p.add_argument("--redis", metavar="URL", help="publish heartbeats and events to this Redis (default: none)")
+    p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="simulation speed, 0.1 to 1000 (default: 1)")
+
+    p = sub.add_parser(
+        "record",
+        help="record live sources to a file, headless",
+        description="Run the sources the dashboard runs and write every event to FILE. Exit codes: 0 when the "
+        "duration ends or on Ctrl-C/SIGTERM, 1 if FILE cannot be written, 2 for bad usage or no controller, "
+        "3 if the controller never answered during the run.",
+    )
+    _add_sources(p, theme=None)
+    p.add_argument("--out", required=True, metavar="FILE", help="where to write: .jsonl, or .jsonl.gz (required)")
+    p.add_argument(
+        "--duration",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="stop after this long (default: until Ctrl-C or SIGTERM)",
+    )
+
+    p = sub.add_parser(
+        "check",
+        help="probe every configured source; non-zero if any is unreachable",
+        description="Probe every configured source once and print one line each. Exit codes: 0 if all are "
+        "reachable, 1 if any is not, 2 if none is configured or a URL is not usable.",
+    )
+    _add_sources(p, theme=None, controller_required=False)
     return parser
 
 
@@ -126,16 +232,36 @@ def settings_from(args: argparse.Namespace):
     return build_settings(cli)
 
 
+def _fail(message: str, code: int = 2) -> int:
+    print(f"migration-tui: {message}", file=sys.stderr)
+    return code
+
+
 def cmd_replay(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from migration_tui.recording import RecordingError, check_recording
+    from migration_tui.safe_text import clean
+
+    shown = clean(args.file, 200)  # a file name may hold control characters too
+    if not args.headless:
+        given = [flag for flag, value in (("--at", args.at is not None), ("--json", args.json)) if value]
+        if given:
+            verb = "works" if len(given) == 1 else "work"
+            return _fail(f"{' and '.join(given)} only {verb} with --headless (a screen has neither)")
+    if args.headless and args.wall:
+        return _fail("--wall draws a screen; --headless prints the state: choose one")
     path = Path(args.file)
     if not path.is_file():
-        print(f"migration-tui: no such recording: {args.file}", file=sys.stderr)
-        return 2
-    if args.headless and args.wall:
-        print("migration-tui: --wall draws a screen; --headless prints the state: choose one", file=sys.stderr)
-        return 2
+        return _fail(f"no such recording: {shown}")
+    try:
+        notes = check_recording(path)
+    except RecordingError as exc:
+        return _fail(f"{shown}: {exc}")
+    except OSError as exc:
+        return _fail(f"{shown}: cannot read: {exc.strerror or exc}")
+    for note in notes:
+        print(f"migration-tui: {shown}: {note}", file=sys.stderr)
     if args.headless:
         import orjson
 
@@ -148,7 +274,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         except RulesError as exc:
             print(f"migration-tui: {exc}", file=sys.stderr)
             return 2
-        at = args.at if args.at is not None else 1e12
+        at = args.at if args.at is not None else math.inf
         state = reduce_recording(str(path), at, rules)
         if args.json:
             sys.stdout.buffer.write(orjson.dumps(state, option=orjson.OPT_NON_STR_KEYS) + b"\n")
@@ -163,6 +289,17 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return run_replay(str(path), settings_from(args), speed=args.speed, start=args.start, wall_rotate_s=wall)
 
 
+def live_settings(args: argparse.Namespace, needs_controller: bool = True):
+    """Settings for a command that polls sources: URLs checked, and a controller unless ``check``."""
+    from migration_tui.config import ConfigError, check_source_urls
+
+    settings = settings_from(args)
+    check_source_urls(settings)
+    if needs_controller and not settings.controller:
+        raise ConfigError(f"{args.command}: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)")
+    return settings
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from migration_tui.ui.run import run_demo
 
@@ -170,15 +307,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
+    settings = live_settings(args)
     from migration_tui.ui.run import run_watch
 
-    return run_watch(settings_from(args), wall=False)
+    return run_watch(settings, wall=False)
 
 
 def cmd_wall(args: argparse.Namespace) -> int:
+    settings = live_settings(args)
     from migration_tui.ui.run import run_wall
 
-    return run_wall(settings_from(args), rotate_s=args.rotate, web=args.web, host=args.host, port=args.port)
+    return run_wall(settings, rotate_s=args.rotate, web=args.web, host=args.host, port=args.port)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -188,15 +327,17 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
+    settings = live_settings(args)
     from migration_tui.sources.record import record
 
-    return record(settings_from(args), out=args.out, duration_s=args.duration)
+    return record(settings, out=args.out, duration_s=args.duration)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    settings = live_settings(args, needs_controller=False)
     from migration_tui.sources.check import check
 
-    return check(settings_from(args))
+    return check(settings)
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -145,3 +145,45 @@ def build_settings(
     if not isinstance(settings.prometheus_queries, Mapping):
         raise ConfigError("prometheus_queries must be a table of series name = PromQL")
     return settings
+
+
+_URL_SCHEMES = {
+    "controller": ("http", "https"),
+    "prometheus": ("http", "https"),
+    "redis": ("redis", "rediss", "unix"),
+}
+_URL_FLAGS = {"controller": "--controller", "prometheus": "--prometheus", "redis": "--redis"}
+
+
+def check_source_urls(settings: Settings) -> None:
+    """Refuse a source URL that cannot work (wrong scheme, no host, bad port) with one line naming it.
+
+    Called at startup by the commands that poll sources (watch, wall, record,
+    check), so a typo is an error at once rather than a source failing forever.
+    The value shown is cleaned and shortened: it may come from a file.
+    """
+    from urllib.parse import urlsplit
+
+    from migration_tui.safe_text import clean
+
+    for name, schemes in _URL_SCHEMES.items():
+        value = getattr(settings, name)
+        if value is None:
+            continue
+        where = f"(from {_URL_FLAGS[name]}, MIGRATION_TUI_{_ENV_KEYS[name]} or the config file)"
+        if not isinstance(value, str):
+            raise ConfigError(f"{name} URL must be a string {where}")
+        shown = clean(value, 80)
+        expected = " or ".join(f"{scheme}://" for scheme in schemes if scheme != "unix") + "HOST[:PORT]"
+        try:
+            parts = urlsplit(value.strip())
+            parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+        except ValueError as exc:
+            raise ConfigError(f"{name} URL {shown!r} is not usable: {exc} {where}") from None
+        if parts.scheme.lower() not in schemes:
+            raise ConfigError(f"{name} URL {shown!r} is not usable: expected {expected} {where}")
+        if parts.scheme.lower() == "unix":
+            if not parts.path:
+                raise ConfigError(f"{name} URL {shown!r} names no socket path {where}")
+        elif not parts.hostname:
+            raise ConfigError(f"{name} URL {shown!r} names no host: expected {expected} {where}")

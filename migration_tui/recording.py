@@ -142,8 +142,11 @@ class RecordingReader:
         self.stats = ReadStats()
         self.header: dict[str, Any] | None = None
         self.data_offset = 0
-        with open_binary(self.path) as fp:
-            first = fp.readline(MAX_LINE_BYTES + 1)
+        try:
+            with open_binary(self.path) as fp:
+                first = fp.readline(MAX_LINE_BYTES + 1)
+        except (EOFError, gzip.BadGzipFile, zlib.error):
+            first = b""  # not gzip, or cut inside its first line: no header (check_recording says which)
         header = parse_header(first) if first else None
         if header is not None:
             self.header = header
@@ -181,6 +184,68 @@ class RecordingReader:
         finally:
             if own:
                 fp.close()
+
+
+class RecordingError(ValueError):
+    """A file that cannot be replayed at all; the message is one line fit for stderr (without the path)."""
+
+
+#: How much of a file ``check_recording`` reads looking for an event when it has no header.
+_PROBE_LINES = 1000
+_PROBE_BYTES = 8 * 1024 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def check_recording(path: str | os.PathLike[str]) -> list[str]:
+    """Refuse a file that holds no recording at all; return notes about one that is valid but odd.
+
+    Raises ``RecordingError`` for an empty file, a ``.gz`` name on something
+    that is not gzip, a gzip stream from which not one line can be read, and a
+    file with neither a header nor an event in its first lines. A damaged tail
+    is not an error here: the reader keeps what came before and counts the rest.
+    Returns notes, e.g. ``["no events"]`` for a header with nothing after it.
+    Reads at most the first ``_PROBE_LINES`` lines.
+    """
+    from migration_tui.safe_text import clean
+
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+    if not magic:
+        raise RecordingError("empty")
+    if is_gzip(path) and magic != _GZIP_MAGIC:
+        raise RecordingError("not a gzip file (the name ends .gz)")
+    lines: list[bytes] = []
+    damaged = ""
+    size = 0
+    try:
+        with open_binary(path) as fp:
+            while len(lines) < _PROBE_LINES and size < _PROBE_BYTES:
+                line = fp.readline(MAX_LINE_BYTES + 1)
+                if not line:
+                    break
+                size += len(line)
+                lines.append(line)
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        damaged = "truncated" if isinstance(exc, EOFError) else "damaged"
+    ended = not damaged and len(lines) < _PROBE_LINES and size < _PROBE_BYTES
+    if not lines:
+        if damaged:
+            raise RecordingError(f"{damaged} gzip file: not one line could be read")
+        raise RecordingError("empty (nothing in the gzip stream)")
+    header = parse_header(lines[0])
+    stats = ReadStats()
+    events = sum(1 for line in lines[1 if header else 0 :] if decode_event(line, stats) is not None)
+    if header is None and not events:
+        if magic == _GZIP_MAGIC and not is_gzip(path):
+            raise RecordingError("not a migration-tui recording (gzip data: name it .jsonl.gz to replay it)")
+        first = lines[0].decode("utf-8", "replace").strip()
+        raise RecordingError(f"not a migration-tui recording (first line: {clean(first, 60)})")
+    notes = []
+    if not events and (ended or damaged):
+        notes.append("no events")
+    if damaged:
+        notes.append(f"{damaged} gzip file: what could be read is replayed, the rest is counted as skipped")
+    return notes
 
 
 class RecordingWriter:
@@ -260,7 +325,9 @@ __all__ = [
     "FORMAT",
     "VERSION",
     "ReadStats",
+    "RecordingError",
     "RecordingReader",
+    "check_recording",
     "RecordingWriter",
     "decode_event",
     "monotonic",

@@ -170,8 +170,9 @@ def serve(
     token = token or os.environ.get(TOKEN_ENV) or None
     try:
         running = start_in_thread(scenario, speed=speed, redis_url=redis_url, token=token, host=host, port=port)
-    except OSError as exc:
-        print(f"migration-tui simulate: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+    except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535 (the CLI refuses it first)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"migration-tui simulate: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
         return 1
     extras = [f"speed {speed:g}x"]
     extras.append("redis publishing on" if redis_url else "no redis")

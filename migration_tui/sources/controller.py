@@ -184,9 +184,12 @@ class ControllerSource:
         items, errors = profile.discover(list_body)
         problems.extend(errors)
         if self.migration is not None:
+            listed = ", ".join(str(item["id"]) for item in items[:10]) + (", …" if len(items) > 10 else "")
             items = [item for item in items if item["id"] == self.migration]
             if not items and self.migration not in self._seen_ids:
-                problems.append(f"migration {self.migration!r} is not listed by the controller")
+                problems.append(
+                    f"migration {self.migration!r} is not listed by the controller (it lists: {listed or 'none'})"
+                )
         detailed = self._detail_items(profile, items)
         bodies = await self._get_all(client, profile, profile.paths(detailed), problems, emit)
         now = self.clock()

@@ -6,7 +6,9 @@ dashboard would have shown. The token is handed to the writer as a secret,
 so even a server that echoes it back cannot get it into the file.
 
 Exit codes: 0 when the duration ends or on Ctrl-C / SIGTERM, 1 when the
-output file cannot be written, 2 when no controller is configured.
+output file cannot be written, 2 when no controller is configured (or a
+URL is not usable), 3 when the controller never answered during the whole
+run (the file still holds what the other sources gave).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ class RecordSummary:
     errors_by_source: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     write_error: str | None = None
+    #: Whether the controller answered at least once (any event of its other than ``source_error``).
+    controller_reached: bool = False
+    last_controller_error: str | None = None
 
     @property
     def events(self) -> int:
@@ -67,7 +72,18 @@ def record(settings: Settings, out: str, duration_s: float | None = None) -> int
         print(f"migration-tui record: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(summary.line())
-    return 1 if summary.write_error else 0
+    if summary.write_error:
+        return 1
+    if not summary.controller_reached:
+        from migration_tui.safe_text import clean
+
+        why = f": {clean(summary.last_controller_error, 200)}" if summary.last_controller_error else ""
+        print(
+            f"migration-tui record: never reached the controller at {clean(settings.controller, 120)}{why}",
+            file=sys.stderr,
+        )
+        return 3
+    return 0
 
 
 async def record_async(
@@ -99,6 +115,10 @@ async def record_async(
                 summary.events_by_source[event.source] += 1
                 if event.kind == "source_error":
                     summary.errors_by_source[event.source] += 1
+                    if event.source == "controller":
+                        summary.last_controller_error = str(event.data.get("error"))
+                elif event.source == "controller":
+                    summary.controller_reached = True
 
             async with SourceRunner(sources, emit):
                 try:

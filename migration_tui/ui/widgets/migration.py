@@ -215,6 +215,17 @@ def last_action_text(view: View, migration: Migration) -> Text | None:
     return line
 
 
+def no_migration_because(view: View, error: str, width: int) -> list[Text]:
+    """Nothing to show and the controller says why (down, or not listing ``--migration``): say so, on 2 lines."""
+    head = view.badge("bad", "NO MIGRATION", bold=True)
+    head.append(" controller: ")
+    room = max(10, width - head.cell_len)
+    reason = clean(error, 400)
+    first, rest = reason[:room], reason[room:]
+    lines = [head + Text(first, end=""), Text(clean(rest, max(10, width)), end="")]
+    return lines if rest else lines[:1]
+
+
 class MigrationPane(TextPane):
     """Header and phase timeline of the selected migration, and the last action taken on it.
 
@@ -240,6 +251,9 @@ class MigrationPane(TextPane):
 
     def build(self, view: View, width: int) -> list[Text]:
         if view.migration is None:
+            controller = view.store.source("controller")
+            if not view.store.migrations and controller.error and not controller.ok():
+                return no_migration_because(view, controller.error, width)
             waiting = "waiting for data…" if not view.store.migrations else ""
             return [Text(f"no migration selected {waiting}", end="")]
         migration = view.migration
