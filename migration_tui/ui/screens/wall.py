@@ -355,7 +355,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.set_interval(1.0, self._rotate, name="wall-rotation")
+        self.rotation_timer = self.set_interval(1.0, self._rotate, name="wall-rotation")
 
     def _rotate(self) -> None:
         """Every second: move on once the migration shown has had its ``rotate_s``."""
