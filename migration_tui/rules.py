@@ -254,8 +254,11 @@ def _judge_series(rule: Rule, store: Store, migration: Migration, now: float, so
     if now - latest_ts > STALE_AFTER_S:
         return _not_judged(rule, migration, f"data stale ({format_duration(now - latest_ts)} old)")
     value_now = series.latest()
-    if latest_ts <= now and (value_now is None or not rule.breaks(value_now)):
-        return _ok(rule, migration)  # the newest sample is within the limit (or a gap): nothing holds
+    if latest_ts <= now and value_now is None:
+        # The newest sample is a gap (invalid or missing): nothing can be said of the rule now.
+        return _not_judged(rule, migration, f"newest {rule.series} sample invalid or missing")
+    if latest_ts <= now and not rule.breaks(value_now):
+        return _ok(rule, migration)  # the newest sample is within the limit: nothing holds
     since = None
     value_now = None
     # Newest first, only back to the first sample within the limit (not a copy of the window).

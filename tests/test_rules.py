@@ -291,3 +291,14 @@ def test_rules_without_data_are_not_judged_and_old_data_is_stale():
     for ts in range(2, 200, 2):
         s.apply(Event(float(ts), "prometheus", "source_ok", {}))
     assert _states(s, 198.0, "latency_p95_high") == ("not_judged", "data stale (3m17s old)")
+
+
+def test_an_invalid_newest_sample_is_not_judged_not_an_all_clear():
+    """A NaN or missing newest value says nothing about the threshold: never "within"."""
+    s = store_with()
+    feed(s, "latency_p95_ms", [10.0, 12.0])
+    assert _states(s, 1.0, "latency_p95_high") == ("ok", "")
+    s.apply(Event(2.0, "prometheus", "metrics", {"values": {"latency_p95_ms": float("nan")}}))
+    assert _states(s, 2.0, "latency_p95_high") == ("not_judged", "newest latency_p95_ms sample invalid or missing")
+    feed(s, "latency_p95_ms", [11.0], start=3.0)
+    assert _states(s, 3.0, "latency_p95_high") == ("ok", "")
