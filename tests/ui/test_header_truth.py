@@ -82,7 +82,7 @@ async def test_header_marks_last_known_values_while_the_controller_fails(failing
 
     header, progress = await screen_text(failing_controller, at=80)
     assert "✔ HEALTHY" not in header and "✔" not in header.splitlines()[0]
-    assert "▲ ERROR 20s, last known: in_progress  HEALTHY" in header
+    assert "✖ ERROR 20s, last known: in_progress  HEALTHY" in header  # ERROR is critical, as the help says
     assert not has_eta(progress) and "%/min" not in progress
     assert "rate unknown, no ETA" in progress
 
@@ -177,7 +177,7 @@ async def test_the_wall_marks_last_known_values_while_the_controller_fails(faili
         headline = app.dashboard.query_one(WallHeadline).render().plain
         progress = app.dashboard.query_one("#figure-progress", BigFigure)
         note = str(progress.query_one(".figure-note").render())
-        assert "▲ ERROR 20s, last known: in_progress" in headline and "● in_progress" not in headline
+        assert "✖ ERROR 20s, last known: in_progress" in headline and "● in_progress" not in headline
         assert "last known (controller ERROR 20s)" in note and progress.has_class("-warn")
 
 

@@ -32,7 +32,7 @@ from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets import MetricsPane, ProgressLine, StatusBar, SystemPanel
 from migration_tui.ui.widgets.alerts import needs_a_look
-from migration_tui.ui.widgets.migration import not_live_words, timeline
+from migration_tui.ui.widgets.migration import controller_level, not_live_words, timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
 if TYPE_CHECKING:
@@ -209,7 +209,8 @@ class WallHeadline(WallPane):
         not_live = not_live_words(view)
         if not_live is not None:
             # The banner shouts it too; the status here must not read as live either.
-            title.append_text(view.badge("warn", f"{not_live.removeprefix('controller ')}, last known:", bold=True))
+            level = controller_level(view)[0]  # ✖ while the controller fails, ▲ while only stale
+            title.append_text(view.badge(level, f"{not_live.removeprefix('controller ')}, last known:", bold=True))
             title.append(f" {clean(migration.status, 24)}", style=view.style("state-muted"))
         else:
             title.append_text(view.badge(*states.status(migration.status), bold=True))

@@ -268,7 +268,9 @@ class MigrationPane(TextPane):
         not_live = not_live_words(view)
         if not_live is not None:
             # Old words must not pass for live ones: no ✔, no level colour, "last known" first.
-            head.append_text(view.badge("warn", f"{not_live.removeprefix('controller ')}, last known:", bold=True))
+            # The controller's own level: ✖ while it fails, ▲ while it is only stale (as the status bar says).
+            level = controller_level(view)[0]
+            head.append_text(view.badge(level, f"{not_live.removeprefix('controller ')}, last known:", bold=True))
             head.append(f" {clean(migration.status, 24)}", style=view.style("state-muted"))
             if migration.health:
                 head.append(f"  {clean(migration.health.upper(), 24)}", style=view.style("state-muted"))
