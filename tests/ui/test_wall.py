@@ -145,3 +145,17 @@ async def test_a_dead_controller_is_shouted_and_the_shout_stops_when_it_comes_ba
     finally:
         simulator.kill()
         simulator.wait()
+
+
+async def test_a_figure_over_its_limit_says_so_in_words_not_colour_alone():
+    """Issue 14 item 10: SOLUSDT's p95 of 70 ms against 50 ms is marked ✖ ABOVE, under NO_COLOR too."""
+    app = wall_over("orderbook-rollout")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=270)
+        app.dashboard.selected_id = "rollout-solusdt"
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        value, note = figure(app, "latency")
+        assert float(value) > 50 and "✖ ABOVE limit ≤ 50ms" in note
+        _errors, errors_note = figure(app, "errors")
+        assert "✖" not in errors_note and "limit ≤ 1%" in errors_note  # 0.59 % is within 1 %

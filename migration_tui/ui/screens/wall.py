@@ -438,6 +438,9 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
             note = figure.unit
             level = "ok"
             if rule is not None:
-                note += f"   limit {'≤' if rule.op == '>' else '≥'} {rule.threshold:g}{figure.unit}"
-                level = "bad" if value is not None and rule.breaks(value) else "ok"
+                broken = value is not None and rule.breaks(value)
+                # Over its limit is said in words and a symbol, not by the colour alone.
+                mark = f"✖ {'ABOVE' if rule.op == '>' else 'BELOW'} " if broken else ""
+                note += f"   {mark}limit {'≤' if rule.op == '>' else '≥'} {rule.threshold:g}{figure.unit}"
+                level = "bad" if broken else "ok"
             widget.show(figure.title, value, False, figure.digits, note, level)
