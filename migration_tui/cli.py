@@ -85,6 +85,13 @@ def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", control
         _add_theme(p, theme)
 
 
+def _add_bell(p: argparse.ArgumentParser) -> None:
+    """``--no-bell``, for the commands that draw a screen (a rule starting to fire rings once)."""
+    p.add_argument(
+        "--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule starts firing"
+    )
+
+
 def _add_theme(p: argparse.ArgumentParser, default: str = "dark") -> None:
     p.add_argument(
         "--theme", metavar="NAME", help=f"dark, light, high-contrast or colorblind (see themes/; default: {default})"
@@ -111,9 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", choices=SCENARIOS, default=None, help="one scenario (default: all six)")
     p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="simulation speed, 0.1 to 1000 (default: 1)")
     _add_theme(p)
-    p.add_argument(
-        "--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule starts firing"
-    )
+    _add_bell(p)
 
     p = sub.add_parser(
         "watch",
@@ -124,9 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sources(p)
     p.add_argument("--read-only", action="store_true", default=None, help="no action client at all")
     p.add_argument("--record", metavar="FILE", help="also record every event to FILE (.jsonl or .jsonl.gz)")
-    p.add_argument(
-        "--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule starts firing"
-    )
+    _add_bell(p)
 
     p = sub.add_parser(
         "wall",
@@ -145,9 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--web", action="store_true", help="serve the wall to a browser (textual-serve)")
     p.add_argument("--host", default="127.0.0.1", help="with --web: address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=_port(1), default=8000, help="with --web: port to listen on (default: 8000)")
-    p.add_argument(
-        "--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule starts firing"
-    )
+    _add_bell(p)
 
     p = sub.add_parser(
         "replay",
@@ -175,9 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="with --headless: one JSON object on stdout")
     _add_theme(p, default="dark; high-contrast with --wall")
     p.add_argument("--wall", action="store_true", help="show it on the wall screen (as `wall` does, read-only)")
-    p.add_argument(
-        "--no-bell", dest="bell", action="store_false", default=None, help="no bell when a rule starts firing"
-    )
+    _add_bell(p)
     p.add_argument(
         "--rotate",
         type=_seconds,
