@@ -15,10 +15,10 @@ from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from migration_tui.feeds import LiveFeed, ReplayFeed
 from migration_tui.rules import Rule
 from migration_tui.ui.colors import with_aliases
 from migration_tui.ui.commands import DashboardCommands
-from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.themes import DEFAULT_THEME, load_all, load_theme
 

@@ -19,12 +19,12 @@ from urllib.parse import urlsplit
 from rich.style import Style
 from rich.text import Text
 
+from migration_tui.feeds import ClockState
 from migration_tui.model import Migration
 from migration_tui.rules import Judgement, Rule, judge
 from migration_tui.safe_text import clean
 from migration_tui.store import Store
 from migration_tui.ui.colors import level_alias, mark, rich_style
-from migration_tui.ui.feeds import ClockState
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ import sys
 from pathlib import Path
 
 from migration_tui.events import Event
+from migration_tui.feeds import ReplayFeed
 from migration_tui.recording import RecordingWriter
 from migration_tui.rules import load_rules
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.widgets import AlertsPane
 from tests.ui.conftest import settle
 

@@ -20,8 +20,8 @@ from migration_tui.ui.widgets import AlertsPane
 from migration_tui.ui.widgets.alerts import ACTION_KEYS
 
 if TYPE_CHECKING:
+    from migration_tui.feeds import LiveFeed
     from migration_tui.rules import Rule
-    from migration_tui.ui.feeds import LiveFeed
 
 _TOOLTIPS = {
     "pause": "Pause the migration (asks first)",

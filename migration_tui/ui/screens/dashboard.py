@@ -44,7 +44,7 @@ from migration_tui.ui.widgets.footer import DeclaredKeyOrder, KeyBar
 from migration_tui.ui.widgets.not_served import BREAKERS_PATH, NotServedNote
 
 if TYPE_CHECKING:
-    from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+    from migration_tui.feeds import LiveFeed, ReplayFeed
 
 #: Tab ids in the order of their number keys.
 TABS: tuple[tuple[str, str], ...] = (

@@ -36,7 +36,7 @@ from migration_tui.ui.widgets.migration import not_live_words, timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
 if TYPE_CHECKING:
-    from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+    from migration_tui.feeds import LiveFeed, ReplayFeed
 
 #: Seconds each active migration is shown before the wall moves to the next.
 ROTATE_S = 15.0
