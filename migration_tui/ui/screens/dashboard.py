@@ -359,7 +359,7 @@ class DashboardScreen(DeclaredKeyOrder, Screen[None]):
         """Let every visible widget redraw what changed; hidden ones catch up when shown."""
         if not hasattr(self, "_views"):
             return
-        view = self.build_view()
+        view = self.last_view = self.build_view()  # one view, one frame: every pane reads the same judgements
         self.watch_rules(view)
         if self.is_attached and self.app.screen is not self and not self.app.screen.is_modal:
             return  # under a full screen (fleet, help): nothing shows; on_screen_resume catches up

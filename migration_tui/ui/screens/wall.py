@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Label
 
+from migration_tui.frame import active
 from migration_tui.model import FAILURE_PHASES, Migration
 from migration_tui.rules import Rule
 from migration_tui.safe_text import INVALID, MISSING, clean
@@ -67,19 +68,6 @@ FIGURES: dict[str, tuple[Figure, Figure]] = {
     "dual-write": (Figure("write_success_pct", "write success", "%", 2), Figure("latency_p95_ms", "p95 latency", "ms")),
 }
 DEFAULT_FIGURES = FIGURES["2pc"]
-
-
-def active(migrations: list[Migration]) -> list[Migration]:
-    """The migrations still running, those failing first; all of them when none is running."""
-    running = sorted((m for m in migrations if not m.is_terminal), key=urgency)
-    return running or migrations
-
-
-def urgency(migration: Migration) -> int:
-    """0 for a migration failing or being undone, 1 for one running, 2 for one that ended."""
-    if migration.phase in FAILURE_PHASES:
-        return 0
-    return 2 if migration.is_terminal else 1
 
 
 def worst_alert(view: View, migration: Migration) -> Text:
@@ -153,7 +141,7 @@ class FleetSummary(WallPane):
     """
 
     def build(self, view: View, width: int) -> list[Text]:
-        migrations = sorted(view.store.migrations.values(), key=urgency)  # failing first, ended last
+        migrations = view.frame.by_urgency  # failing first, ended last
         if not migrations:
             return [Text("waiting for the first migration…", style=view.style("state-muted"), end="")]
         lines = []
@@ -409,7 +397,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
         super().refresh_view()
         if not hasattr(self, "_views"):
             return
-        self._show_figures(self.build_view())
+        self._show_figures(self.last_view)  # this repaint's view and frame, not a second one
 
     def _show_figures(self, view: View) -> None:
         migration = view.migration
