@@ -29,7 +29,7 @@ from migration_tui.safe_text import INVALID, MISSING, clean
 from migration_tui.ui import states
 from migration_tui.ui.colors import level_alias
 from migration_tui.ui.lookup import series_for, threshold_rule
-from migration_tui.ui.screens.dashboard import DashboardScreen
+from migration_tui.ui.screens.base import MigrationScreen
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets import MetricsPane, ProgressLine, StatusBar, SystemPanel
 from migration_tui.ui.widgets.alerts import needs_a_look
@@ -257,7 +257,7 @@ class BigFigure(Vertical):
         self.set_class(level == "warn", "-warn")
 
 
-class WallScreen(DashboardScreen, inherit_bindings=False):
+class WallScreen(MigrationScreen, inherit_bindings=False):
     """The wall: fleet summary, the migration shown in large figures, and loud dead sources."""
 
     #: Help, switching the migration shown and the fleet view, as the dashboard declares them
@@ -265,7 +265,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             replace(binding, show=True, tooltip=FLEET_TOOLTIP) if binding.id == "fleet" else binding
-            for binding in DashboardScreen.BINDINGS
+            for binding in MigrationScreen.BINDINGS
             if isinstance(binding, Binding) and binding.id in ("help", "previous-migration", "next-migration", "fleet")
         ),
         Binding(
@@ -365,9 +365,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
 
     def action_fleet(self) -> None:
         """The fleet view over the wall; the migration chosen there is held on the wall."""
-        from migration_tui.ui.screens.fleet import FleetScreen
-
-        self.app.push_screen(FleetScreen(self), self._hold)
+        self.app.push_screen(self.app.make_screen("fleet", self), self._hold)
 
     def _hold(self, migration_id: str | None) -> None:
         if migration_id is not None:
