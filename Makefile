@@ -25,6 +25,7 @@ test: $(STAMP) servers
 lint: $(STAMP)
 	$(VENV)/bin/ruff check migration_tui tests benchmarks scripts
 	$(VENV)/bin/ruff format --check migration_tui tests benchmarks scripts
+	$(VENV)/bin/lint-imports  # the layering contracts in pyproject.toml [tool.importlinter]
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format migration_tui tests benchmarks scripts

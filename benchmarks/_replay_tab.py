@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import sys
 
+from migration_tui.feeds import ReplayFeed
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 
 
 class OnTab(MigrationApp):

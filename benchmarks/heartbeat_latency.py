@@ -65,12 +65,12 @@ def summary(values_s: list[float | None]) -> dict:
 async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
     import redis
 
+    from migration_tui.feeds import LiveFeed
     from migration_tui.sim.clock import VirtualClock
     from migration_tui.sim.server import start_in_thread
     from migration_tui.sources.controller import ControllerSource
     from migration_tui.sources.redis import RedisSource
     from migration_tui.ui.app import MigrationApp
-    from migration_tui.ui.feeds import LiveFeed
     from migration_tui.ui.widgets import ParticipantsTable
 
     # What the hooks saw for the participant being timed: when its cell turned fresh in the

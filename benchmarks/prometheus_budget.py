@@ -53,9 +53,9 @@ def counters(prometheus_url: str) -> dict[str, float]:
 
 
 async def watch(settings, intervals: int) -> dict:
+    from migration_tui.feeds import LiveFeed
     from migration_tui.sources.runner import build_live_sources
     from migration_tui.ui.app import MigrationApp
-    from migration_tui.ui.feeds import LiveFeed
 
     sources = build_live_sources(settings)
     prometheus = next(s for s in sources if s.name == "prometheus")

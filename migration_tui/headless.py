@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from migration_tui.rules import Rule, alerts_of, judge
+from migration_tui.frame import Frame
+from migration_tui.rules import Rule
 from migration_tui.store import Store
 
 HEADLESS_VERSION = 1
@@ -24,7 +25,9 @@ def state_dict(
     rules: Iterable[Rule] | None = None,
 ) -> dict[str, Any]:
     """``rules``: the rules in force (the rules file's); None = the built-in ones."""
-    judged = [item for items in judge(store, now, rules).values() for item in items]
+    # The same frame the screens build at this instant: the same judgements, alerts and ranking.
+    frame = Frame(store, now, None if rules is None else tuple(rules))
+    judged = [item for items in frame.judgements.values() for item in items]
     migrations = []
     for migration in store.migrations.values():
         item = migration.to_dict()
@@ -43,9 +46,11 @@ def state_dict(
         "series": {name: series.latest() for name, series in store.series.items()},
         "host": host.to_dict() if host is not None else {"cpu_percent": None, "memory_percent": None},
         "fleet": fleet.to_dict() if fleet is not None else None,
-        "alerts": [alert.to_dict() for alert in alerts_of(judged)],
+        "alerts": [alert.to_dict() for alert in frame.alerts],
         # Every rule that applies to each migration: firing, pending, ok or not_judged (with the reason).
         "rules": [item.to_dict() for item in judged],
+        # Migration ids worst first, as the fleet view ranks them.
+        "ranking": frame.ranking,
         "sources": {name: store.source(name).to_dict(now) for name in store.source_names()},
         "events_applied": store.events_applied,
         "rejected_events": store.rejected_events,

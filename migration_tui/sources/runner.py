@@ -1,6 +1,6 @@
 """Runs a set of sources as asyncio tasks that feed one ``emit``, and stops them cleanly.
 
-The dashboard, the wall, the demo (through ``ui.feeds.LiveFeed``) and the
+The dashboard, the wall, the demo (through ``feeds.LiveFeed``) and the
 recorder all run their sources here, built by ``build_live_sources`` (the demo
 builds its own simulated ones), so a recording holds exactly what the screen
 saw and a crashed source is restarted the same way everywhere.

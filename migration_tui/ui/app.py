@@ -15,10 +15,11 @@ from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from migration_tui.feeds import LiveFeed, ReplayFeed
 from migration_tui.rules import Rule
 from migration_tui.ui.colors import with_aliases
 from migration_tui.ui.commands import DashboardCommands
-from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+from migration_tui.ui.screens.base import MigrationScreen
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from migration_tui.ui.themes import DEFAULT_THEME, load_all, load_theme
 
@@ -37,7 +38,7 @@ class MigrationApp(App[int]):
         feed: ReplayFeed | LiveFeed,
         theme: str | None = None,
         rules: tuple[Rule, ...] | None = None,
-        dashboard: type[DashboardScreen] = DashboardScreen,
+        dashboard: type[MigrationScreen] = DashboardScreen,
         bell: bool = True,
     ) -> None:
         super().__init__()
@@ -54,8 +55,25 @@ class MigrationApp(App[int]):
         if chosen not in self.available_themes:
             self.register_theme(load_theme(chosen))  # raises ThemeError naming the problem
         self.theme = chosen
-        # The actions layer passes a DashboardScreen subclass with its keys (see dashboard.py).
+        # The actions layer passes its screen with the keys (see screens/actions.py), the wall its own.
         self.dashboard = dashboard(feed, rules)
+
+    def make_screen(self, name: str, *args: Any, **kwargs: Any) -> Screen[Any]:
+        """The screens a screen opens, by name (``help``, ``fleet``, ``confirm``): no screen imports
+        another. Imported when first opened (``confirm`` brings in the action client)."""
+        if name == "help":
+            from migration_tui.ui.screens.help import HelpScreen
+
+            return HelpScreen(*args, **kwargs)
+        if name == "fleet":
+            from migration_tui.ui.screens.fleet import FleetScreen
+
+            return FleetScreen(*args, **kwargs)
+        if name == "confirm":
+            from migration_tui.ui.screens.confirm import ConfirmScreen
+
+            return ConfirmScreen(*args, **kwargs)
+        raise ValueError(f"no screen named {name!r}")
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         # Quitting is listed once, from the bindings ("Leave migration-tui (q)").
@@ -67,7 +85,7 @@ class MigrationApp(App[int]):
         self.theme_variables = variables
         return variables
 
-    def get_default_screen(self) -> DashboardScreen:
+    def get_default_screen(self) -> MigrationScreen:
         # The dashboard is the bottom screen, not pushed over Textual's empty default one:
         # a screen beneath passes its first paint up as a second full-screen frame.
         return self.dashboard

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from migration_tui.config import Settings
-    from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+    from migration_tui.feeds import LiveFeed, ReplayFeed
 
 
 def _run(feed: ReplayFeed | LiveFeed, settings: Settings, dashboard: Any = None) -> int:
@@ -38,7 +38,7 @@ def run_replay(
     path: str, settings: Settings, speed: float = 1.0, start: float = 0.0, wall_rotate_s: float | None = None
 ) -> int:
     """The dashboard on a recording; with ``wall_rotate_s``, the wall screen instead (no keys but view keys)."""
-    from migration_tui.ui.feeds import ReplayFeed
+    from migration_tui.feeds import ReplayFeed
 
     if wall_rotate_s is None:
         return _run(ReplayFeed(path, speed=speed, start=start), settings)
@@ -55,8 +55,8 @@ def _recorder(settings: Settings):
 
 
 def run_demo(settings: Settings, scenario: str | None = None, speed: float = 1.0) -> int:
+    from migration_tui.feeds import LiveFeed
     from migration_tui.ui.demo import demo_actions, demo_setup
-    from migration_tui.ui.feeds import LiveFeed
     from migration_tui.ui.screens.actions import ActionDashboard
 
     sources, controllers = demo_setup(settings, scenario, speed)
@@ -73,8 +73,8 @@ def run_watch(settings: Settings, wall: bool = False) -> int:
 
 def build_watch(settings: Settings, wall: bool = False) -> tuple[LiveFeed, Any]:
     """The feed and dashboard ``watch`` runs; the action keys only when neither read-only nor wall."""
+    from migration_tui.feeds import LiveFeed
     from migration_tui.sources.runner import build_live_sources
-    from migration_tui.ui.feeds import LiveFeed
 
     sources = build_live_sources(settings)
     feed = LiveFeed(

@@ -12,24 +12,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from rich.style import Style
 from rich.text import Text
 
+from migration_tui.feeds import ClockState
+from migration_tui.frame import Frame
 from migration_tui.model import Migration
-from migration_tui.rules import Judgement, Rule, judge
+from migration_tui.rules import Judgement, Rule
 from migration_tui.safe_text import clean
 from migration_tui.store import Store
 from migration_tui.ui.colors import level_alias, mark, rich_style
-from migration_tui.ui.feeds import ClockState
 
 
 @dataclass(frozen=True)
 class View:
-    """Everything a widget may read: the store, the clock and the selection."""
+    """Everything a widget may read: the store, the clock, the selection and the frame.
+
+    The frame (``migration_tui.frame``) holds the judgements of this repaint: built here from
+    the store, ``now``, the rules and the selection unless one is passed in (a copy made with
+    ``dataclasses.replace`` keeps its frame: change only what the frame does not read)."""
 
     store: Store
     now: float
@@ -47,12 +51,19 @@ class View:
     place: str = ""
     #: Nothing can be sent from this screen (``watch --read-only``, the wall).
     read_only: bool = False
+    #: The judgements of this repaint, shared by every widget that reads them.
+    frame: Frame = None  # type: ignore[assignment]  # built in __post_init__ when not given
 
-    @cached_property
+    def __post_init__(self) -> None:
+        if self.frame is None:
+            frame = Frame(self.store, self.now, self.rules, self.poll_interval_s, self.migration_id)
+            object.__setattr__(self, "frame", frame)
+
+    @property
     def judgements(self) -> dict[str, list[Judgement]]:
-        """Every migration's rules judged at ``now``, by migration id: once per view, shared by
-        the alerts pane, the fleet and the wall (a repaint builds one view)."""
-        return judge(self.store, self.now, self.rules, self.poll_interval_s)
+        """Every migration's rules judged at ``now``, by migration id: once per frame, shared by
+        the alerts pane, the fleet and the wall (a repaint builds one view and one frame)."""
+        return self.frame.judgements
 
     @property
     def migration_id(self) -> str | None:

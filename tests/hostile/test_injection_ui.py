@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from migration_tui.feeds import ReplayFeed
 from migration_tui.safe_text import PLACEHOLDER
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 from tests.hostile.payloads import FORBIDDEN_CHARS, PAYLOADS
 
 TABS = ("1", "2", "3", "4", "5", "6")

@@ -370,9 +370,9 @@ async def wait_until(predicate: Any, timeout_s: float = 10.0) -> None:
 
 
 def test_only_an_unverified_https_source_carries_the_insecure_warning():
+    from migration_tui.feeds import LiveFeed
     from migration_tui.sources.base import INSECURE_WARNING
     from migration_tui.sources.prometheus import PrometheusSource
-    from migration_tui.ui.feeds import LiveFeed
 
     unverified = ControllerSource("https://ctl.example", verify_tls=False)
     assert unverified.warnings == (INSECURE_WARNING,)

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from migration_tui.feeds import ReplayFeed
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 from tests.ui.fixtures.make_recordings import write_all
 
 

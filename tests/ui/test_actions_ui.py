@@ -18,11 +18,11 @@ import uuid
 import pytest
 
 from migration_tui.config import Settings
+from migration_tui.feeds import LiveFeed, ReplayFeed
 from migration_tui.recording import RecordingReader
 from migration_tui.sim.clock import VirtualClock
 from migration_tui.sim.server import start_in_thread
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.run import action_dashboard, build_watch
 from migration_tui.ui.screens.confirm import ConfirmScreen
 from migration_tui.ui.widgets import AlertsPane, LogPane

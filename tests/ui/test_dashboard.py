@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Static, TabbedContent
 
+from migration_tui.feeds import LiveFeed
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import LiveFeed
 from migration_tui.ui.screens.help import HelpScreen
 from migration_tui.ui.widgets import (
     AlertsPane,
@@ -263,8 +263,8 @@ async def test_q_quits(make_app):
 
 
 async def test_rules_from_settings_replace_the_built_in_ones(recordings):
+    from migration_tui.feeds import ReplayFeed
     from migration_tui.rules import rules_from_toml
-    from migration_tui.ui.feeds import ReplayFeed
 
     rules = rules_from_toml(
         '[[rule]]\nname = "busy"\nsystems = ["2pc"]\nseries = "throughput_ops"\nlabel = "throughput"\n'
@@ -298,7 +298,7 @@ async def test_after_the_migration_ended_old_heartbeats_are_history_not_alarms()
     """2pc-commit replayed to its end: participants stopped reporting; nothing says late or LOST."""
     from pathlib import Path
 
-    from migration_tui.ui.feeds import ReplayFeed
+    from migration_tui.feeds import ReplayFeed
     from migration_tui.ui.widgets import ParticipantsTable
     from migration_tui.ui.widgets.system import two_pc_ages
 
@@ -354,7 +354,7 @@ async def test_every_footer_key_fits_at_80_columns(make_app, mode):
 async def test_start_waits_for_the_index_then_seeks_and_plays(recordings):
     """``--start`` on a recording not yet indexed: no seek on the UI thread before the keyframes
     exist (it would read every event up to the offset while the terminal stays blank)."""
-    from migration_tui.ui.feeds import ReplayFeed
+    from migration_tui.feeds import ReplayFeed
 
     feed = ReplayFeed(recordings["2pc"], start=150.0)
     seeks: list[tuple[float, bool]] = []
@@ -376,7 +376,7 @@ async def test_start_waits_for_the_index_then_seeks_and_plays(recordings):
 
 
 async def test_pressing_space_before_the_start_seek_keeps_it_paused_there(recordings):
-    from migration_tui.ui.feeds import ReplayFeed
+    from migration_tui.feeds import ReplayFeed
 
     feed = ReplayFeed(recordings["2pc"], start=150.0)
     feed._index = lambda: None  # the index never finishes here, so the seek still waits

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from migration_tui.config import Settings
+from migration_tui.feeds import LiveFeed
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import LiveFeed
 from migration_tui.ui.widgets import MigrationPane, StatusBar
 
 pytest.importorskip("migration_tui.sim.transport")

@@ -6,9 +6,9 @@ from typing import ClassVar
 
 from textual.binding import Binding, BindingType
 
+from migration_tui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.commands import DashboardCommands
-from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.screens.dashboard import DashboardScreen
 from tests.ui.conftest import settle
 

@@ -6,8 +6,8 @@ import asyncio
 import threading
 
 from migration_tui.events import Event
+from migration_tui.feeds import FRAME_S, LiveFeed, ReplayFeed
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import FRAME_S, LiveFeed, ReplayFeed
 from migration_tui.ui.widgets import MigrationPane, StatusBar
 
 
@@ -195,7 +195,7 @@ class NoTimers:
 async def test_a_playing_replay_opens_on_its_first_poll_round(recordings):
     """The first poll round is stamped microseconds after the start: at exactly 0 s the first
     frame was empty and filled a tick later, a second full frame."""
-    from migration_tui.ui.feeds import TICK_S
+    from migration_tui.feeds import TICK_S
 
     feed = ReplayFeed(recordings["2pc"])
     feed.attach(NoTimers(), lambda: None)  # type: ignore[arg-type]

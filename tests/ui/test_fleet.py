@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from migration_tui.events import Event
+from migration_tui.feeds import LiveFeed, ReplayFeed
 from migration_tui.recording import RecordingWriter
 from migration_tui.rules import evaluate_one
 from migration_tui.synthetic import rollout_migration
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.screens.fleet import FleetScreen
 from migration_tui.ui.screens.help import binding_rows
 from migration_tui.ui.screens.wall import WallHeadline, WallScreen

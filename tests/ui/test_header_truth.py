@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from migration_tui.feeds import ReplayFeed
 from migration_tui.model import Migration
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.widgets import MigrationPane, ProgressLine
 from tests.ui.conftest import settle
 

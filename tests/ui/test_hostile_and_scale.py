@@ -8,11 +8,11 @@ import pytest
 from rich.text import Text
 
 from migration_tui.events import Event
+from migration_tui.feeds import ReplayFeed
 from migration_tui.recording import RecordingWriter
 from migration_tui.sources.deltas import ParticipantsDiffer
 from migration_tui.store import MAX_PARTICIPANTS
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.widgets import (
     BreakersTable,
     LogPane,

@@ -7,8 +7,8 @@ from pathlib import Path
 from textual.command import CommandList
 from textual.widgets import Input, TabbedContent
 
+from migration_tui.feeds import ReplayFeed
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.screens.wall import WallScreen
 from tests.ui.conftest import settle
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from migration_tui.feeds import ReplayFeed
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
-from migration_tui.ui.screens.dashboard import _is_displayed
+from migration_tui.ui.screens.base import _is_displayed
 from migration_tui.ui.screens.wall import WallScreen
 from tests.ui.conftest import settle
 

@@ -10,7 +10,7 @@ def test_replay_ui_imports_no_source_clients():
     code = (
         "import sys\n"
         "from migration_tui.ui.app import MigrationApp\n"
-        "from migration_tui.ui.feeds import ReplayFeed\n"
+        "from migration_tui.feeds import ReplayFeed\n"
         "import migration_tui.ui.run\n"
         "heavy = [m for m in ('httpx', 'redis', 'prometheus_api_client', 'psutil', 'migration_tui.sources.controller') if m in sys.modules]\n"
         "print(','.join(heavy))\n"

@@ -27,11 +27,11 @@ from textual.pilot import OutOfBounds
 from textual.screen import Screen
 
 from migration_tui.config import Settings
+from migration_tui.feeds import ReplayFeed
 from migration_tui.sim.clock import VirtualClock
 from migration_tui.sim.server import start_in_thread
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.commands import DashboardCommands
-from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.run import build_watch
 from migration_tui.ui.screens.fleet import FleetScreen
 from migration_tui.ui.screens.help import binding_rows

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from migration_tui.cli import build_parser
 from migration_tui.config import Settings
+from migration_tui.feeds import ReplayFeed
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.run import _wall
 from migration_tui.ui.screens.wall import BigFigure, FleetSummary, WallScreen
 from tests.ui.conftest import settle

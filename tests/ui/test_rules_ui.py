@@ -13,11 +13,12 @@ import sys
 from pathlib import Path
 
 from migration_tui.events import Event
+from migration_tui.feeds import ReplayFeed
 from migration_tui.recording import RecordingWriter
 from migration_tui.rules import load_rules
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.widgets import AlertsPane
+from migration_tui.ui.widgets.fleet_list import FleetList
 from tests.ui.conftest import settle
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_data"
@@ -269,14 +270,20 @@ async def test_headless_alerts_equal_the_panes_with_a_custom_rules_file(tmp_path
         check=True,
         env=env,
     )
-    headless = {(a["migration"], a["rule"], a["state"], a["message"]) for a in json.loads(out.stdout)["alerts"]}
+    state = json.loads(out.stdout)
+    headless = {(a["migration"], a["rule"], a["state"], a["message"]) for a in state["alerts"]}
     app = MigrationApp(ReplayFeed(ROLLOUT, playing=False), rules=load_rules(rules_file))
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot, at=150)
         pane = app.dashboard.query_one(AlertsPane)
         shown = {(a.migration, a.rule, a.state, a.message) for a, _other in pane.alerts}
+        # Issue 15, item 2: the fleet view ranks the migrations as --headless does (one frame, both).
+        await pilot.press("f")
+        await pilot.pause()
+        fleet_order = app.screen.query_one(FleetList).order
     assert headless and shown == headless
     assert {rule for _m, rule, _s, _t in headless} == {"tight_p95"}
+    assert fleet_order == state["ranking"] and len(fleet_order) == len(state["migrations"])
 
 
 async def test_the_walls_alert_line_tells_the_same_truth(tmp_path):

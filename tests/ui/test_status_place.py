@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from migration_tui.config import Settings, build_settings
+from migration_tui.feeds import ReplayFeed
 from migration_tui.sim.clock import VirtualClock
 from migration_tui.sim.server import start_in_thread
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import ReplayFeed
 from migration_tui.ui.run import build_watch
 from migration_tui.ui.screens.wall import WallScreen
 from migration_tui.ui.view import place_label

@@ -8,10 +8,10 @@ import asyncio
 import time
 
 from migration_tui.events import Event
+from migration_tui.feeds import LiveFeed
 from migration_tui.sources.base import Backoff, Emit
 from migration_tui.sources.controller import ControllerSource
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import LiveFeed
 from migration_tui.ui.widgets import StatusBar
 from tests.servers import async_wait_for
 from tests.simulate import SimulateProcess

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from migration_tui.feeds import LiveFeed
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.colors import ALIASES, rich_style, with_aliases
-from migration_tui.ui.feeds import LiveFeed
 from migration_tui.ui.themes import BUILT_IN, ThemeError, available_names, load_theme, theme_dirs, theme_from_toml
 
 GOOD = """

@@ -8,8 +8,8 @@ from textual.widgets import Digits
 
 from migration_tui.config import Settings
 from migration_tui.events import Event
+from migration_tui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.app import MigrationApp
-from migration_tui.ui.feeds import LiveFeed, ReplayFeed
 from migration_tui.ui.run import build_watch
 from migration_tui.ui.screens.help import binding_rows
 from migration_tui.ui.screens.wall import BigFigure, FleetSummary, SourceBanner, WallScreen

@@ -1,9 +1,10 @@
 """The dashboard with the action keys: p pause, u resume, a abort, r rollback.
 
-Built only by ``watch`` without ``--read-only`` (see ui/run.py): the base
-``DashboardScreen`` has no action path at all, and wall, replay and
+Built only by ``watch`` without ``--read-only`` and by ``demo`` (see ui/run.py): the
+base ``MigrationScreen`` and ``DashboardScreen`` have no action path at all, and wall, replay and
 ``watch --read-only`` never import this module or ``migration_tui.actions``.
-Each key opens ``ConfirmScreen`` for the selected migration; the keys are
+Each key opens the confirm screen (``confirm.py``, from the app by name) for the
+selected migration; the keys are
 declared once here, so the footer, the help screen and the palette list them.
 """
 
@@ -14,14 +15,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.binding import Binding, BindingType
 
 from migration_tui.actions import ACTIONS, ActionClient
-from migration_tui.ui.screens.confirm import ConfirmScreen
-from migration_tui.ui.screens.dashboard import DashboardScreen
+from migration_tui.ui.screens.base import MigrationScreen
 from migration_tui.ui.widgets import AlertsPane
 from migration_tui.ui.widgets.alerts import ACTION_KEYS
 
 if TYPE_CHECKING:
+    from migration_tui.feeds import LiveFeed
     from migration_tui.rules import Rule
-    from migration_tui.ui.feeds import LiveFeed
+    from migration_tui.ui.screens.confirm import ConfirmScreen
 
 _TOOLTIPS = {
     "pause": "Pause the migration (asks first)",
@@ -31,8 +32,8 @@ _TOOLTIPS = {
 }
 
 
-class ActionDashboard(DashboardScreen):
-    """``DashboardScreen`` plus the four action keys, each behind a confirmation dialog."""
+class ActionDashboard(MigrationScreen):
+    """The dashboard plus the four action keys, each behind a confirmation dialog."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(ACTION_KEYS[action], action, action.capitalize(), id=action, tooltip=_TOOLTIPS[action])
@@ -86,7 +87,9 @@ class ActionDashboard(DashboardScreen):
             return
         if self.dialog is not None:
             return  # one decision at a time
-        self.dialog = ConfirmScreen(self.client, action, migration, self.feed, on_unknown=self.reread_controller)
+        self.dialog = self.app.make_screen(
+            "confirm", self.client, action, migration, self.feed, on_unknown=self.reread_controller
+        )
         self.app.push_screen(self.dialog, callback=self._dialog_closed)
 
     def _dialog_closed(self, _outcome: object) -> None:

@@ -37,7 +37,7 @@ from migration_tui.model import Migration
 from migration_tui.safe_text import clean
 
 if TYPE_CHECKING:
-    from migration_tui.ui.feeds import LiveFeed
+    from migration_tui.feeds import LiveFeed
 
 #: Printed instead of a reason the operator left empty.
 DEFAULT_REASON = "{action} from the migration-tui dashboard"

@@ -22,7 +22,7 @@ from migration_tui.ui.widgets.fleet_list import FleetList
 from migration_tui.ui.widgets.footer import KeyBar
 
 if TYPE_CHECKING:
-    from migration_tui.ui.screens.dashboard import DashboardScreen
+    from migration_tui.ui.screens.base import MigrationScreen
 
 
 class FleetScreen(Screen["str | None"]):
@@ -47,7 +47,7 @@ class FleetScreen(Screen["str | None"]):
     }
     """
 
-    def __init__(self, dashboard: DashboardScreen) -> None:
+    def __init__(self, dashboard: MigrationScreen) -> None:
         super().__init__()
         self.dashboard = dashboard
         self._title = ""

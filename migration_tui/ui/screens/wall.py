@@ -22,13 +22,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Label
 
+from migration_tui.frame import active
 from migration_tui.model import FAILURE_PHASES, Migration
 from migration_tui.rules import Rule
 from migration_tui.safe_text import INVALID, MISSING, clean
 from migration_tui.ui import states
 from migration_tui.ui.colors import level_alias
 from migration_tui.ui.lookup import series_for, threshold_rule
-from migration_tui.ui.screens.dashboard import DashboardScreen
+from migration_tui.ui.screens.base import MigrationScreen
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets import MetricsPane, ProgressLine, StatusBar, SystemPanel
 from migration_tui.ui.widgets.alerts import needs_a_look
@@ -36,7 +37,7 @@ from migration_tui.ui.widgets.migration import controller_level, not_live_words,
 from migration_tui.ui.widgets.text_pane import TextPane
 
 if TYPE_CHECKING:
-    from migration_tui.ui.feeds import LiveFeed, ReplayFeed
+    from migration_tui.feeds import LiveFeed, ReplayFeed
 
 #: Seconds each active migration is shown before the wall moves to the next.
 ROTATE_S = 15.0
@@ -67,19 +68,6 @@ FIGURES: dict[str, tuple[Figure, Figure]] = {
     "dual-write": (Figure("write_success_pct", "write success", "%", 2), Figure("latency_p95_ms", "p95 latency", "ms")),
 }
 DEFAULT_FIGURES = FIGURES["2pc"]
-
-
-def active(migrations: list[Migration]) -> list[Migration]:
-    """The migrations still running, those failing first; all of them when none is running."""
-    running = sorted((m for m in migrations if not m.is_terminal), key=urgency)
-    return running or migrations
-
-
-def urgency(migration: Migration) -> int:
-    """0 for a migration failing or being undone, 1 for one running, 2 for one that ended."""
-    if migration.phase in FAILURE_PHASES:
-        return 0
-    return 2 if migration.is_terminal else 1
 
 
 def worst_alert(view: View, migration: Migration) -> Text:
@@ -153,7 +141,7 @@ class FleetSummary(WallPane):
     """
 
     def build(self, view: View, width: int) -> list[Text]:
-        migrations = sorted(view.store.migrations.values(), key=urgency)  # failing first, ended last
+        migrations = view.frame.by_urgency  # failing first, ended last
         if not migrations:
             return [Text("waiting for the first migration…", style=view.style("state-muted"), end="")]
         lines = []
@@ -270,7 +258,7 @@ class BigFigure(Vertical):
         self.set_class(level == "warn", "-warn")
 
 
-class WallScreen(DashboardScreen, inherit_bindings=False):
+class WallScreen(MigrationScreen, inherit_bindings=False):
     """The wall: fleet summary, the migration shown in large figures, and loud dead sources."""
 
     #: Help, switching the migration shown and the fleet view, as the dashboard declares them
@@ -278,7 +266,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             replace(binding, show=True, tooltip=FLEET_TOOLTIP) if binding.id == "fleet" else binding
-            for binding in DashboardScreen.BINDINGS
+            for binding in MigrationScreen.BINDINGS
             if isinstance(binding, Binding) and binding.id in ("help", "previous-migration", "next-migration", "fleet")
         ),
         Binding(
@@ -378,9 +366,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
 
     def action_fleet(self) -> None:
         """The fleet view over the wall; the migration chosen there is held on the wall."""
-        from migration_tui.ui.screens.fleet import FleetScreen
-
-        self.app.push_screen(FleetScreen(self), self._hold)
+        self.app.push_screen(self.app.make_screen("fleet", self), self._hold)
 
     def _hold(self, migration_id: str | None) -> None:
         if migration_id is not None:
@@ -410,7 +396,7 @@ class WallScreen(DashboardScreen, inherit_bindings=False):
         super().refresh_view()
         if not hasattr(self, "_views"):
             return
-        self._show_figures(self.build_view())
+        self._show_figures(self.last_view)  # this repaint's view and frame, not a second one
 
     def _show_figures(self, view: View) -> None:
         migration = view.migration

@@ -26,7 +26,8 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.message import Message
 
-from migration_tui.model import FAILURE_PHASES, Alert, Migration
+from migration_tui.frame import RANK_ENDED, RANK_FIRING, RANK_PENDING, RANK_UNDOING
+from migration_tui.model import Alert, Migration
 from migration_tui.rules import MIGRATION_ENDED, Judgement, alerts_of, not_judged_summary, under_way
 from migration_tui.safe_text import clean
 from migration_tui.ui import states
@@ -82,12 +83,14 @@ def not_judged_line(view: View, reason: str, count: int) -> Text:
 def needs_a_look(view: View, migration: Migration) -> tuple[int, str, str]:
     """(rank, text, level) of what most needs a look for one migration, for the fleet and the wall.
 
-    Rank: 0 an abort or rollback under way (or the failure branch), 1 a rule firing, 2 pending,
-    3 running (every rule judged within its threshold, or some not judged), 4 ended.
-    The text never says "no alerts" unless every rule that applies was judged and passed."""
+    The rank is the frame's (``frame.rank_of``): 0 an abort or rollback under way (or the failure
+    branch), 1 a rule firing, 2 pending, 3 running (every rule judged within its threshold, or some
+    not judged), 4 ended. The text never says "no alerts" unless every rule that applies was judged
+    and passed."""
     judged = view.judgements.get(migration.id, [])
+    rank = view.frame.rank(migration)
     alerts = alerts_of(judged)
-    if migration.phase in FAILURE_PHASES:
+    if rank == RANK_UNDOING:
         text = f"{mark('bad')} {migration.phase.upper()}"
         if alerts:
             # "✖ ROLLING_BACK: FIRING breaker opened 4 times ...": the alert without "rollback under way".
@@ -98,21 +101,20 @@ def needs_a_look(view: View, migration: Migration) -> tuple[int, str, str]:
             for lead in (f"{doing} under way: ", f"{doing} under way; "):
                 short = short.removeprefix(lead) if doing else short
             text += f": {word} {short}"
-        return 0, text, "bad"
-    if migration.is_terminal:
+        return rank, text, "bad"
+    if rank == RANK_ENDED:
         level, word = states.status(migration.status)
-        return 4, f"{mark(level)} {word}", level
-    if alerts:
-        alert = alerts[0]
-        if alert.state == "firing":
-            return 1, f"{mark('bad')} FIRING {_short(alert, migration)}", "bad"
-        return 2, f"{mark('warn')} pending {_short(alert, migration)}", "warn"
+        return rank, f"{mark(level)} {word}", level
+    if rank == RANK_FIRING:
+        return rank, f"{mark('bad')} FIRING {_short(alerts[0], migration)}", "bad"
+    if rank == RANK_PENDING:
+        return rank, f"{mark('warn')} pending {_short(alerts[0], migration)}", "warn"
     reasons = not_judged_summary(judged)
     if reasons:
-        return 3, f"{NOT_JUDGED_MARK} not judged: {reasons[0][0]}", "warn"
+        return rank, f"{NOT_JUDGED_MARK} not judged: {reasons[0][0]}", "warn"
     if not judged:
-        return 3, "— no rules for this system", "muted"
-    return 3, f"{mark('ok')} no alerts", "ok"
+        return rank, "— no rules for this system", "muted"
+    return rank, f"{mark('ok')} no alerts", "ok"
 
 
 def _short(alert: Alert, migration: Migration) -> str:

@@ -4,8 +4,9 @@ Seed 001 runs one migration per trading pair, so the fleet can be hundreds of
 rows that all change every second. A DataTable repaints every visible row
 when any cell changes; this list formats only the rows on screen and
 TextPane writes only the cells that changed. Ranking needs every migration's
-worst rule, so the rules are judged for all of them, once per view (shared
-with the alerts pane); a series rule whose newest sample is within its
+worst rule, so the rules are judged for all of them, once per repaint by the
+frame (``migration_tui.frame``, shared with the alerts pane and the wall), which
+also ranks them; a series rule whose newest sample is within its
 threshold is judged ok without walking back through its series.
 
 Columns that do not fit leave, least useful first (system, then pair), so
@@ -148,15 +149,10 @@ class FleetList(TextPane):
     # --- data ----------------------------------------------------------------------
 
     def draw(self, view: View) -> None:
-        ranked: list[tuple[int, str]] = []
-        looks: dict[str, Cell] = {}
-        for migration in view.store.migrations.values():
-            if self.needle and not matches(migration, self.needle):
-                continue
-            rank, looks[migration.id] = judged(view, migration)
-            ranked.append((rank, migration.id))
-        ranked.sort()
-        self.order = [key for _rank, key in ranked]
+        migrations = view.store.migrations
+        # The frame ranks the fleet once per repaint; this list only filters and draws it.
+        self.order = [key for key in view.frame.ranking if not self.needle or matches(migrations[key], self.needle)]
+        looks: dict[str, Cell] = {key: judged(view, migrations[key])[1] for key in self.order}
         self._longest_id = max((len(key) for key in self.order), default=0)
         self._looks = looks
         if self._cursor_id in looks:
