@@ -21,7 +21,6 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -152,9 +151,15 @@ def rules_from_toml(text: str, origin: str = "rules") -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-@cache
 def default_rules() -> tuple[Rule, ...]:
-    text = resources.files("migration_tui.data").joinpath("rules.toml").read_text(encoding="utf-8")
+    """Every registered system's own rules, in registry order (a system registered later adds its own)."""
+    from migration_tui import systems
+
+    return _parsed_rules(systems.default_rules_text())
+
+
+@cache
+def _parsed_rules(text: str) -> tuple[Rule, ...]:
     return rules_from_toml(text, "built-in rules.toml")
 
 
