@@ -41,6 +41,8 @@ class ProfileEntry:
     action_path: str
     #: ``"module:attribute"`` of the simulator's route table (``sim.api.Route`` tuple); "" if not simulated.
     routes: str = ""
+    #: ``"module:function"``: ``sim -> prometheus_client metric families`` the simulated ``/metrics`` adds.
+    metrics: str = ""
     #: Whether detection (no ``--profile``) tries this profile's list endpoint.
     detect: bool = True
 

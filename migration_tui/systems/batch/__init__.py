@@ -12,6 +12,7 @@ SYSTEM = System(
             profile="migration_tui.systems.batch.profile:BATCH",
             action_path="/api/migration/{action}",
             routes="migration_tui.systems.batch.serve:ROUTES",
+            metrics="migration_tui.systems.batch.serve:metrics",
         ),
     ),
     scenarios=(

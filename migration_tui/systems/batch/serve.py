@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from prometheus_client.core import CounterMetricFamily, Metric
+
 from migration_tui.sim.api import ACTIONS, iso, one, routes, static
+from migration_tui.sim.metrics import gauge
 from migration_tui.sim.simulator import Simulator
 
 
@@ -48,3 +52,27 @@ ROUTES = routes(
         *[("POST", f"/api/migration/{action}", action) for action in ACTIONS],
     ]
 )
+
+
+def metrics(sim: Simulator) -> Iterator[Metric]:
+    """The ``/metrics`` families of this system's simulated controller."""
+    m = sim.migrations[0]
+    simple = {
+        "batch_documents_migrated": m.documents_done,
+        "batch_documents_total": float(m.documents_total),
+        "batch_docs_per_second": m.values.get("docs_per_s", 0.0),
+        "batch_failure_rate": m.values.get("failure_rate_pct", 0.0) / 100.0,
+        "batch_response_time_seconds": m.values.get("response_time_ms", 0.0) / 1000.0,
+        "batch_memory_bytes": m.values.get("memory_mb", 0.0) * 1024 * 1024,
+    }
+    for name, value in simple.items():
+        family = gauge(name, name.replace("_", " "))
+        family.add_metric([], value)
+        yield family
+    retries = CounterMetricFamily("batch_retries", "Batches retried after a failure")
+    retries.add_metric([], float(m.retries))
+    yield retries
+    issues = gauge("batch_issues", "Open issues by severity", ("severity",))
+    for severity in ("warnings", "errors", "critical"):
+        issues.add_metric([severity], float(m.counts.get(severity, 0)))
+    yield issues

@@ -12,6 +12,7 @@ SYSTEM = System(
             profile="migration_tui.systems.canary.profile:CANARY",
             action_path="/api/canary/{action}",
             routes="migration_tui.systems.canary.serve:ROUTES",
+            metrics="migration_tui.systems.canary.serve:metrics",
         ),
     ),
     scenarios=(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from prometheus_client.core import Metric
+
 from migration_tui.sim.api import ACTIONS, one, routes, static
+from migration_tui.sim.metrics import gauge
 from migration_tui.sim.simulator import Simulator
 
 
@@ -61,3 +65,20 @@ ROUTES = routes(
         *[("POST", f"/api/canary/{action}", action) for action in ACTIONS],
     ]
 )
+
+
+def metrics(sim: Simulator) -> Iterator[Metric]:
+    """The ``/metrics`` families of this system's simulated controller."""
+    m = sim.migrations[0]
+    phase = gauge("canary_phase", "Canary phase 1..5")
+    phase.add_metric([], float(m.phase_number or 0))
+    traffic = gauge("canary_traffic_new_percent", "Share of traffic on the new system")
+    traffic.add_metric([], m.traffic_new_pct)
+    error = gauge("canary_error_rate", "Error rate, 0..1", ("system",))
+    p99 = gauge("canary_latency_p99_seconds", "p99 latency", ("system",))
+    for side in ("legacy", "new"):
+        error.add_metric([side], m.values.get(f"{side}_error_rate_pct", 0.0) / 100.0)
+        p99.add_metric([side], m.values.get(f"{side}_p99_ms", 0.0) / 1000.0)
+    requests = gauge("canary_requests_per_second", "Requests per second, both systems")
+    requests.add_metric([], m.values.get("requests_per_s", 0.0))
+    yield from (phase, traffic, error, p99, requests)

@@ -12,6 +12,7 @@ SYSTEM = System(
             profile="migration_tui.systems.dual_write.profile:DUAL_WRITE",
             action_path="/api/v1/migration/{action}",
             routes="migration_tui.systems.dual_write.serve:ROUTES",
+            metrics="migration_tui.systems.dual_write.serve:metrics",
         ),
     ),
     scenarios=(

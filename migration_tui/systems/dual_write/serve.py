@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+from prometheus_client.core import CounterMetricFamily, Metric
+
 from migration_tui.sim.api import ACTIONS, one, routes
+from migration_tui.sim.metrics import gauge
 from migration_tui.sim.simulator import Simulator
 
 
@@ -37,3 +41,23 @@ ROUTES = routes(
         *[("POST", f"/api/v1/migration/{action}", action) for action in ACTIONS],
     ]
 )
+
+
+def metrics(sim: Simulator) -> Iterator[Metric]:
+    """The ``/metrics`` families of this system's simulated controller."""
+    m = sim.migrations[0]
+    success = gauge("dual_write_s3_write_success_ratio", "Object store write success, 0..1")
+    success.add_metric([], m.values.get("write_success_pct", 0.0) / 100.0)
+    latency = gauge("dual_write_event_latency_seconds", "Event write latency", ("quantile",))
+    for quantile, key in (("0.5", "latency_p50_ms"), ("0.95", "latency_p95_ms"), ("0.99", "latency_p99_ms")):
+        latency.add_metric([quantile], m.values.get(key, 0.0) / 1000.0)
+    outbox = gauge("dual_write_outbox_pending", "Outbox rows not yet delivered")
+    outbox.add_metric([], m.values.get("outbox_pending", 0.0))
+    written = CounterMetricFamily("dual_write_events_written", "Events written")
+    written.add_metric([], float(int(m.events_written)))
+    rate = gauge("dual_write_events_per_second", "Events written per second")
+    rate.add_metric([], m.values.get("events_per_s", 0.0))
+    mode = gauge("dual_write_mode", "1 for the mode in force", ("mode",))
+    for name in ("legacy", "dual_write", "new_read_path", "new_only"):
+        mode.add_metric([name], 1.0 if m.mode == name else 0.0)
+    yield from (success, latency, outbox, written, rate, mode)

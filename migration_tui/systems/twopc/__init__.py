@@ -12,6 +12,7 @@ SYSTEM = System(
             profile="migration_tui.systems.twopc.profile:TRADING_SERVICE",
             action_path="/api/v1/migrations/{id}/{action}",
             routes="migration_tui.systems.twopc.serve:ROUTES",
+            metrics="migration_tui.systems.twopc.serve:metrics",
         ),
     ),
     scenarios=(

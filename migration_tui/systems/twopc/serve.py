@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from migration_tui.sim.api import ACTIONS, by_id, routes, static
 from migration_tui.sim.engine import SimMigration
+from migration_tui.sim.metrics import gauge
 from migration_tui.sim.simulator import Simulator
 
 
@@ -105,3 +109,35 @@ ROUTES = routes(
         ("GET", "/admin/migration/status", trading_rollout_status),
     ]
 )
+
+
+def metrics(sim: Simulator) -> Iterator[Metric]:
+    """The ``/metrics`` families of this system's simulated controller."""
+    per_pair = {
+        "migration_latency_p50_seconds": ("latency_p50_ms", 0.001),
+        "migration_latency_p95_seconds": ("latency_p95_ms", 0.001),
+        "migration_latency_p99_seconds": ("latency_p99_ms", 0.001),
+        "migration_error_rate": ("error_rate_pct", 0.01),
+        "migration_throughput_ops": ("throughput_ops", 1.0),
+    }
+    for name, (key, scale) in per_pair.items():
+        family = gauge(name, f"{key} of the pair's migration", ("pair",))
+        for m in sim.migrations:
+            family.add_metric([m.pair], m.values.get(key, 0.0) * scale)
+        yield family
+    memory = gauge("migration_memory_ratio", "Memory used, 0..1 (the highest of the migrations)")
+    memory.add_metric([], max(m.values.get("memory_pct", 0.0) for m in sim.migrations) / 100.0)
+    yield memory
+    healthy = gauge("migration_participant_healthy", "1 if the participant heartbeats", ("migration_id", "participant"))
+    for m in sim.migrations:
+        for p in m.participants.values():
+            healthy.add_metric([m.id, p.id], 1.0 if p.is_healthy(sim.s) else 0.0)
+    yield healthy
+    is_open = gauge("circuit_breaker_open", "1 while the pair's breaker is open", ("pair",))
+    opens = CounterMetricFamily("circuit_breaker_opens", "Times the pair's breaker opened", labels=["pair"])
+    for m in sim.migrations:
+        breaker = m.breakers.get(m.pair)
+        is_open.add_metric([m.pair], 1.0 if breaker is not None and breaker.state == "open" else 0.0)
+        opens.add_metric([m.pair], float(len(breaker.opened_at_s)) if breaker is not None else 0.0)
+    yield is_open
+    yield opens
