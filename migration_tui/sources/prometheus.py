@@ -1,7 +1,7 @@
 """The Prometheus source: latency, error rate, throughput and the fleet's resources.
 
 Each poll runs one instant query per series name (the PromQL templates of
-``migration_tui/data/promql.toml`` for the profile, overridden by
+each system's ``promql.toml`` (``migration_tui/systems/*/``) for the profile, overridden by
 ``Settings.prometheus_queries``), all evaluated at the same instant, and fans
 the results into one ``metrics`` event, so a series costs one query per
 interval however many widgets show it. ``fleet/*`` series become a ``host``
