@@ -1,21 +1,12 @@
 """``/metrics`` for each profile, written with prometheus_client from the simulator's state.
 
-Each system's own families are its ``serve.metrics`` (``ProfileEntry.metrics``).
-
 A custom collector reads the state at scrape time, so nothing can go stale
 and each simulator has its own private ``CollectorRegistry`` (tests run
-many simulators in one process). The trading-service names are the ones
-docs/controller-profiles.md fixes; the other profiles' names are ours:
-
-canary      ``canary_phase``, ``canary_traffic_new_percent``, ``canary_error_rate{system}``,
-            ``canary_latency_p99_seconds{system}``, ``canary_requests_per_second``
-batch       ``batch_documents_migrated``, ``batch_documents_total``, ``batch_docs_per_second``,
-            ``batch_failure_rate``, ``batch_retries_total``, ``batch_response_time_seconds``,
-            ``batch_memory_bytes``, ``batch_issues{severity}``
-dual-write  ``dual_write_s3_write_success_ratio``, ``dual_write_event_latency_seconds{quantile}``,
-            ``dual_write_outbox_pending``, ``dual_write_events_written_total``,
-            ``dual_write_events_per_second``, ``dual_write_mode{mode}``
-all         ``migration_progress_percent{migration_id}``
+many simulators in one process). Every profile gets
+``migration_progress_percent{migration_id}``; each system adds its own
+families in its ``serve.metrics`` (``ProfileEntry.metrics``): the
+trading-service names are the ones docs/controller-profiles.md fixes, the
+other systems' names are ours and listed there.
 """
 
 from __future__ import annotations
