@@ -155,12 +155,14 @@ def default_rules() -> tuple[Rule, ...]:
     """Every registered system's own rules, in registry order (a system registered later adds its own)."""
     from migration_tui import systems
 
-    return _parsed_rules(systems.default_rules_text())
+    return _registered_rules(systems.generation())
 
 
 @cache
-def _parsed_rules(text: str) -> tuple[Rule, ...]:
-    return rules_from_toml(text, "built-in rules.toml")
+def _registered_rules(generation: int) -> tuple[Rule, ...]:
+    from migration_tui import systems
+
+    return rules_from_toml(systems.default_rules_text(), "built-in rules.toml")
 
 
 def load_rules(path: str | Path | None) -> tuple[Rule, ...]:

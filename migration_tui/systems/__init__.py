@@ -24,6 +24,8 @@ MODULES: tuple[str, ...] = (
 )
 
 _registry: dict[str, System] = {}
+#: Bumped by every ``register``/``unregister``, so what is derived from the registry can be cached.
+_generation = 0
 
 
 def _systems() -> dict[str, System]:
@@ -36,11 +38,20 @@ def _systems() -> dict[str, System]:
 
 def register(system: System) -> None:
     """Add (or replace) a system; it is listed after the built-in ones."""
+    global _generation
     _systems()[system.name] = system
+    _generation += 1
 
 
 def unregister(name: str) -> None:
+    global _generation
     _systems().pop(name, None)
+    _generation += 1
+
+
+def generation() -> int:
+    """A number that changes whenever a system is registered or unregistered."""
+    return _generation
 
 
 def all_systems() -> tuple[System, ...]:
@@ -93,6 +104,7 @@ __all__ = [
     "all_systems",
     "default",
     "default_rules_text",
+    "generation",
     "get",
     "load",
     "profile_entries",
