@@ -34,14 +34,14 @@ ACTIONS = ("pause", "resume", "abort", "rollback")
 #: Actions that need the migration id typed before they can be confirmed.
 DESTRUCTIVE = frozenset({"abort", "rollback"})
 
-#: Where each profile takes an action; ``{id}`` is the migration id.
-ACTION_PATHS: dict[str, str] = {
-    "trading-service": "/api/v1/migrations/{id}/{action}",
-    "orderbook-rollout": "/api/v1/migrations/{id}/{action}",
-    "canary": "/api/canary/{action}",
-    "batch": "/api/migration/{action}",
-    "dual-write": "/api/v1/migration/{action}",
-}
+
+def action_path(profile: str | None) -> str | None:
+    """Where a profile takes an action (``{id}`` the migration id), from its system; None for none."""
+    from migration_tui import systems
+
+    entry = systems.profile_entries().get(profile) if profile else None
+    return entry.action_path if entry is not None else None
+
 
 #: What each action will do, for the confirmation dialog.
 CONSEQUENCES: dict[str, str] = {
@@ -162,7 +162,7 @@ class ActionClient:
         transport: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if isinstance(profile, str) and profile not in ACTION_PATHS:
+        if isinstance(profile, str) and action_path(profile) is None:
             raise ValueError(f"no actions for profile {profile!r}")
         self.base_url = base_url.rstrip("/")
         #: The profile's name, or a function giving the one the controller source detected (None until then).
@@ -197,10 +197,10 @@ class ActionClient:
         """Where the decision goes; None while the controller's profile is not known (nothing can be sent)."""
         from urllib.parse import quote
 
-        profile = self.profile
-        if profile not in ACTION_PATHS:
+        template = action_path(self.profile)
+        if template is None:
             return None
-        path = ACTION_PATHS[profile].format(id=quote(decision.migration_id, safe=""), action=decision.action)
+        path = template.format(id=quote(decision.migration_id, safe=""), action=decision.action)
         return self.base_url + path
 
     async def send(self, decision: Decision) -> Outcome:

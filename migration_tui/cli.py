@@ -15,8 +15,20 @@ from typing import Any, NoReturn
 
 from migration_tui import __version__
 
-SCENARIOS = ("2pc-commit", "2pc-abort", "orderbook-rollout", "canary", "batch", "dual-write")
-PROFILES = ("trading-service", "orderbook-rollout", "canary", "batch", "dual-write")
+
+def scenario_names() -> tuple[str, ...]:
+    """The simulator's scenarios, from the systems registry."""
+    from migration_tui import systems
+
+    return tuple(systems.scenarios())
+
+
+def profile_names() -> tuple[str, ...]:
+    """The controller profiles (``--profile``), from the systems registry."""
+    from migration_tui import systems
+
+    return tuple(systems.profile_entries())
+
 
 EPILOG = """\
 settings: command line > environment (MIGRATION_TUI_CONTROLLER, MIGRATION_TUI_PROMETHEUS,
@@ -72,7 +84,7 @@ def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", control
     needed = "required; or MIGRATION_TUI_CONTROLLER or the config file" if controller_required else "default: none"
     p.add_argument("--controller", metavar="URL", help=f"migration controller base URL, http:// or https:// ({needed})")
     p.add_argument("--migration", metavar="ID", help="watch this migration only (default: every one listed)")
-    p.add_argument("--profile", choices=PROFILES, help="controller API profile (default: detected from /health)")
+    p.add_argument("--profile", choices=profile_names(), help="controller API profile (default: detected from /health)")
     p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL (default: none)")
     p.add_argument("--redis", metavar="URL", help="Redis URL for heartbeats and events (default: none)")
     p.add_argument(
@@ -115,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="The dashboard on the built-in simulator of every seed system, in-process: no servers, no "
         "network. The action keys work, against the simulator.",
     )
-    p.add_argument("--scenario", choices=SCENARIOS, default=None, help="one scenario (default: all six)")
+    p.add_argument("--scenario", choices=scenario_names(), default=None, help="one scenario (default: all six)")
     p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="simulation speed, 0.1 to 1000 (default: 1)")
     _add_theme(p)
     _add_bell(p)
@@ -191,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve one scenario's controller API (and /metrics) until Ctrl-C. Set "
         "MIGRATION_TUI_SIM_TOKEN to require a bearer token on action POSTs.",
     )
-    p.add_argument("--scenario", choices=SCENARIOS, required=True, help="the scenario to serve (required)")
+    p.add_argument("--scenario", choices=scenario_names(), required=True, help="the scenario to serve (required)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=_port(0), default=8080, help="port to listen on, 0 for any free one (default: 8080)")
     p.add_argument("--redis", metavar="URL", help="publish heartbeats and events to this Redis (default: none)")

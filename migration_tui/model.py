@@ -10,29 +10,53 @@ An unknown phase or status is kept as the string the server sent.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 # --- the systems and their stages ------------------------------------------
+# Each system's words and happy path are its own (``migration_tui/systems/``);
+# ``SYSTEMS`` and ``STAGES`` read them from the registry.
 
-#: The five systems of ../shared/seeds, by the name used in events and the CLI.
-SYSTEMS: dict[str, str] = {
-    "2pc": "two-phase-commit order-book cutover",
-    "orderbook-rollout": "adaptive order book, per-pair gradual rollout",
-    "canary": "heartbeat service canary traffic split",
-    "batch": "batch schema migration with checkpoints",
-    "dual-write": "event store moved by dual write",
-}
+
+class _FromRegistry(Mapping[str, Any]):
+    """A read-only view of one attribute of every registered system, by system name."""
+
+    def __init__(self, attribute: str) -> None:
+        self.attribute = attribute
+
+    def __getitem__(self, name: str) -> Any:
+        from migration_tui import systems
+
+        system = systems.get(name)
+        if system is None:
+            raise KeyError(name)
+        return getattr(system, self.attribute)
+
+    def __iter__(self) -> Iterator[str]:
+        from migration_tui import systems
+
+        return iter([system.name for system in systems.all_systems()])
+
+    def __len__(self) -> int:
+        from migration_tui import systems
+
+        return len(systems.all_systems())
+
+
+#: The systems by the name used in events and the CLI, and what each is.
+SYSTEMS: Mapping[str, str] = _FromRegistry("description")
 
 #: The happy path of each system, in order; the timeline widget draws these.
-STAGES: dict[str, tuple[str, ...]] = {
-    "2pc": ("preparing", "prepared", "committing", "committed"),
-    "orderbook-rollout": ("0%", "10%", "25%", "50%", "75%", "100%"),
-    "canary": ("parallel_run", "canary_10", "canary_25", "canary_50", "full_100"),
-    "batch": ("preparing", "migrating", "validating", "completed"),
-    "dual-write": ("legacy", "dual_write", "new_read_path", "new_only"),
-}
+STAGES: Mapping[str, tuple[str, ...]] = _FromRegistry("phases")
+
+
+def default_system() -> str:
+    """The system of a migration whose data does not say (the first registered one)."""
+    from migration_tui import systems
+
+    return systems.default().name
+
 
 #: Phases off the happy path (seed 000's abort and rollback branch).
 FAILURE_PHASES: tuple[str, ...] = (
@@ -199,7 +223,7 @@ class Migration:
     """The latest known state of one migration, as reported by its controller."""
 
     id: str
-    system: str = "2pc"
+    system: str = field(default_factory=default_system)
     pair: str = ""
     status: str = "unknown"
     phase: str = "unknown"
@@ -235,7 +259,7 @@ class Migration:
         _declared_invalid(data, invalid)
         return cls(
             id=text(data.get("id"), "?"),
-            system=text(data.get("system"), "2pc") or "2pc",
+            system=text(data.get("system"), fallback := default_system()) or fallback,
             pair=text(data.get("pair", data.get("scope"))),
             status=text(data.get("status"), "unknown") or "unknown",
             phase=text(data.get("phase"), "unknown") or "unknown",

@@ -21,7 +21,6 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -152,10 +151,18 @@ def rules_from_toml(text: str, origin: str = "rules") -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-@cache
 def default_rules() -> tuple[Rule, ...]:
-    text = resources.files("migration_tui.data").joinpath("rules.toml").read_text(encoding="utf-8")
-    return rules_from_toml(text, "built-in rules.toml")
+    """Every registered system's own rules, in registry order (a system registered later adds its own)."""
+    from migration_tui import systems
+
+    return _registered_rules(systems.generation())
+
+
+@cache
+def _registered_rules(generation: int) -> tuple[Rule, ...]:
+    from migration_tui import systems
+
+    return rules_from_toml(systems.default_rules_text(), "built-in rules.toml")
 
 
 def load_rules(path: str | Path | None) -> tuple[Rule, ...]:

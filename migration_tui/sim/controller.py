@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from migration_tui.sim import profiles
+from migration_tui.sim import api
 from migration_tui.sim.clock import Clock
 from migration_tui.sim.engine import ActionRefused
 from migration_tui.sim.metrics import metrics_registry, render
@@ -100,7 +100,7 @@ class SimulatedController:
         lower_headers = {k.lower(): v for k, v in headers.items()}
         with self.sim.lock:
             self.sim.advance()
-            route, params, path_exists = profiles.find(self.profile, method, path)
+            route, params, path_exists = api.find(self.profile, method, path)
             if route is None:
                 if path == "/metrics" and method in ("GET", "HEAD"):
                     return 200, {"Content-Type": METRICS_CONTENT_TYPE}, render(self._registry)

@@ -47,11 +47,11 @@ from migration_tui.sources.base import INSECURE_WARNING, Backoff, Clock, Emit
 from migration_tui.sources.deltas import ParticipantsDiffer
 from migration_tui.sources.http import MAX_BODY_BYTES, FetchError, fetch_json, fetch_text, make_client, sanitise
 from migration_tui.sources.profiles import (
-    DETECTION_ORDER,
     PROFILES,
     Profile,
     UnknownProfile,
     answers_like,
+    detection_order,
     get_profile,
     profile_from_health,
 )
@@ -357,8 +357,8 @@ class ControllerSource:
         return profile
 
     async def _profile_by_list(self, client: httpx.AsyncClient) -> Profile | None:
-        """The first profile (``DETECTION_ORDER``) whose list endpoint answers in its shape."""
-        for name in DETECTION_ORDER:
+        """The first profile (``detection_order()``) whose list endpoint answers in its shape."""
+        for name in detection_order():
             candidate = PROFILES[name]
             try:
                 body = await self._get(client, candidate.list_path)

@@ -1,7 +1,7 @@
 """The Prometheus source: latency, error rate, throughput and the fleet's resources.
 
 Each poll runs one instant query per series name (the PromQL templates of
-``migration_tui/data/promql.toml`` for the profile, overridden by
+each system's ``promql.toml`` (``migration_tui/systems/*/``) for the profile, overridden by
 ``Settings.prometheus_queries``), all evaluated at the same instant, and fans
 the results into one ``metrics`` event, so a series costs one query per
 interval however many widgets show it. ``fleet/*`` series become a ``host``
@@ -38,7 +38,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-DEFAULT_PROFILE = "trading-service"
 FLEET_PREFIX = "fleet/"
 #: How far back the first range query reaches, so sparklines are full at once.
 BACKFILL_S = 900.0
@@ -153,11 +152,21 @@ def _template(series: str, spec: Any, base: QueryTemplate | None = None) -> Quer
     return template
 
 
+def default_profile() -> str:
+    """The profile whose PromQL runs when none is known: the first registered system's first."""
+    from migration_tui import systems
+
+    return systems.default().profiles[0].name
+
+
 def load_templates(profile: str, overrides: Mapping[str, Any] | None = None) -> dict[str, QueryTemplate]:
     """The profile's templates plus the fleet's, with ``overrides`` (series name -> PromQL) applied."""
     from importlib.resources import files
 
+    from migration_tui import systems
+
     doc = tomllib.loads(files("migration_tui.data").joinpath("promql.toml").read_text(encoding="utf-8"))
+    doc.update(tomllib.loads(systems.promql_text()))
     if profile not in doc or profile == "fleet":
         raise TemplateError(f"no PromQL templates for profile {profile!r}")
     templates: dict[str, QueryTemplate] = {}
@@ -266,7 +275,7 @@ class PrometheusSource:
         """A source for ``settings.prometheus``; ``profile`` (e.g. the one the controller detected) picks the templates."""
         if not settings.prometheus:
             raise ValueError("no Prometheus URL configured")
-        chosen = profile or settings.profile or DEFAULT_PROFILE
+        chosen = profile or settings.profile or default_profile()
         kwargs.setdefault("overrides", settings.prometheus_queries)
         return cls(
             settings.prometheus,

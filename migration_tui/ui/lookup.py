@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from migration_tui import systems
 from migration_tui.model import Migration, finite
 from migration_tui.rules import Rule, default_rules
 from migration_tui.series import Series
@@ -61,9 +62,9 @@ def is_invalid(migration: Migration, *keys: str) -> bool:
 
 
 @cache
-def _threshold_index(rules: tuple[Rule, ...] | None) -> dict[tuple[str, str], Rule]:
+def _threshold_index(rules: tuple[Rule, ...]) -> dict[tuple[str, str], Rule]:
     index: dict[tuple[str, str], Rule] = {}
-    for rule in default_rules() if rules is None else rules:
+    for rule in rules:
         if rule.kind != "series":
             continue
         for system in rule.systems or ("*",):
@@ -71,8 +72,14 @@ def _threshold_index(rules: tuple[Rule, ...] | None) -> dict[tuple[str, str], Ru
     return index
 
 
+@cache
+def _builtin_index(generation: int) -> dict[tuple[str, str], Rule]:
+    """The built-in rules' index, for one state of the systems registry (a system registered later brings its own)."""
+    return _threshold_index(default_rules())
+
+
 def threshold_rule(system: str, series_name: str, rules: tuple[Rule, ...] | None = None) -> Rule | None:
     """The rule in force on this series for this system, if there is one: the first of ``rules``
     (the rules file's, as ``View.rules`` holds them), or of the built-in ones when None."""
-    index = _threshold_index(rules)
+    index = _threshold_index(rules) if rules is not None else _builtin_index(systems.generation())
     return index.get((system, series_name)) or index.get(("*", series_name))

@@ -8,8 +8,8 @@ import pytest
 
 from migration_tui.sim.clock import VirtualClock
 from migration_tui.sim.scenarios import SCENARIOS
-from migration_tui.sim.scenarios.batch import health_score
 from migration_tui.sim.simulator import Simulator
+from migration_tui.systems.batch.scenario import health_score
 
 
 def run(sim: Simulator, clock: VirtualClock, seconds: int) -> Iterator[int]:

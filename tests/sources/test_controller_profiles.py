@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from migration_tui.model import Migration, Participant
 from migration_tui.sources.profiles import PROFILES, get_profile, profile_from_health
 from migration_tui.sources.profiles._common import Reading
-from migration_tui.sources.profiles.batch import health_score
+from migration_tui.systems.batch.profile import health_score
 
 NOW = 1_700_000_000.0
 

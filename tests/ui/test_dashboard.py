@@ -299,8 +299,8 @@ async def test_after_the_migration_ended_old_heartbeats_are_history_not_alarms()
     from pathlib import Path
 
     from migration_tui.feeds import ReplayFeed
+    from migration_tui.systems.twopc.ui import two_pc_ages
     from migration_tui.ui.widgets import ParticipantsTable
-    from migration_tui.ui.widgets.system import two_pc_ages
 
     sample = Path(__file__).resolve().parents[2] / "sample_data" / "2pc-commit.jsonl.gz"
     app = MigrationApp(ReplayFeed(sample, playing=False))

@@ -1,12 +1,12 @@
-"""The six scenarios by name: which profile serves them, their seed, and how to build them."""
+"""The simulator's scenarios by name, from the systems registry: which profile serves them, their seed, how to build them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+from migration_tui import systems
 from migration_tui.sim.engine import SimMigration
-from migration_tui.sim.scenarios import batch, canary, dual_write, orderbook_rollout, twopc
 
 
 @dataclass(frozen=True)
@@ -19,18 +19,18 @@ class ScenarioSpec:
     summary: str
 
 
-SCENARIOS: dict[str, ScenarioSpec] = {
-    spec.name: spec
-    for spec in (
-        ScenarioSpec("2pc-commit", "trading-service", 0, twopc.build_commit, "BTCUSDT two-phase commit that commits"),
-        ScenarioSpec("2pc-abort", "trading-service", 0, twopc.build_abort, "ETHUSDT prepare times out on marketdata"),
-        ScenarioSpec(
-            "orderbook-rollout", "trading-service", 1, orderbook_rollout.build, "per-pair rollout; SOLUSDT rolled back"
-        ),
-        ScenarioSpec("canary", "canary", 2, canary.build, "canary 10/25/50/100 % with a bump at 25 %"),
-        ScenarioSpec("batch", "batch", 3, batch.build, "120k documents with checkpoints and a failure spike"),
-        ScenarioSpec(
-            "dual-write", "dual-write", 4, dual_write.build, "legacy -> dual_write -> new_read_path -> new_only"
-        ),
-    )
-}
+class _Scenarios(Mapping[str, ScenarioSpec]):
+    """Every registered system's scenarios, looked up in the registry each time (it may grow)."""
+
+    def __getitem__(self, name: str) -> ScenarioSpec:
+        s = systems.scenarios()[name]
+        return ScenarioSpec(s.name, s.profile, s.seed, systems.load(s.build), s.summary)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(systems.scenarios())
+
+    def __len__(self) -> int:
+        return len(systems.scenarios())
+
+
+SCENARIOS: Mapping[str, ScenarioSpec] = _Scenarios()

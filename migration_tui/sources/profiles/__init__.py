@@ -1,41 +1,47 @@
-"""Controller profiles, one per seed system, and how the source picks one.
+"""Controller profiles, and how the source picks one.
 
-``PROFILES`` maps each ``--profile`` name to its profile. ``orderbook-rollout``
-is the ``trading-service`` API with ``orderbook-rollout`` as the default
-system (seed 001 serves the same endpoints as seed 000).
+``PROFILES`` maps each ``--profile`` name to its profile; each system of the
+registry (``migration_tui/systems/``) brings its own. This package holds what
+they share: the ``Profile`` base class and the ``_common`` readers.
 
 Each profile declares its endpoints required or optional (``Profile.endpoints``;
 an optional one answering 404/405/501 is "not served", see ``controller.py``).
 
 Detection (docs/controller-profiles.md): ``GET /health`` carries
 ``"service": "<profile name>"``; failing that, each profile's list endpoint
-is tried in ``DETECTION_ORDER`` and the first that answers with the right
+is tried in ``detection_order()`` and the first that answers with the right
 JSON shape wins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
+from migration_tui import systems
 from migration_tui.sources.profiles._common import Reading
 from migration_tui.sources.profiles.base import NOT_SERVED_STATUSES, Endpoint, Profile
-from migration_tui.sources.profiles.batch import Batch
-from migration_tui.sources.profiles.canary import Canary
-from migration_tui.sources.profiles.dual_write import DualWrite
-from migration_tui.sources.profiles.trading_service import ORDERBOOK_ROLLOUT_ENDPOINTS, TradingService
 
-PROFILES: dict[str, Profile] = {
-    "trading-service": TradingService(),
-    "orderbook-rollout": TradingService(
-        default_system="orderbook-rollout", name="orderbook-rollout", endpoints=ORDERBOOK_ROLLOUT_ENDPOINTS
-    ),
-    "canary": Canary(),
-    "batch": Batch(),
-    "dual-write": DualWrite(),
-}
 
-DETECTION_ORDER: tuple[str, ...] = ("trading-service", "canary", "batch", "dual-write")
+class _Profiles(Mapping[str, Profile]):
+    """Every registered system's profiles, looked up in the registry each time (it may grow)."""
+
+    def __getitem__(self, name: str) -> Profile:
+        return systems.load(systems.profile_entries()[name].profile)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(systems.profile_entries())
+
+    def __len__(self) -> int:
+        return len(systems.profile_entries())
+
+
+PROFILES: Mapping[str, Profile] = _Profiles()
+
+
+def detection_order() -> tuple[str, ...]:
+    """The profiles whose list endpoint detection tries, in registry order."""
+    return tuple(name for name, entry in systems.profile_entries().items() if entry.detect)
 
 
 class UnknownProfile(ValueError):
@@ -64,7 +70,6 @@ def answers_like(profile: Profile, body: Any) -> bool:
 
 
 __all__ = [
-    "DETECTION_ORDER",
     "NOT_SERVED_STATUSES",
     "Endpoint",
     "PROFILES",
@@ -72,6 +77,7 @@ __all__ = [
     "Reading",
     "UnknownProfile",
     "answers_like",
+    "detection_order",
     "get_profile",
     "profile_from_health",
 ]

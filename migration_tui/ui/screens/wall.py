@@ -13,7 +13,7 @@ dashboard drive it, so ``wall`` works against live sources and replays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -22,10 +22,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Digits, Label
 
+from migration_tui import systems
 from migration_tui.frame import active
 from migration_tui.model import FAILURE_PHASES, Migration
 from migration_tui.rules import Rule
 from migration_tui.safe_text import INVALID, MISSING, clean
+from migration_tui.systems.base import Figure
 from migration_tui.ui import states
 from migration_tui.ui.colors import level_alias
 from migration_tui.ui.lookup import series_for, threshold_rule
@@ -46,28 +48,13 @@ SUMMARY_LINES = 8
 FLEET_TOOLTIP = "Every migration in one list, worst first; Enter holds one on the wall"
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One large figure: the series it shows, its title, unit and decimals."""
-
-    series: str
-    title: str
-    unit: str
-    digits: int = 1
-
-
-#: The two figures beside progress, per system: its error measure and its latency.
-FIGURES: dict[str, tuple[Figure, Figure]] = {
-    "2pc": (Figure("error_rate_pct", "error rate", "%", 2), Figure("latency_p95_ms", "p95 latency", "ms")),
-    "orderbook-rollout": (
-        Figure("error_rate_pct", "error rate", "%", 2),
-        Figure("latency_p95_ms", "p95 latency", "ms"),
-    ),
-    "canary": (Figure("error_rate_pct", "new error rate", "%", 2), Figure("latency_p99_ms", "new p99", "ms")),
-    "batch": (Figure("failure_rate_pct", "failure rate", "%", 2), Figure("response_time_ms", "response", "ms")),
-    "dual-write": (Figure("write_success_pct", "write success", "%", 2), Figure("latency_p95_ms", "p95 latency", "ms")),
-}
-DEFAULT_FIGURES = FIGURES["2pc"]
+def figures_of(system: str) -> tuple[Figure, Figure]:
+    """The two figures beside progress for a system: its error measure and its latency
+    (the first registered system's for one that names none)."""
+    figures = systems.ui(system).figures or systems.ui(systems.default().name).figures
+    if figures is None:
+        raise LookupError(f"no wall figures for {system!r} and none for the default system")
+    return figures
 
 
 def worst_alert(view: View, migration: Migration) -> Text:
@@ -417,7 +404,7 @@ class WallScreen(MigrationScreen, inherit_bindings=False):
             phase.show_text("phase", step, f"▲ last known ({not_live})", "warn")
             invalid = "progress" in migration.invalid
             progress.show("progress", migration.progress, invalid, 1, f"% ▲ last known ({not_live})", "warn")
-        for widget, figure in zip((errors, latency), FIGURES.get(migration.system, DEFAULT_FIGURES), strict=True):
+        for widget, figure in zip((errors, latency), figures_of(migration.system), strict=True):
             series = series_for(view.store, migration, figure.series)
             value = None if series is None else series.latest()  # a gap or nothing yet: "no data"
             rule = threshold_rule(migration.system, figure.series, view.rules)

@@ -8,12 +8,13 @@ and the threshold from the built-in rules.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
 
 from rich.text import Text
 from textual.app import ComposeResult
 
+from migration_tui import systems
 from migration_tui.safe_text import number
+from migration_tui.systems.base import MetricSpec
 from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets.not_served import METRICS_PATH, not_served_lines
@@ -27,54 +28,12 @@ HOLD_POLLS = 2.0
 MIN_WINDOW_S = 60.0
 
 
-class MetricSpec(NamedTuple):
-    series: str
-    label: str
-    unit: str
-    digits: int = 1
-
-
-_LATENCY = (
+#: The latency sparklines most systems show (and any system without a list of its own).
+LATENCY = (
     MetricSpec("latency_p50_ms", "p50", " ms"),
     MetricSpec("latency_p95_ms", "p95", " ms"),
     MetricSpec("latency_p99_ms", "p99", " ms"),
 )
-METRICS: dict[str, tuple[MetricSpec, ...]] = {
-    "2pc": (
-        *_LATENCY,
-        MetricSpec("error_rate_pct", "errors", "%", 2),
-        MetricSpec("throughput_ops", "throughput", " op/s", 0),
-        MetricSpec("memory_pct", "memory", "%"),
-    ),
-    "orderbook-rollout": (
-        MetricSpec("migration_pct", "migrated", "%", 0),
-        *_LATENCY,
-        MetricSpec("error_rate_pct", "errors", "%", 2),
-        MetricSpec("throughput_ops", "throughput", " op/s", 0),
-        MetricSpec("memory_pct", "memory", "%"),
-    ),
-    "canary": (
-        MetricSpec("traffic_new_pct", "new traffic", "%", 0),
-        MetricSpec("latency_p99_ms", "new p99", " ms"),
-        MetricSpec("legacy/latency_p99_ms", "legacy p99", " ms"),
-        MetricSpec("error_rate_pct", "new errors", "%", 2),
-        MetricSpec("legacy/error_rate_pct", "old errors", "%", 2),
-        MetricSpec("throughput_ops", "throughput", " op/s", 0),
-    ),
-    "batch": (
-        MetricSpec("docs_per_s", "docs/s", "/s", 0),
-        MetricSpec("progress_pct", "progress", "%"),
-        MetricSpec("failure_rate_pct", "failures", "%", 2),
-        MetricSpec("response_time_ms", "response", " ms"),
-        MetricSpec("memory_mb", "memory", " MB", 0),
-    ),
-    "dual-write": (
-        MetricSpec("write_success_pct", "write ok", "%", 2),
-        *_LATENCY,
-        MetricSpec("outbox_pending", "outbox", "", 0),
-        MetricSpec("events_per_s", "events/s", "/s", 0),
-    ),
-}
 LABEL_W = 11
 VALUE_W = 11
 LIMIT_W = 11
@@ -119,7 +78,7 @@ def specs(view: View) -> list[MetricSpec]:
         return []
     return [
         spec
-        for spec in METRICS.get(migration.system, _LATENCY)
+        for spec in systems.ui(migration.system).metrics or LATENCY
         if series_for(view.store, migration, spec.series) is not None
     ]
 

@@ -16,16 +16,6 @@ from migration_tui.ui.widgets.text_pane import TextPane
 
 BREAKERS_PATH = "/admin/circuit-breaker/status"
 METRICS_PATH = "/metrics"
-#: The endpoints each system's panel reads, besides the list (``ui/widgets/system.py``).
-SYSTEM_ENDPOINTS: dict[str, tuple[str, ...]] = {
-    "2pc": (
-        "/api/v1/migrations/{id}/participants",
-        "/api/v1/migrations/{id}/votes",
-        "/api/v1/migrations/{id}/health",
-    ),
-    "orderbook-rollout": ("/admin/migration/status", BREAKERS_PATH, "/api/v1/migrations/{id}/health"),
-    "canary": ("/api/v2/health", "/api/v2/metrics", "/api/sync/status"),
-}
 
 
 def not_served_lines(view: View, *paths: str) -> list[Text]:

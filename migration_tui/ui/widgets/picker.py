@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from migration_tui import systems
 from migration_tui.safe_text import clean
 from migration_tui.ui import states
 from migration_tui.ui.colors import mark
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets.text_pane import TextPane
+
+
+def _by_pair(system: str) -> bool:
+    """Whether the picker names a migration of ``system`` by its pair (a per-pair rollout)."""
+    known = systems.get(system)
+    return known is not None and known.shown_by_pair
 
 
 class MigrationPicker(TextPane):
@@ -41,7 +48,7 @@ class MigrationPicker(TextPane):
         for migration_id in ids[start:]:
             migration = view.store.migrations[migration_id]
             level, _ = states.status(migration.status)
-            shown_as = migration.pair if migration.system == "orderbook-rollout" and migration.pair else migration_id
+            shown_as = migration.pair if migration.pair and _by_pair(migration.system) else migration_id
             piece = f"{clean(shown_as, 24)} {mark(level)}"
             if len(line.plain) + len(piece) + 3 > budget:
                 line.append("…", style=view.style("state-muted"))

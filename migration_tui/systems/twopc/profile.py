@@ -272,3 +272,6 @@ def breaker_dicts(body: Any, errors: list[str]) -> list[dict[str, Any]]:
             }
         )
     return breakers
+
+
+TRADING_SERVICE = TradingService()

@@ -125,3 +125,6 @@ class Canary(SingleMigrationProfile):
         self, item: Mapping[str, Any], bodies: Mapping[str, Any], now: float, errors: list[str]
     ) -> dict[str, Any]:
         return migration_dict(item, bodies, errors)
+
+
+CANARY = Canary()

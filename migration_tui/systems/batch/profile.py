@@ -130,3 +130,6 @@ class Batch(SingleMigrationProfile):
 
     def also(self, reading: Reading, migration: Mapping[str, Any]) -> None:
         reading.validated("progress_pct", migration["progress"], "progress" in migration["invalid"])
+
+
+BATCH = Batch()

@@ -96,3 +96,6 @@ class DualWrite(SingleMigrationProfile):
         # Events written is a counter: the source turns it into events per second.
         written = migration["details"]["events_written"]
         reading.validated("events_per_s", written, "details.events_written" in migration["invalid"], counter=True)
+
+
+DUAL_WRITE = DualWrite()

@@ -1,0 +1,116 @@
+"""The migration systems the dashboard knows, one module each, behind one registry.
+
+A line of ``MODULES`` per system: the module's ``SYSTEM`` (``systems.base.System``)
+says everything specific to it. Nothing outside ``systems/`` names a system;
+it asks here (``get``, ``all_systems``, ``profile_entries``, ``scenarios``,
+``default_rules_text``, ``promql_tables``). ``register`` adds a system at run
+time (a plug-in, or a test's toy system). docs/adding-a-system.md says how to
+write one.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from migration_tui.systems.base import Figure, MetricSpec, ProfileEntry, Scenario, System, SystemUI, load
+
+#: One line per built-in system, in the order they are listed, detected and shown.
+MODULES: tuple[str, ...] = (
+    "migration_tui.systems.twopc",
+    "migration_tui.systems.orderbook_rollout",
+    "migration_tui.systems.canary",
+    "migration_tui.systems.batch",
+    "migration_tui.systems.dual_write",
+)
+
+_registry: dict[str, System] = {}
+#: Bumped by every ``register``/``unregister``, so what is derived from the registry can be cached.
+_generation = 0
+
+
+def _systems() -> dict[str, System]:
+    if not _registry:
+        for module in MODULES:
+            system: System = importlib.import_module(module).SYSTEM
+            _registry[system.name] = system
+    return _registry
+
+
+def register(system: System) -> None:
+    """Add (or replace) a system; it is listed after the built-in ones."""
+    global _generation
+    _systems()[system.name] = system
+    _generation += 1
+
+
+def unregister(name: str) -> None:
+    global _generation
+    _systems().pop(name, None)
+    _generation += 1
+
+
+def generation() -> int:
+    """A number that changes whenever a system is registered or unregistered."""
+    return _generation
+
+
+def all_systems() -> tuple[System, ...]:
+    return tuple(_systems().values())
+
+
+def get(name: str) -> System | None:
+    return _systems().get(name)
+
+
+def default() -> System:
+    """The system a migration belongs to when its data does not say (the first registered)."""
+    return next(iter(_systems().values()))
+
+
+def profile_entries() -> dict[str, ProfileEntry]:
+    """Every controller profile by its ``--profile`` name, in registry order."""
+    return {entry.name: entry for system in all_systems() for entry in system.profiles}
+
+
+def scenarios() -> dict[str, Scenario]:
+    """Every simulator scenario by name, in registry order."""
+    return {scenario.name: scenario for system in all_systems() for scenario in system.scenarios}
+
+
+def default_rules_text() -> str:
+    """The built-in rules: each system's ``rules.toml``, one after the other."""
+    return "\n".join(text for system in all_systems() if (text := system.data("rules.toml")))
+
+
+def promql_text() -> str:
+    """Each system's ``promql.toml`` (tables named after its profiles), one after the other."""
+    return "\n".join(text for system in all_systems() if (text := system.data("promql.toml")))
+
+
+def ui(name: str) -> SystemUI:
+    """The dashboard and wall pieces of a system; empty ones for a system nobody registered."""
+    system = get(name)
+    return system.ui_pieces() if system is not None else SystemUI()
+
+
+__all__ = [
+    "MODULES",
+    "Figure",
+    "MetricSpec",
+    "ProfileEntry",
+    "Scenario",
+    "System",
+    "SystemUI",
+    "all_systems",
+    "default",
+    "default_rules_text",
+    "generation",
+    "get",
+    "load",
+    "profile_entries",
+    "promql_text",
+    "register",
+    "scenarios",
+    "ui",
+    "unregister",
+]
