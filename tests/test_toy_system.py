@@ -175,8 +175,8 @@ def test_the_profile_reads_its_api_from_a_real_socket(toy: System) -> None:
 
 
 async def test_seen_on_the_dashboard_the_fleet_view_and_the_wall(toy: System, toy_recording: Path) -> None:
-    from migration_tui.ui.app import MigrationApp
     from migration_tui.feeds import ReplayFeed
+    from migration_tui.ui.app import MigrationApp
     from migration_tui.ui.screens.wall import WallScreen
     from tests.ui.conftest import settle
 
