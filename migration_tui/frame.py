@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from migration_tui.model import FAILURE_PHASES, Alert, Migration
-from migration_tui.rules import DEFAULT_POLL_S, Judgement, Rule, alerts_of, judge
+from migration_tui.rules import DEFAULT_POLL_S, Judgement, Rule, alerts_of, judge, series_not_live, source_trouble
 from migration_tui.store import Store
 
 #: Ranks of the fleet, worst first (see ``rank_of``).
@@ -71,6 +71,14 @@ class Frame:
     def judgements(self) -> dict[str, list[Judgement]]:
         """Every migration's rules judged at ``now``, by migration id (in the store's order)."""
         return judge(self.store, self.now, self.rules, self.poll_interval_s)
+
+    @cached_property
+    def _sources(self):
+        return source_trouble(self.store, self.now, self.poll_interval_s)
+
+    def not_live(self, latest_ts: float) -> str | None:
+        """Why a series whose newest sample is at ``latest_ts`` is not live ("prometheus ERROR"), or None."""
+        return series_not_live(self._sources, latest_ts)
 
     @cached_property
     def alerts(self) -> list[Alert]:

@@ -235,6 +235,24 @@ class _Sources:
         return self._cache[name]
 
 
+def series_not_live(sources: _Sources, latest_ts: float) -> str | None:
+    """Why a series whose newest sample is at ``latest_ts`` is not live ("controller ERROR"), or None.
+
+    A series belongs to a failing (or silent) source when it has had no sample since that
+    source last answered; another source feeding it keeps it newer than that.
+    """
+    for name in SERIES_SOURCES:
+        trouble = sources.trouble(name)
+        if trouble is not None and (trouble[1].last_success is None or latest_ts <= trouble[1].last_success):
+            return trouble[0]
+    return None
+
+
+def source_trouble(store: Store, now: float, poll_interval_s: float = DEFAULT_POLL_S) -> _Sources:
+    """The sources' freshness at ``now``, judged once, for ``series_not_live``."""
+    return _Sources(store, now, poll_interval_s)
+
+
 def _not_judged(rule: Rule, migration: Migration, reason: str) -> Judgement:
     return Judgement(migration.id, rule.name, NOT_JUDGED, reason)
 
@@ -252,12 +270,9 @@ def _judge_series(rule: Rule, store: Store, migration: Migration, now: float, so
     latest_ts = None if series is None else series.latest_ts()
     if series is None or latest_ts is None:
         return _not_judged(rule, migration, f"no data for {rule.series}")
-    # A source that is failing (or silent) and has not sent a sample since: the series is its.
-    # Another source feeding the same series keeps it newer than the failing one's last answer.
-    for name in SERIES_SOURCES:
-        trouble = sources.trouble(name)
-        if trouble is not None and (trouble[1].last_success is None or latest_ts <= trouble[1].last_success):
-            return _not_judged(rule, migration, trouble[0])
+    trouble = series_not_live(sources, latest_ts)
+    if trouble is not None:
+        return _not_judged(rule, migration, trouble)
     if now - latest_ts > STALE_AFTER_S:
         return _not_judged(rule, migration, f"data stale ({format_duration(now - latest_ts)} old)")
     value_now = series.latest()

@@ -200,3 +200,30 @@ async def test_batch_panel_drops_the_controllers_eta_when_it_is_not_live(tmp_pat
         app.dashboard.refresh_view()
         await pilot.pause()
         assert "ETA —" in shown(app, SystemPanel)
+
+
+async def test_the_panel_and_the_metrics_mark_last_known_values_while_their_source_fails(tmp_path: Path):
+    """Issue 14 item 4: every pane whose data comes from a failing source says so, not the header alone."""
+    from migration_tui.ui.widgets.metrics import MetricsValues
+    from migration_tui.ui.widgets.system import SystemLines
+
+    events = []
+    for t in range(0, 61, 2):
+        events.append(migration(t, t / 3))
+        events.append((t + 0.5, "controller", "metrics", {"values": {"latency_p95_ms": 20.0, "error_rate_pct": 0.1}}))
+    events += [(float(t), "controller", "source_error", {"error": "connection refused"}) for t in range(62, 91, 2)]
+    path = write_recording(tmp_path / "failing-metrics.jsonl", events)
+
+    def metrics_on_screen() -> str:  # the Overview's values (the Metrics tab holds another, not shown)
+        return next(text for w in app.dashboard.query(MetricsValues) if (text := w.render().plain))
+
+    app = MigrationApp(ReplayFeed(path, playing=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot, at=40)
+        assert "last known" not in shown(app, SystemLines)
+        values = metrics_on_screen()
+        assert "latest" in values.splitlines()[0] and "last known" not in values
+        await settle(app, pilot, at=80)
+        assert shown(app, SystemLines).startswith("✖ last known (controller ERROR")
+        values = metrics_on_screen()
+        assert "last known" in values.splitlines()[0] and "20.0 ms" in values  # the value stays, said to be old

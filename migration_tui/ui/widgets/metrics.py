@@ -146,18 +146,25 @@ class MetricsChart(TextPane):
 
 
 class MetricsValues(TextPane):
-    """The latest value and the limit of each metric of ``MetricsPane``."""
+    """The latest value and the limit of each metric of ``MetricsPane`` ("last known" while its source fails)."""
 
     MIN_INTERVAL_S = 1.0
-    SECTIONS = ("series",)
+    SECTIONS = ("series", "sources")
+    _stale = False
 
     def build(self, view: View, width: int) -> list[Text]:
         migration = view.migration
         shown = specs(view) if migration is not None else []
         if migration is None or not shown:
             return []
+        self._stale = False
+        lines = [self._line(view, spec) for spec in shown]
+        # A value whose source failed since it came is the last known one, not the latest: said in words.
         header = Text(" " + "latest".rjust(VALUE_W) + " " + "limit".rjust(LIMIT_W), style=view.style("state-muted"))
-        return [header] + [self._line(view, spec) for spec in shown]
+        if self._stale:
+            header = Text(" " + "last known".rjust(VALUE_W), style=view.style("state-warn"))
+            header.append(" " + "limit".rjust(LIMIT_W), style=view.style("state-muted"))
+        return [header] + lines
 
     def _line(self, view: View, spec: MetricSpec) -> Text:
         migration = view.migration
@@ -165,7 +172,12 @@ class MetricsValues(TextPane):
         series = series_for(view.store, migration, spec.series)
         rule = threshold_rule(migration.system, spec.series, view.rules)
         current = series.latest() if series is not None else None
+        latest_ts = series.latest_ts() if series is not None else None
+        stale = latest_ts is not None and view.frame.not_live(latest_ts) is not None
+        self._stale = self._stale or stale
         level = "muted" if current is None else "bad" if rule is not None and rule.breaks(current) else "ok"
+        if stale and level == "ok":
+            level = "muted"  # not live: never drawn as fine
         shown = number(current, spec.unit, spec.digits)
         if level == "bad":
             shown = "✖ " + shown

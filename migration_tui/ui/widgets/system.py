@@ -17,6 +17,7 @@ from migration_tui.model import Migration
 from migration_tui.safe_text import number
 from migration_tui.ui.lookup import detail_number, is_invalid, latest, threshold_rule
 from migration_tui.ui.view import View
+from migration_tui.ui.widgets.migration import controller_level, not_live_words
 from migration_tui.ui.widgets.not_served import not_served_lines
 from migration_tui.ui.widgets.text_pane import TextColumns, TextPane
 
@@ -105,7 +106,13 @@ class SystemLines(_SystemPart):
         pieces = systems.ui(migration.system) if migration is not None else None
         if pieces is None or pieces.panel is None or migration is None:
             return []
-        return pieces.panel(view, migration) + not_served_lines(view, *pieces.panel_endpoints)
+        lines = pieces.panel(view, migration) + not_served_lines(view, *pieces.panel_endpoints)
+        not_live = not_live_words(view)
+        if not_live is not None and lines:
+            # Every figure here comes from the controller: old ones must not pass for live.
+            level = controller_level(view)[0]
+            lines.insert(0, view.badge(level, f"last known ({not_live}): the figures below are not live"))
+        return lines
 
 
 class SystemAges(_SystemPart):
