@@ -69,8 +69,10 @@ def declared_bindings(node: DOMNode) -> list[tuple[str, Binding]]:
 
 
 def declared_keys(node: DOMNode) -> list[str]:
-    """The keys the node binds, in the order it declares them (see ``declared_bindings``)."""
-    return list(dict.fromkeys(key for key, _binding in declared_bindings(node)))
+    """The keys the node binds, in the order it declares them (see ``declared_bindings``).
+
+    Touches ``DOMNode._bindings.key_to_bindings``, the key -> bindings dict the map holds."""
+    return list(node._bindings.key_to_bindings)
 
 
 def write_cell_keeping_layout(table: DataTable[Any], row_key: RowKey, column_key: ColumnKey, value: object) -> None:

@@ -244,6 +244,8 @@ class KeysApp(App[None]):
 def test_declared_bindings_are_what_the_node_declares():
     app = KeysApp()
     assert isinstance(app._bindings, BindingsMap), "DOMNode._bindings is no longer a BindingsMap"
+    assert isinstance(app._bindings.key_to_bindings, dict), "BindingsMap.key_to_bindings is no longer a dict"
+    assert textual_compat.declared_keys(app) == list(dict.fromkeys(key for key, _ in app._bindings))
     actions = [binding.action for _key, binding in textual_compat.declared_bindings(app)]
     assert "quit" in actions and "command_palette" in actions  # BINDINGS and what App.__init__ adds
     # The whole merge of the class and its bases, in declared order: Screen's own first.
