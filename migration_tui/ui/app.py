@@ -11,7 +11,6 @@ from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -21,6 +20,7 @@ from migration_tui.ui.colors import with_aliases
 from migration_tui.ui.commands import DashboardCommands
 from migration_tui.ui.screens.base import MigrationScreen
 from migration_tui.ui.screens.dashboard import DashboardScreen
+from migration_tui.ui.textual_compat import use_no_color_filter
 from migration_tui.ui.themes import DEFAULT_THEME, load_all, load_theme
 
 
@@ -47,7 +47,7 @@ class MigrationApp(App[int]):
         if self.no_color:
             # NO_COLOR means no colour codes at all (no-color.org), not Textual's greys:
             # every state also has a symbol and a word, so nothing is lost.
-            self._filters = [f for f in self._filters if not isinstance(f, Monochrome)] + [NoColor()]
+            use_no_color_filter(self)
         self.feed = feed
         for item in load_all():
             self.register_theme(item)

@@ -288,8 +288,11 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         width, height = self.app.size
         horizontal, vertical = self.HORIZONTAL_BREAKPOINTS or [], self.VERTICAL_BREAKPOINTS or []
         classes = {name: False for _, name in horizontal + vertical}
-        for name in self._get_breakpoint_classes(width, horizontal) | self._get_breakpoint_classes(height, vertical):
-            classes[name] = True
+        for size, breakpoints in ((width, horizontal), (height, vertical)):
+            # Textual's rule: the class of the largest breakpoint the size reaches, if any.
+            reached = [(breakpoint, name) for breakpoint, name in breakpoints if size >= breakpoint]
+            if reached:
+                classes[max(reached)[1]] = True
         self.update_classes(classes, animate=False)
 
     def compose(self) -> ComposeResult:

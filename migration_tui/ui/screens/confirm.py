@@ -55,13 +55,15 @@ TOOK_EFFECT: dict[str, frozenset[str]] = {
 class TickBox(Checkbox):
     """A checkbox whose state is in its text, ``[x]`` or ``[ ]``, not only in its colour (NO_COLOR)."""
 
+    #: As wide as ``[x]``: Textual measures the box from these and its one-character inside.
     BUTTON_LEFT = "["
     BUTTON_RIGHT = "]"
 
-    @property
-    def _button(self) -> Content:
-        style = self.get_visual_style("toggle--button")
-        return Content.assemble("[", ("x" if self.value else " ", style), "]")
+    def render(self) -> Content:
+        # The box first (as a Checkbox made without button_first=False), then the label.
+        box = Content.assemble("[", ("x" if self.value else " ", self.get_visual_style("toggle--button")), "]")
+        label = self.label.pad(1, 1).stylize_before(self.get_visual_style("toggle--label"))
+        return Content.assemble(box, label)
 
 
 def reread_words(action: str, status: str, phase: str) -> str:

@@ -18,6 +18,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from migration_tui.safe_text import INVALID, MISSING
+from migration_tui.ui import textual_compat
 
 LEGEND = (
     ("✔", "fine: closed breaker, healthy, fresh data, yes vote"),
@@ -43,7 +44,7 @@ def declared_bindings(screen: Screen[object]) -> list[tuple[object, Binding]]:
     out: list[tuple[object, Binding]] = []
     seen: set[tuple[str, str]] = set()
     for owner in (screen, screen.app):
-        for _key, binding in owner._bindings:
+        for _key, binding in textual_compat.declared_bindings(owner):
             # One row per binding: "plus,equals_sign" is split into two keys with the same display.
             identity = (binding.id or binding.description or binding.key, binding.action)
             if binding.system or identity in seen:

@@ -22,6 +22,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 
+from migration_tui.ui.textual_compat import declared_keys
+
 
 class ShownKey(NamedTuple):
     """One key the bar shows, with what of it the bar draws (compared to know when to redraw)."""
@@ -55,7 +57,7 @@ class DeclaredKeyOrder:
     @property
     def active_bindings(self) -> dict[str, ActiveBinding]:
         bindings = super().active_bindings  # type: ignore[misc]
-        order = {key: index for index, key in enumerate(self._bindings.key_to_bindings)}  # type: ignore[attr-defined]
+        order = {key: index for index, key in enumerate(declared_keys(self))}  # type: ignore[arg-type]
         last = len(order)
         return dict(sorted(bindings.items(), key=lambda item: order.get(item[0], last)))
 

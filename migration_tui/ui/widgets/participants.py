@@ -15,12 +15,13 @@ from collections.abc import Iterable
 from rich.text import Text
 from textual.geometry import Region
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, RowKey
+from textual.widgets.data_table import CellDoesNotExist, ColumnDoesNotExist, ColumnKey, RowDoesNotExist, RowKey
 
 from migration_tui.model import Participant
 from migration_tui.safe_text import age, clean
 from migration_tui.ui import states
 from migration_tui.ui.colors import level_alias, mark
+from migration_tui.ui.textual_compat import write_cell_keeping_layout
 from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets.table_sync import Cell, TableRows
 
@@ -96,25 +97,24 @@ class ParticipantsTable(StoreView, DataTable):
     ) -> None:
         """``DataTable.update_cell`` without throwing away the row order and line offsets.
 
-        Textual's bumps ``_update_count``, which keys every cache of the table, so the next
-        frame rebuilds the row order and line offsets over all rows (about 20 ms for 10,000)
-        and repaints every visible row. A new cell value moves no row: forget only the
-        rendered cells and lines (as ``DataTable.notify_style_update`` does) and repaint the
-        one row. Relies on Textual's DataTable internals (8.x); the tests render a cell after it.
+        Textual's makes the next frame rebuild the row order and line offsets over all rows
+        (about 20 ms for 10,000) and repaint every visible row. A new cell value moves no
+        row: ``textual_compat.write_cell_keeping_layout`` forgets only the rendered cells and
+        lines, and the one row is repainted. The tests render a cell after it.
         """
         if update_width:
             super().update_cell(row_key, column_key, value, update_width=True)
             return
         row_key = RowKey(row_key) if isinstance(row_key, str) else row_key
         column_key = ColumnKey(column_key) if isinstance(column_key, str) else column_key
-        if row_key not in self._row_locations or column_key not in self._column_locations:
-            raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.")
-        self._data[row_key][column_key] = value
-        for cache in (self._row_render_cache, self._cell_render_cache, self._row_renderable_cache, self._line_cache):
-            if len(cache):
-                cache.clear()
+        try:
+            row = self.get_row_index(row_key)
+            self.get_column_index(column_key)
+        except (RowDoesNotExist, ColumnDoesNotExist):
+            raise CellDoesNotExist(f"No cell exists for row_key={row_key!r}, column_key={column_key!r}.") from None
+        write_cell_keeping_layout(self, row_key, column_key, value)
         # Every row is one line high; a row out of view is drawn when it scrolls in.
-        y = self.header_height + self._row_locations.get(row_key) - int(self.scroll_offset.y)
+        y = self.header_height + row - int(self.scroll_offset.y)
         if self.header_height <= y < self.size.height:
             self.refresh(Region(0, y, self.size.width, 1))
 

@@ -1,0 +1,100 @@
+"""Every use of Textual's private parts, in one place (Textual 8.x, pinned ``textual>=8.2,<9``).
+
+The rest of ``migration_tui`` uses Textual's public API only; a test
+(``tests/ui/test_textual_compat.py``) greps for underscore attributes of
+Textual objects outside this module and fails if it finds one. Each function
+here says which private thing it touches and why no public API does the job.
+The same test file checks, on real widgets, that those private parts still
+exist with the shape used here and that each function still does its job: on
+a Textual upgrade that changes them it fails, naming what changed, before the
+screen quietly shows stale cells or loses keys.
+
+On a Textual upgrade: run ``tests/ui/test_textual_compat.py`` first. If it
+fails, read the new Textual source for the attribute it names, adapt the
+function here (or drop it if Textual grew a public API for it), and keep the
+docstrings true.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.filter import Monochrome, NoColor
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
+
+#: The DataTable caches of rendered cells, rows and lines (keyed by ``_update_count``
+#: among others), cleared by ``write_cell_keeping_layout``: the ones
+#: ``DataTable.notify_style_update`` clears, less the styles caches a new value leaves alone.
+DATATABLE_RENDER_CACHES = ("_row_render_cache", "_cell_render_cache", "_row_renderable_cache", "_line_cache")
+
+
+def use_no_color_filter(app: App[Any]) -> None:
+    """NO_COLOR means no colour codes at all (no-color.org), not Textual's greys.
+
+    Touches ``App._filters``, the list of line filters Textual builds in
+    ``App.__init__``: with NO_COLOR set it holds a ``Monochrome`` filter (greys),
+    which is replaced here by ``NoColor`` (the terminal's default colours). Every
+    state also has a symbol and a word, so nothing is lost.
+
+    Public alternative: overriding ``App.get_line_filters`` would give the
+    same frames, but ``tests/ui/test_themes.py`` asserts on ``app._filters``
+    itself and this issue keeps every test's assertions; so the filter list is
+    changed where Textual keeps it, once, before the first frame.
+    """
+    filters = app._filters
+    filters[:] = [f for f in filters if not isinstance(f, Monochrome)] + [NoColor()]
+
+
+def declared_bindings(node: DOMNode) -> list[tuple[str, Binding]]:
+    """(key, binding) for every binding the node declares, in the order Textual holds them.
+
+    Touches ``DOMNode._bindings``, the node's ``BindingsMap``: the ``BINDINGS``
+    of its class and its bases merged as Textual merges them (a class with
+    ``inherit_bindings=False`` drops its bases'), plus what Textual adds at run
+    time (the app's command palette key). A binding with two keys
+    (``"plus,equals_sign"``) comes once per key.
+
+    Public alternative: ``Screen.active_bindings`` lists only what the focused
+    widget's chain allows now (a focused Input takes the printable keys away)
+    and drops what ``check_action`` hides; the help screen, the command palette
+    and the key bar's order need every declared key whatever has focus.
+    Rebuilding the merge from ``BINDINGS`` would need the private
+    ``_inherit_bindings`` flag and ``_merged_bindings`` instead.
+    """
+    return [(key, binding) for key, binding in node._bindings]
+
+
+def declared_keys(node: DOMNode) -> list[str]:
+    """The keys the node binds, in the order it declares them (see ``declared_bindings``).
+
+    Touches ``DOMNode._bindings.key_to_bindings``, the key -> bindings dict the map holds."""
+    return list(node._bindings.key_to_bindings)
+
+
+def write_cell_keeping_layout(table: DataTable[Any], row_key: RowKey, column_key: ColumnKey, value: object) -> None:
+    """Put a new value in an existing cell without making the table rebuild its row layout.
+
+    ``DataTable.update_cell`` (public) writes ``_data`` and bumps
+    ``_update_count``, which keys every cache of the table: the next frame
+    rebuilds the row order and line offsets over all rows (about 20 ms for
+    10,000 participants) and repaints every visible row. A new cell value moves
+    no row, so this writes the value into ``DataTable._data[row][column]`` and
+    clears only the rendered-cell, row and line caches
+    (``DATATABLE_RENDER_CACHES``, as ``DataTable.notify_style_update`` does),
+    leaving ``_update_count``, the row order and the offsets alone. The caller
+    checks that the row and column exist (``get_row_index`` /
+    ``get_column_index``) and refreshes the region of the row.
+
+    Public alternative: none that keeps the layout (``docs/performance.md``,
+    "10,000 participants": the Participants tab writes the visible ages every
+    second, and each write would cost a rebuild over all rows).
+    """
+    table._data[row_key][column_key] = value
+    for name in DATATABLE_RENDER_CACHES:
+        cache = getattr(table, name)
+        if len(cache):
+            cache.clear()
