@@ -86,3 +86,27 @@ async def test_the_dashboard_the_fleet_and_the_wall_judge_once_per_repaint(judge
         wall.refresh_view()
         assert wall.query_one(FleetSummary).lines
         assert len(judge_calls) == 1
+
+
+async def test_with_the_fleet_open_the_rules_are_judged_once_a_second_and_still_watched(judge_calls):
+    """The fleet covers the dashboard: the dashboard's repaint no longer judges for its rule watch;
+    the fleet's frame feeds both the ranking and the watch (two judgements a second cost the fleet
+    its 2x budget), and transitions are still logged while the fleet is open."""
+    app = MigrationApp(ReplayFeed(ROLLOUT, playing=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=90)
+        await pilot.press("f")
+        await pilot.pause()
+        fleet = app.screen
+        assert isinstance(fleet, FleetScreen)
+        logged_before = len(app.feed.store.log)
+        judge_calls.clear()
+        for second in range(91, 101):  # ten seconds of the recording, each repainted by both screens
+            await settle(app, pilot, at=second)
+            app.dashboard.refresh_view()
+            fleet.query_one(FleetList).forget()
+            fleet.refresh_view()
+        assert len(judge_calls) == 10  # one a second, not two
+        # SOLUSDT's p95 rule goes pending at about 95 s: logged from the fleet's frame.
+        new = [line.message for line in list(app.feed.store.log)[logged_before:] if line.source == "rules"]
+        assert any("rollout-solusdt" in message for message in new)

@@ -371,9 +371,11 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         if not hasattr(self, "_views"):
             return
         view = self.last_view = self.build_view()  # one view, one frame: every pane reads the same judgements
-        self.watch_rules(view)
         if self.is_attached and self.app.screen is not self and not self.app.screen.is_modal:
-            return  # under a full screen (fleet, help): nothing shows; on_screen_resume catches up
+            # Under a full screen (the fleet): nothing shows, and the fleet feeds the rule watch from
+            # its own frame (one judgement a repaint, not two); on_screen_resume catches up.
+            return
+        self.watch_rules(view)
         for widget in self._views:
             if _is_displayed(widget, self):  # type: ignore[arg-type]
                 widget.show(view)

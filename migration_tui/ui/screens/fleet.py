@@ -65,7 +65,11 @@ class FleetScreen(Screen["str | None"]):
 
     def refresh_view(self) -> None:
         fleet = self.query_one(FleetList)
-        fleet.show(self.dashboard.build_view())
+        view = self.dashboard.build_view()
+        # The screen beneath draws nothing while the fleet covers it: the rules are watched (logged,
+        # rung) from this frame, the one the ranking reads, so they are judged once a repaint.
+        self.dashboard.watch_rules(view)
+        fleet.show(view)
         total = len(self.dashboard.feed.store.migrations)
         shown = f"{len(fleet.order)} of {total}" if fleet.needle else str(total)
         title = f"Fleet: {shown} migrations, worst first"
