@@ -235,6 +235,11 @@ class Migration:
     details: Mapping[str, Any] = field(default_factory=dict)
     config: Mapping[str, Any] = field(default_factory=dict)
     invalid: tuple[str, ...] = ()
+    #: The named controller that runs it (``[[controllers]]``, ``--controller NAME=URL``); None
+    #: for the one unnamed controller of a plain ``--controller URL`` (and every recording before).
+    #: A named controller's migrations have ids ``NAME:ID`` (``scoped_id``) so the same id on
+    #: two controllers is two migrations.
+    controller: str | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Migration:
@@ -270,7 +275,23 @@ class Migration:
             details=details,
             config=config if isinstance(config, Mapping) else {},
             invalid=tuple(invalid),
+            controller=text(data.get("controller"), "", 64) or None,
         )
+
+    @property
+    def remote_id(self) -> str:
+        """The id as its controller knows it (what goes in an action's URL, what an operator types)."""
+        prefix = f"{self.controller}:" if self.controller else ""
+        return self.id[len(prefix) :] if prefix and self.id.startswith(prefix) else self.id
+
+    @property
+    def source_name(self) -> str:
+        """The name of the source that reports this migration (its freshness is this migration's)."""
+        return controller_source(self.controller)
+
+    def scoped(self, name: str) -> str:
+        """A pair's breaker or series scope as this migration's controller files it (``NAME:BTCUSDT``)."""
+        return scoped_id(self.controller, name)
 
     @property
     def is_terminal(self) -> bool:
@@ -297,7 +318,31 @@ class Migration:
             "health_score": self.health_score,
             "details": dict(self.details),
             "invalid": list(self.invalid),
+            "controller": self.controller,
         }
+
+
+#: The source name of the one unnamed controller; a named one is ``controller:NAME``.
+CONTROLLER_SOURCE = "controller"
+
+
+def controller_source(controller: str | None) -> str:
+    """The source name of a controller: ``controller`` unnamed, ``controller:NAME`` named."""
+    return f"{CONTROLLER_SOURCE}:{controller}" if controller else CONTROLLER_SOURCE
+
+
+def is_controller_source(source: str) -> bool:
+    return source == CONTROLLER_SOURCE or source.startswith(CONTROLLER_SOURCE + ":")
+
+
+def controller_of_source(source: str) -> str | None:
+    """The controller's name from its source name (None for the unnamed one or another source)."""
+    return source[len(CONTROLLER_SOURCE) + 1 :] or None if source.startswith(CONTROLLER_SOURCE + ":") else None
+
+
+def scoped_id(controller: str | None, name: str) -> str:
+    """``NAME:name`` for a named controller's migration id, pair or breaker; ``name`` unnamed."""
+    return f"{controller}:{name}" if controller else name
 
 
 @dataclass(frozen=True, slots=True)
