@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 
 from migration_tui.events import Event
+from migration_tui.model import controller_source
 
 ACTIONS = ("pause", "resume", "abort", "rollback")
 #: Actions that need the migration id typed before they can be confirmed.
@@ -161,10 +162,15 @@ class ActionClient:
         verify_tls: bool = True,
         transport: Any = None,
         clock: Callable[[], float] = time.time,
+        controller: str | None = None,
     ) -> None:
         if isinstance(profile, str) and action_path(profile) is None:
             raise ValueError(f"no actions for profile {profile!r}")
         self.base_url = base_url.rstrip("/")
+        #: The named controller this client acts on (None: the one unnamed controller). Its
+        #: decisions carry store ids ``NAME:ID``; the URL carries the controller's own ``ID``.
+        self.controller = controller
+        self._prefix = f"{controller}:" if controller else ""
         #: The profile's name, or a function giving the one the controller source detected (None until then).
         self._profile = profile
         self.audit = audit
@@ -179,7 +185,10 @@ class ActionClient:
 
     def record(self, stage: str, decision: Decision, result: str = "") -> None:
         """Audit and emit one stage of a decision (opened, cancelled, confirmed, sent, answered)."""
-        extra = {"result": result} if result else {}
+        extra: dict[str, Any] = {"result": result} if result else {}
+        if self.controller:
+            extra["controller"] = self.controller
+            extra["url"] = self.base_url
         self.audit.write(stage, decision, **extra)
         data = {"action": decision.action, "migration_id": decision.migration_id, "stage": stage}
         # Who and why, so the migration's header can say "paused by ops@host 3m ago: reason".
@@ -187,11 +196,20 @@ class ActionClient:
         data["reason"] = decision.reason.replace(self._token, "[redacted]") if self._token else decision.reason
         if result:
             data["result"] = result
-        self._emit(Event(self._clock(), "controller", "action", data))
+        self._emit(Event(self._clock(), controller_source(self.controller), "action", data))
 
     @property
     def profile(self) -> str | None:
         return self._profile if isinstance(self._profile, str) else self._profile()
+
+    def remote_id(self, migration_id: str) -> str:
+        """The id as this client's controller knows it (a store id ``NAME:ID`` without ``NAME:``)."""
+        prefix = self._prefix
+        return migration_id[len(prefix) :] if prefix and migration_id.startswith(prefix) else migration_id
+
+    def serves(self, migration_id: str) -> bool:
+        """Whether a migration of this store id is this client's controller's."""
+        return migration_id.startswith(self._prefix) if self._prefix else True
 
     def url_for(self, decision: Decision) -> str | None:
         """Where the decision goes; None while the controller's profile is not known (nothing can be sent)."""
@@ -200,7 +218,8 @@ class ActionClient:
         template = action_path(self.profile)
         if template is None:
             return None
-        path = template.format(id=quote(decision.migration_id, safe=""), action=decision.action)
+        remote_id = self.remote_id(decision.migration_id)
+        path = template.format(id=quote(remote_id, safe=""), action=decision.action)
         return self.base_url + path
 
     async def send(self, decision: Decision) -> Outcome:
@@ -269,3 +288,40 @@ class ActionClient:
             return Outcome("failed", status, f"redirected to {target[:100]}; not followed")
         message = _server_message(response.content) or response.reason_phrase
         return Outcome("rejected" if status < 500 else "failed", status, f"HTTP {status}: {message}")
+
+
+class ActionRouter:
+    """Several controllers' action clients behind the one interface the confirmation dialog uses.
+
+    A decision goes to the client of its migration's own controller (the ``NAME:`` of its store
+    id), with that controller's token; none other ever sees it. A migration of no known
+    controller gets an answer saying so, and nothing is sent.
+    """
+
+    def __init__(self, clients: list[ActionClient]) -> None:
+        self.clients = clients
+
+    def client_for(self, migration_id: str) -> ActionClient | None:
+        named = [client for client in self.clients if client.controller and client.serves(migration_id)]
+        if named:
+            return max(named, key=lambda client: len(client.controller or ""))
+        return next((client for client in self.clients if not client.controller), None)
+
+    @property
+    def requests_sent(self) -> int:
+        return sum(client.requests_sent for client in self.clients)
+
+    def record(self, stage: str, decision: Decision, result: str = "") -> None:
+        client = self.client_for(decision.migration_id)
+        if client is not None:
+            client.record(stage, decision, result)
+
+    async def send(self, decision: Decision) -> Outcome:
+        client = self.client_for(decision.migration_id)
+        if client is None:
+            return Outcome("failed", None, "no controller of this dashboard runs that migration: nothing was sent")
+        return await client.send(decision)
+
+    def in_flight(self, decision: Decision) -> bool:
+        client = self.client_for(decision.migration_id)
+        return client is not None and client.in_flight(decision)

@@ -82,7 +82,13 @@ def _port(lowest: int) -> Callable[[str], int]:
 
 def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", controller_required: bool = True) -> None:
     needed = "required; or MIGRATION_TUI_CONTROLLER or the config file" if controller_required else "default: none"
-    p.add_argument("--controller", metavar="URL", help=f"migration controller base URL, http:// or https:// ({needed})")
+    p.add_argument(
+        "--controller",
+        metavar="[NAME=]URL",
+        action="append",
+        help=f"migration controller base URL, http:// or https://; repeat it (NAME=URL) to watch several, each "
+        f"migration under its controller's NAME ({needed}; [[controllers]] blocks in the config file)",
+    )
     p.add_argument("--migration", metavar="ID", help="watch this migration only (default: every one listed)")
     p.add_argument("--profile", choices=profile_names(), help="controller API profile (default: detected from /health)")
     p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL (default: none)")
@@ -306,7 +312,7 @@ def live_settings(args: argparse.Namespace, needs_controller: bool = True):
 
     settings = settings_from(args)
     check_source_urls(settings)
-    if needs_controller and not settings.controller:
+    if needs_controller and not settings.controller_specs():
         raise ConfigError(f"{args.command}: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)")
     return settings
 

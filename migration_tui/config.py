@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,48 @@ ENV_PREFIX = "MIGRATION_TUI_"
 
 class ConfigError(ValueError):
     """A config file or value that cannot be used; the message says which."""
+
+
+#: The keys of a ``[[controllers]]`` block (contract "Controller blocks", version 1).
+CONTROLLER_KEYS = ("name", "url", "profile", "token_env", "migration")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+MAX_CONTROLLERS = 64
+
+
+@dataclass(frozen=True)
+class ControllerSpec:
+    """One controller to poll: a ``[[controllers]]`` block, a ``--controller NAME=URL``, or the one
+    unnamed ``--controller URL`` (``name`` None: its migrations keep their plain ids)."""
+
+    name: str | None
+    url: str
+    profile: str | None = None
+    """A built-in profile name or a profile file's path; None: the settings' profile, else detected."""
+    token_env: str | None = None
+    """The environment variable that holds this controller's bearer token."""
+    migration: str | None = None
+    token: str | None = field(default=None, repr=False, compare=False)
+    """The token itself, resolved from ``token_env`` (or the one global token); never shown."""
+    where: str = ""
+    """Where it was set, for error messages (``--controller``, ``config.toml [[controllers]] #2``)."""
+
+
+def check_controller_name(name: Any, where: str) -> str:
+    """A controller name fit for the screen and for ids ``NAME:ID``; else one line naming the problem."""
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{where}: a controller needs a name (letters, digits, . _ -)")
+    if len(name) > 32 or not set(name) <= _NAME_CHARS:
+        from migration_tui.safe_text import clean
+
+        raise ConfigError(
+            f"{where}: controller name {clean(name, 40)!r} is not usable: use up to 32 letters, digits, . _ or -"
+        )
+    return name
+
+
+def token_env_for(name: str) -> str:
+    """The environment variable a named controller's token is read from when its block names none."""
+    return ENV_PREFIX + "TOKEN_" + "".join(c if c.isalnum() else "_" for c in name.upper())
 
 
 @dataclass(frozen=True)
@@ -64,12 +106,31 @@ class Settings:
     prometheus_queries: Mapping[str, Any] = field(default_factory=dict)
     """Per series name, a PromQL string or a table ``{query, unit, by}`` overriding the profile's template
     (see migration_tui/data/promql.toml)."""
+    controllers: tuple[ControllerSpec, ...] = ()
+    """Named controllers (``[[controllers]]`` blocks, or ``--controller`` given more than once or as
+    ``NAME=URL``); empty when there is at most the one unnamed ``controller``."""
+
+    def controller_specs(self) -> tuple[ControllerSpec, ...]:
+        """Every controller to poll: the named ones, else the one unnamed ``controller`` (if set)."""
+        if self.controllers:
+            return self.controllers
+        if self.controller:
+            return (
+                ControllerSpec(
+                    None, self.controller, self.profile, migration=self.migration, token=self.token, where="controller"
+                ),
+            )
+        return ()
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict fit to print: the token is only said to be set."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["token"] = "(set)" if self.token else None
         out["prometheus_queries"] = dict(self.prometheus_queries)
+        out["controllers"] = [
+            {"name": c.name, "url": c.url, "profile": c.profile, "token_env": c.token_env, "migration": c.migration}
+            for c in self.controllers
+        ]
         return out
 
 
@@ -126,9 +187,20 @@ def build_settings(
         value = env.get(ENV_PREFIX + suffix)
         if value:
             values[name] = value
+    blocks = values.pop("controllers", None)
+    given = cli.get("controller")
+    if isinstance(given, (list, tuple)):
+        # ``--controller`` as typed (it may be repeated): they replace the config file's controllers.
+        blocks = None
+        values.pop("controller", None)
+        if len(given) == 1 and "=" not in given[0]:
+            values["controller"] = given[0]
+        else:
+            blocks = _controllers_from_flags(given)
+        cli = {k: v for k, v in cli.items() if k != "controller"}
     for f in fields(Settings):
-        if f.name == "token":
-            continue  # never from a flag
+        if f.name in ("token", "controllers"):
+            continue  # the token never from a flag; controllers above
         value = cli.get(f.name)
         if value is not None:
             values[f.name] = value
@@ -136,6 +208,11 @@ def build_settings(
         settings = Settings(**values)
     except TypeError as exc:
         raise ConfigError(str(exc)) from None
+    if blocks is not None:
+        where = "--controller" if isinstance(given, (list, tuple)) else f"{path} [[controllers]]"
+        if settings.controller:
+            raise ConfigError(f"{where}: set either controller = URL or [[controllers]] blocks, not both")
+        settings = replace(settings, controllers=_controller_specs(blocks, settings, env, where))
     for name in ("poll_interval_s", "timeout_s"):
         number = getattr(settings, name)
         if isinstance(number, bool) or not isinstance(number, (int, float)) or not 0.05 <= number <= 3600:
@@ -145,6 +222,77 @@ def build_settings(
     if not isinstance(settings.prometheus_queries, Mapping):
         raise ConfigError("prometheus_queries must be a table of series name = PromQL")
     return settings
+
+
+def _controllers_from_flags(given: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
+    """``--controller`` values as controller blocks: ``NAME=URL``, or a URL named after its host."""
+    from urllib.parse import urlsplit
+
+    blocks: list[dict[str, Any]] = []
+    for value in given:
+        name, sep, url = value.partition("=")
+        if sep and "://" not in name:
+            blocks.append({"name": name, "url": url})
+            continue
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname or ""
+            port = parts.port
+        except ValueError:
+            host, port = "", None
+        blocks.append({"name": host or "controller", "url": value, "_port": port})
+    hosts = [block["name"] for block in blocks if "_port" in block]
+    for block in blocks:
+        port = block.pop("_port", "named")
+        if port != "named" and hosts.count(block["name"]) > 1:
+            block["name"] = f"{block['name']}-{port}" if port else block["name"]
+    return blocks
+
+
+def _controller_specs(
+    blocks: Any, settings: Settings, env: Mapping[str, str], where: str
+) -> tuple[ControllerSpec, ...]:
+    """Checked controller specs, each with its token resolved (see README, "Many controllers")."""
+    if not isinstance(blocks, list) or not all(isinstance(b, Mapping) for b in blocks):
+        raise ConfigError(f"{where}: controllers must be [[controllers]] tables")
+    if not blocks:
+        return ()
+    if len(blocks) > MAX_CONTROLLERS:
+        raise ConfigError(f"{where}: {len(blocks)} controllers; at most {MAX_CONTROLLERS}")
+    specs: list[ControllerSpec] = []
+    seen: set[str] = set()
+    for number, block in enumerate(blocks, 1):
+        at = f"{where} #{number}"
+        unknown = sorted(set(block) - set(CONTROLLER_KEYS))
+        if unknown:
+            raise ConfigError(f"{at}: unknown key(s): {', '.join(map(str, unknown))}")
+        name = check_controller_name(block.get("name"), at)
+        at = f"{where} {name!r}"
+        if name in seen:
+            raise ConfigError(f"{at}: the name is used twice; each controller needs its own")
+        seen.add(name)
+        for key in ("url", "profile", "token_env", "migration"):
+            if key in block and not isinstance(block[key], str):
+                raise ConfigError(f"{at}: {key} must be a string")
+        url = block.get("url")
+        if not url:
+            raise ConfigError(f"{at}: no url")
+        token_env = block.get("token_env") or None
+        token = env.get(token_env or token_env_for(name)) or None
+        if token is None and token_env is None and len(blocks) == 1:
+            token = settings.token  # one controller: MIGRATION_TUI_TOKEN is its token
+        specs.append(
+            ControllerSpec(
+                name,
+                url,
+                block.get("profile") or settings.profile,
+                token_env,
+                block.get("migration") or settings.migration,
+                token=token,
+                where=at,
+            )
+        )
+    return tuple(specs)
 
 
 _URL_SCHEMES = {
@@ -187,3 +335,23 @@ def check_source_urls(settings: Settings) -> None:
                 raise ConfigError(f"{name} URL {shown!r} names no socket path {where}")
         elif not parts.hostname:
             raise ConfigError(f"{name} URL {shown!r} names no host: expected {expected} {where}")
+    for spec in settings.controllers:
+        _check_url(spec.url, _URL_SCHEMES["controller"], f"controller {spec.name} URL", f"({spec.where})")
+
+
+def _check_url(value: str, schemes: tuple[str, ...], what: str, where: str) -> None:
+    from urllib.parse import urlsplit
+
+    from migration_tui.safe_text import clean
+
+    shown = clean(value, 80)
+    expected = " or ".join(f"{scheme}://" for scheme in schemes) + "HOST[:PORT]"
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 (raises ValueError for a port out of range or not a number)
+    except ValueError as exc:
+        raise ConfigError(f"{what} {shown!r} is not usable: {exc} {where}") from None
+    if parts.scheme.lower() not in schemes:
+        raise ConfigError(f"{what} {shown!r} is not usable: expected {expected} {where}")
+    if not parts.hostname:
+        raise ConfigError(f"{what} {shown!r} names no host: expected {expected} {where}")

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from migration_tui.model import FAILURE_PHASES, Alert, Migration
+from migration_tui.model import CONTROLLER_SOURCE, FAILURE_PHASES, Alert, Migration
 from migration_tui.rules import DEFAULT_POLL_S, Judgement, Rule, alerts_of, judge, series_not_live, source_trouble
 from migration_tui.store import Store
 
@@ -76,9 +76,11 @@ class Frame:
     def _sources(self):
         return source_trouble(self.store, self.now, self.poll_interval_s)
 
-    def not_live(self, latest_ts: float) -> str | None:
-        """Why a series whose newest sample is at ``latest_ts`` is not live ("prometheus ERROR"), or None."""
-        return series_not_live(self._sources, latest_ts)
+    def not_live(self, latest_ts: float, migration: Migration | None = None) -> str | None:
+        """Why a series of ``migration`` whose newest sample is at ``latest_ts`` is not live
+        ("prometheus ERROR", its controller's trouble), or None."""
+        controller = migration.source_name if migration is not None else CONTROLLER_SOURCE
+        return series_not_live(self._sources, latest_ts, controller)
 
     @cached_property
     def alerts(self) -> list[Alert]:

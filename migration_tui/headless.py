@@ -32,7 +32,8 @@ def state_dict(
     for migration in store.migrations.values():
         item = migration.to_dict()
         item["participants"] = [p.to_dict(now) for p in store.participants_of(migration.id)]
-        item["breakers"] = [b.to_dict() for name, b in store.breakers.items() if name in (migration.pair, migration.id)]
+        own = {migration.scoped(migration.pair), migration.pair, migration.id} - {""}
+        item["breakers"] = [b.to_dict() for name, b in store.breakers.items() if name in own]
         migrations.append(item)
     host = store.host.get("host")
     fleet = store.host.get("fleet")

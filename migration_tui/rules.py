@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from migration_tui.freshness import FreshnessState, freshness
-from migration_tui.model import Alert, Migration, SourceHealth
+from migration_tui.model import CONTROLLER_SOURCE, Alert, Migration, SourceHealth
 from migration_tui.store import Store
 
 if sys.version_info >= (3, 11):
@@ -38,7 +38,7 @@ STALE_AFTER_S = 120.0
 #: The poll interval source freshness is judged against when the caller does not say.
 DEFAULT_POLL_S = 2.0
 #: The sources a series can come from (the controller's /metrics, Prometheus).
-SERIES_SOURCES = ("controller", "prometheus")
+SERIES_SOURCES = (CONTROLLER_SOURCE, "prometheus")
 #: The state of a rule that could not be judged; ``Judgement.reason`` says why.
 NOT_JUDGED = "not_judged"
 MIGRATION_ENDED = "migration ended"
@@ -189,7 +189,9 @@ def _fmt(value: float) -> str:
 
 
 def _series_for(store: Store, migration: Migration, name: str):
-    for key in (f"{migration.pair}/{name}" if migration.pair else None, f"{migration.id}/{name}", name):
+    pair = migration.pair
+    scoped = f"{migration.scoped(pair)}/{name}" if pair and migration.controller else None
+    for key in (scoped, f"{pair}/{name}" if pair else None, f"{migration.id}/{name}", name):
         if key and key in store.series:
             return store.series[key]
     return None
@@ -230,18 +232,19 @@ class _Sources:
                 health = self.store.source(name)
                 state = freshness(health, self.poll_interval_s, self.now).state
                 if state in (FreshnessState.ERROR, FreshnessState.STALE):
-                    result = (f"{name} {state.value.upper()}", health)
+                    result = (f"{name.replace(':', ' ', 1)} {state.value.upper()}", health)
             self._cache[name] = result
         return self._cache[name]
 
 
-def series_not_live(sources: _Sources, latest_ts: float) -> str | None:
+def series_not_live(sources: _Sources, latest_ts: float, controller: str = CONTROLLER_SOURCE) -> str | None:
     """Why a series whose newest sample is at ``latest_ts`` is not live ("controller ERROR"), or None.
 
     A series belongs to a failing (or silent) source when it has had no sample since that
-    source last answered; another source feeding it keeps it newer than that.
+    source last answered; another source feeding it keeps it newer than that. ``controller``
+    is the source of the migration's own controller (``Migration.source_name``).
     """
-    for name in SERIES_SOURCES:
+    for name in (controller, *SERIES_SOURCES[1:]):
         trouble = sources.trouble(name)
         if trouble is not None and (trouble[1].last_success is None or latest_ts <= trouble[1].last_success):
             return trouble[0]
@@ -270,7 +273,7 @@ def _judge_series(rule: Rule, store: Store, migration: Migration, now: float, so
     latest_ts = None if series is None else series.latest_ts()
     if series is None or latest_ts is None:
         return _not_judged(rule, migration, f"no data for {rule.series}")
-    trouble = series_not_live(sources, latest_ts)
+    trouble = series_not_live(sources, latest_ts, migration.source_name)
     if trouble is not None:
         return _not_judged(rule, migration, trouble)
     if now - latest_ts > STALE_AFTER_S:
@@ -317,14 +320,15 @@ def _judge_series(rule: Rule, store: Store, migration: Migration, now: float, so
 
 def _judge_other(rule: Rule, store: Store, migration: Migration, now: float, sources: _Sources) -> Judgement:
     # Breakers, participants and the health score come from the controller.
-    trouble = sources.trouble("controller")
+    trouble = sources.trouble(migration.source_name)
     if trouble is not None:
         return _not_judged(rule, migration, trouble[0])
     subject = _subject(migration)
     advice = _advice(rule, migration)
     if rule.kind == "breaker_opens":
         # Only the migration's own breakers: another pair's flapping breaker says nothing about this one.
-        names = [n for n in (migration.pair, migration.id) if n and (n in store.breaker_opens or n in store.breakers)]
+        candidates = (migration.scoped(migration.pair) if migration.pair else None, migration.pair, migration.id)
+        names = [n for n in dict.fromkeys(candidates) if n and (n in store.breaker_opens or n in store.breakers)]
         if not names:
             return _not_judged(rule, migration, "no data for its circuit breaker")
         window_start = now - rule.window_s

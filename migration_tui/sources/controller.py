@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from migration_tui.events import Event
+from migration_tui.model import controller_source, scoped_id
 from migration_tui.sources.base import INSECURE_WARNING, Backoff, Clock, Emit
 from migration_tui.sources.deltas import ParticipantsDiffer
 from migration_tui.sources.http import MAX_BODY_BYTES, FetchError, fetch_json, fetch_text, make_client, sanitise
@@ -59,7 +60,7 @@ from migration_tui.sources.profiles._common import Reading, rate
 from migration_tui.store import MAX_PARTICIPANTS
 
 if TYPE_CHECKING:
-    from migration_tui.config import Settings
+    from migration_tui.config import ControllerSpec, Settings
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +89,15 @@ class ControllerSource:
         backoff: Backoff | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
         per_migration_series: bool = False,
+        controller_name: str | None = None,
     ) -> None:
         self.base_url = base_url
+        #: A named controller (one of several): its source is ``controller:NAME`` and every migration
+        #: id, breaker name and pair series it reports is ``NAME:...`` (``model.scoped_id``), so the
+        #: same id on two controllers is two migrations. None: the one controller, ids as served.
+        self.controller_name = controller_name
+        self.name = controller_source(controller_name)
+        per_migration_series = per_migration_series or controller_name is not None
         #: Several controllers feeding one store (the demo): a controller-wide series such as
         #: ``latency_p95_ms`` is filed under each of this controller's migrations
         #: (``<id>/latency_p95_ms``) so one system's latency never shows as another's.
@@ -114,14 +122,18 @@ class ControllerSource:
         self._participants = ParticipantsDiffer(MAX_PARTICIPANTS)
         #: Optional endpoints (path, ``{id}`` for per-migration ones) the controller does not serve -> status.
         self._not_served: dict[str, int] = {}
+        #: Standing warnings shown on screen (a token_env that is not set, TLS verification off).
+        self.notes: tuple[str, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return () if self.verify_tls or not self.base_url.startswith("https:") else (INSECURE_WARNING,)
+        insecure = () if self.verify_tls or not self.base_url.startswith("https:") else (INSECURE_WARNING,)
+        return insecure + self.notes
 
     def __repr__(self) -> str:  # the token is deliberately absent
         profile = self.profile.name if self.profile else "detect"
-        return f"ControllerSource({self.base_url!r}, profile={profile!r}, migration={self.migration!r})"
+        named = f", name={self.controller_name!r}" if self.controller_name else ""
+        return f"ControllerSource({self.base_url!r}, profile={profile!r}, migration={self.migration!r}{named})"
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> ControllerSource:
@@ -143,6 +155,29 @@ class ControllerSource:
             return cls(settings.controller, **options)
         except UnknownProfile as exc:
             raise ConfigError(str(exc)) from None
+
+    @classmethod
+    def from_spec(cls, spec: ControllerSpec, settings: Settings, **overrides: Any) -> ControllerSource:
+        """The source for one controller of ``settings.controller_specs()``; ``ConfigError`` for an unknown profile."""
+        from migration_tui.config import ConfigError
+
+        options: dict[str, Any] = {
+            "profile": spec.profile,
+            "migration": spec.migration,
+            "token": spec.token,
+            "poll_interval_s": settings.poll_interval_s,
+            "timeout_s": settings.timeout_s,
+            "verify_tls": not settings.insecure,
+            "controller_name": spec.name,
+        }
+        options.update(overrides)
+        try:
+            source = cls(spec.url, **options)
+        except UnknownProfile as exc:
+            raise ConfigError(f"{spec.where}: {exc}") from None
+        if spec.name and spec.token_env and not spec.token:
+            source.notes = (f"{spec.name}: {spec.token_env} is not set; requests go without a token",)
+        return source
 
     # --- the loop ------------------------------------------------------------
 
@@ -186,7 +221,7 @@ class ControllerSource:
         if self.migration is not None:
             listed = ", ".join(str(item["id"]) for item in items[:10]) + (", …" if len(items) > 10 else "")
             items = [item for item in items if item["id"] == self.migration]
-            if not items and self.migration not in self._seen_ids:
+            if not items and scoped_id(self.controller_name, self.migration) not in self._seen_ids:
                 problems.append(
                     f"migration {self.migration!r} is not listed by the controller (it lists: {listed or 'none'})"
                 )
@@ -199,12 +234,15 @@ class ControllerSource:
         for name, value in reading.counters.items():
             reading.metrics[name] = rate(self._counter_samples.get(name), (now, value))
             self._counter_samples[name] = (now, value)
+        if self.controller_name:
+            scope_reading(reading, self.controller_name)
 
-        listed = {item["id"] for item in items}
+        listed = {scoped_id(self.controller_name, item["id"]) for item in items}
+        prefix = len(self.controller_name) + 1 if self.controller_name else 0
         for gone in sorted(self._seen_ids - listed):
             self._emit(emit, "migration_gone", {"id": gone})
-            self._finished_ids.discard(gone)
-            self._final_details.pop(gone, None)
+            self._finished_ids.discard(gone[prefix:])
+            self._final_details.pop(gone[prefix:], None)
             self._participants.forget(gone)
         self._seen_ids = listed
         for migration in reading.migrations:
@@ -402,6 +440,23 @@ def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, list):
         return [_scrub(v, secrets) for v in value]
     return value
+
+
+def scope_reading(reading: Reading, controller: str) -> None:
+    """A named controller's reading, every id ``NAME:ID``: migrations (with ``controller``), their
+    participants, breaker names and pair- or id-scoped series (``NAME:BTCUSDT/latency_p95_ms``)."""
+    for migration in reading.migrations:
+        migration["id"] = scoped_id(controller, migration["id"])
+        migration["controller"] = controller
+    reading.participants = {scoped_id(controller, key): value for key, value in reading.participants.items()}
+    if reading.breakers is not None:
+        reading.breakers = [{**b, "name": scoped_id(controller, str(b.get("name", "?")))} for b in reading.breakers]
+
+    def scoped(name: str) -> str:
+        return scoped_id(controller, name) if "/" in name else name
+
+    reading.metrics = {scoped(name): value for name, value in reading.metrics.items()}
+    reading.metrics_invalid = [scoped(name) for name in reading.metrics_invalid]
 
 
 def per_migration(

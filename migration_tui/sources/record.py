@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from migration_tui.events import Event
+from migration_tui.model import is_controller_source
 from migration_tui.recording import RecordingWriter
 from migration_tui.sources.base import Source
 from migration_tui.sources.runner import SourceRunner, build_live_sources
@@ -39,9 +40,18 @@ class RecordSummary:
     errors_by_source: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     write_error: str | None = None
-    #: Whether the controller answered at least once (any event of its other than ``source_error``).
-    controller_reached: bool = False
-    last_controller_error: str | None = None
+    #: The controller sources that answered at least once (any event of theirs other than ``source_error``).
+    reached: set[str] = field(default_factory=set)
+    #: Each controller source's last error.
+    controller_errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def controller_reached(self) -> bool:
+        return bool(self.reached)
+
+    @property
+    def last_controller_error(self) -> str | None:
+        return next(reversed(self.controller_errors.values()), None)
 
     @property
     def events(self) -> int:
@@ -62,28 +72,30 @@ class RecordSummary:
 
 def record(settings: Settings, out: str, duration_s: float | None = None) -> int:
     """Record until ``duration_s`` passes or the process is told to stop; print a summary line."""
-    if not settings.controller:
+    specs = settings.controller_specs()
+    if not specs:
         print("migration-tui record: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)", file=sys.stderr)
         return 2
     sources = build_live_sources(settings)
+    secrets = tuple(s for s in (settings.token, *(spec.token for spec in specs)) if s)
     try:
-        summary = asyncio.run(record_async(sources, out, duration_s, secrets=(settings.token or "",)))
+        summary = asyncio.run(record_async(sources, out, duration_s, secrets=secrets))
     except OSError as exc:
         print(f"migration-tui record: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(summary.line())
     if summary.write_error:
         return 1
-    if not summary.controller_reached:
-        from migration_tui.safe_text import clean
+    from migration_tui.model import controller_source
+    from migration_tui.safe_text import clean
 
-        why = f": {clean(summary.last_controller_error, 200)}" if summary.last_controller_error else ""
-        print(
-            f"migration-tui record: never reached the controller at {clean(settings.controller, 120)}{why}",
-            file=sys.stderr,
-        )
-        return 3
-    return 0
+    missed = [spec for spec in specs if controller_source(spec.name) not in summary.reached]
+    for spec in missed:
+        error = summary.controller_errors.get(controller_source(spec.name))
+        why = f": {clean(error, 200)}" if error else ""
+        named = f"controller {spec.name}" if spec.name else "the controller"
+        print(f"migration-tui record: never reached {named} at {clean(spec.url, 120)}{why}", file=sys.stderr)
+    return 3 if missed else 0
 
 
 async def record_async(
@@ -115,10 +127,10 @@ async def record_async(
                 summary.events_by_source[event.source] += 1
                 if event.kind == "source_error":
                     summary.errors_by_source[event.source] += 1
-                    if event.source == "controller":
-                        summary.last_controller_error = str(event.data.get("error"))
-                elif event.source == "controller":
-                    summary.controller_reached = True
+                    if is_controller_source(event.source):
+                        summary.controller_errors[event.source] = str(event.data.get("error"))
+                elif is_controller_source(event.source) and event.kind != "action":
+                    summary.reached.add(event.source)
 
             async with SourceRunner(sources, emit):
                 try:

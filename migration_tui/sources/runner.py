@@ -99,9 +99,10 @@ def build_live_sources(settings: Settings, **controller_options: Any) -> list[So
 
     sources: list[Source] = []
     controller = None
-    if settings.controller:
-        controller = ControllerSource.from_settings(settings, **controller_options)
-        sources.append(controller)
+    for spec in settings.controller_specs():
+        source = ControllerSource.from_spec(spec, settings, **controller_options)
+        controller = controller or source  # the PromQL follows the first controller's profile
+        sources.append(source)
     wanted = [
         (bool(settings.prometheus), "migration_tui.sources.prometheus", "PrometheusSource"),
         (bool(settings.redis), "migration_tui.sources.redis", "RedisSource"),

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from migration_tui.actions import ActionClient, Decision, Outcome
     from migration_tui.config import Settings
     from migration_tui.events import Event
     from migration_tui.sim.controller import SimulatedController
@@ -47,7 +46,10 @@ def demo_setup(
                 poll_interval_s=settings.poll_interval_s,
                 timeout_s=settings.timeout_s,
                 transport=SimulatorTransport(controller),
-                per_migration_series=True,  # six controllers, one store: keep each system's series apart
+                # An estate: each scenario is a controller of its own, named after it, as
+                # `watch --controller NAME=URL ...` names several (one scenario: just the one).
+                controller_name=demo_controller_name(controller) if len(names) > 1 else None,
+                per_migration_series=True,
             )
         )
     sources.append(HostSource(poll_interval_s=settings.poll_interval_s))
@@ -58,52 +60,29 @@ def demo_url(scenario: str) -> str:
     return f"http://simulator.{scenario}.invalid"
 
 
-class DemoActions:
-    """The demo's action client: each decision goes to the simulator that runs its migration.
-
-    It offers what the confirmation dialog uses (``record``, ``send``, ``in_flight``) and
-    hands each call to a real ``ActionClient`` over that simulator's in-process transport,
-    so pausing in the demo goes through the same delivery code as ``watch``.
-    """
-
-    def __init__(self, routes: list[tuple[SimulatedController, ActionClient]]) -> None:
-        self.routes = routes
-
-    def client_for(self, migration_id: str) -> ActionClient:
-        for controller, client in self.routes:
-            if controller.sim.migration(migration_id) is not None:
-                return client
-        return self.routes[0][1]  # unknown id: that simulator answers 404, shown in the dialog
-
-    def record(self, stage: str, decision: Decision, result: str = "") -> None:
-        self.client_for(decision.migration_id).record(stage, decision, result)
-
-    async def send(self, decision: Decision) -> Outcome:
-        return await self.client_for(decision.migration_id).send(decision)
-
-    def in_flight(self, decision: Decision) -> bool:
-        return self.client_for(decision.migration_id).in_flight(decision)
+def demo_controller_name(controller: SimulatedController) -> str:
+    return controller.sim.spec.name
 
 
 def demo_actions(settings: Settings, controllers: list[SimulatedController], emit: Callable[[Event], None]) -> Any:
-    """The demo's action client. Its audit log is ``settings.audit_log`` or ``demo-audit.jsonl``
-    beside the real one, so practice never mixes with what was done to production."""
-    from migration_tui.actions import ActionClient, AuditLog, default_audit_path
+    """The demo's action client: each decision goes to the simulator that runs its migration, through
+    a real ``ActionClient`` over that simulator's in-process transport (the same delivery code as
+    ``watch``). Its audit log is ``settings.audit_log`` or ``demo-audit.jsonl`` beside the real one,
+    so practice never mixes with what was done to production."""
+    from migration_tui.actions import ActionClient, ActionRouter, AuditLog, default_audit_path
     from migration_tui.sim.transport import SimulatorTransport
 
     audit = AuditLog(settings.audit_log or default_audit_path().with_name("demo-audit.jsonl"))
-    routes = [
-        (
-            controller,
-            ActionClient(
-                demo_url(controller.sim.spec.name),
-                controller.profile,
-                audit,
-                emit,
-                timeout_s=settings.timeout_s,
-                transport=SimulatorTransport(controller),
-            ),
+    clients = [
+        ActionClient(
+            demo_url(controller.sim.spec.name),
+            controller.profile,
+            audit,
+            emit,
+            timeout_s=settings.timeout_s,
+            transport=SimulatorTransport(controller),
+            controller=demo_controller_name(controller) if len(controllers) > 1 else None,
         )
         for controller in controllers
     ]
-    return DemoActions(routes)
+    return clients[0] if len(clients) == 1 else ActionRouter(clients)

@@ -85,40 +85,57 @@ def build_watch(settings: Settings, wall: bool = False) -> tuple[LiveFeed, Any]:
     )
     from migration_tui.ui.view import place_label
 
-    feed.place = place_label(settings.environment, settings.controller)
+    specs = settings.controller_specs()
+    feed.place = place_label(settings.environment, specs[0].url if len(specs) == 1 else None)
+    if not feed.place and len(specs) > 1:
+        feed.place = f"{len(specs)} controllers"
     feed.read_only = wall or settings.read_only
     return feed, None if wall or settings.read_only else action_dashboard(settings, feed)
 
 
 def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
-    """The dashboard with the action keys, sending to the watched controller (None without one).
+    """The dashboard with the action keys, each migration's decisions sent to its own controller
+    with that controller's token (None without a controller).
 
     The only place an ``ActionClient`` is built; wall, replay and ``--read-only`` never get here,
     so they never import ``migration_tui.actions``. The audit log goes to ``settings.audit_log``
     (MIGRATION_TUI_AUDIT_LOG or the config file), else under the user state directory.
     """
-    controller = next((s for s in feed.sources if s.name == "controller"), None)
-    if controller is None or not settings.controller:
+    from migration_tui.sources.controller import ControllerSource
+
+    controllers = [s for s in feed.sources if isinstance(s, ControllerSource)]
+    specs = {spec.name: spec for spec in settings.controller_specs()}
+    if not controllers or not specs:
         return None
-    from migration_tui.actions import ActionClient, AuditLog
+    from migration_tui.actions import ActionClient, ActionRouter, AuditLog
     from migration_tui.config import ConfigError
     from migration_tui.ui.screens.actions import ActionDashboard
 
-    secrets = (settings.token,) if settings.token else ()
+    secrets = tuple(s for s in (settings.token, *(spec.token for spec in specs.values())) if s)
     try:
         audit = AuditLog(settings.audit_log, secrets=secrets)
     except OSError as exc:
         raise ConfigError(f"cannot create the audit log's directory ({exc}); set MIGRATION_TUI_AUDIT_LOG") from None
-    client = ActionClient(
-        settings.controller,
-        lambda: controller.profile.name if controller.profile else None,
-        audit,
-        feed.emit,  # action events reach the store, the log pane and the recording
-        token=settings.token,
-        timeout_s=settings.timeout_s,
-        verify_tls=not settings.insecure,
-    )
-    return ActionDashboard.with_client(client)
+    clients = [
+        ActionClient(
+            source.base_url,
+            _profile_of(source),
+            audit,
+            feed.emit,  # action events reach the store, the log pane and the recording
+            token=specs[source.controller_name].token,
+            timeout_s=settings.timeout_s,
+            verify_tls=not settings.insecure,
+            controller=source.controller_name,
+        )
+        for source in controllers
+        if source.controller_name in specs
+    ]
+    return ActionDashboard.with_client(clients[0] if len(clients) == 1 else ActionRouter(clients))
+
+
+def _profile_of(source: Any) -> Any:
+    """The profile name the source uses, once it knows it (it may detect it on its first poll)."""
+    return lambda: source.profile.name if source.profile else None
 
 
 def run_wall(

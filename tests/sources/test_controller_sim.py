@@ -15,14 +15,13 @@ from typing import Any
 
 import pytest
 
+import migration_tui.sim.clock as sim_clock
+import migration_tui.sim.controller as sim_controller
+import migration_tui.sim.transport as sim_transport
 from migration_tui.events import Event
 from migration_tui.model import Migration
 from migration_tui.sources.controller import ControllerSource
 from migration_tui.store import Store
-
-sim_controller = pytest.importorskip("migration_tui.sim.controller")
-sim_transport = pytest.importorskip("migration_tui.sim.transport")
-sim_clock = pytest.importorskip("migration_tui.sim.clock")
 
 TOKEN = "sim-token-not-for-screens"
 
@@ -72,7 +71,8 @@ async def in_process(scenario: str) -> AsyncIterator[tuple[ControllerSource, Any
 
 @asynccontextmanager
 async def over_a_socket(scenario: str) -> AsyncIterator[tuple[ControllerSource, Any, Any]]:
-    server_module = pytest.importorskip("migration_tui.sim.server")
+    import migration_tui.sim.server as server_module
+
     clock = sim_clock.VirtualClock()
     server = server_module.start_in_thread(scenario, clock=clock, token=TOKEN)
     try:

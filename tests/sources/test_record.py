@@ -140,7 +140,8 @@ def test_the_record_command_stops_cleanly_on_a_signal(local_server: LocalServer,
 
 @pytest.mark.parametrize("scenario", ["2pc-abort", "orderbook-rollout", "canary", "batch", "dual-write"])
 async def test_recording_the_simulator_replays_to_the_live_state(scenario: str, tmp_path: Path) -> None:
-    server_module = pytest.importorskip("migration_tui.sim.server")
+    import migration_tui.sim.server as server_module
+
     server = server_module.start_in_thread(scenario, speed=60.0, token=TOKEN)
     try:
         tee = Tee(ControllerSource(server.url, token=TOKEN, poll_interval_s=0.05))

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from migration_tui.config import Settings
 from migration_tui.feeds import LiveFeed
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.widgets import MigrationPane, StatusBar
-
-pytest.importorskip("migration_tui.sim.transport")
 
 
 def test_demo_builds_one_controller_source_per_scenario_and_a_host_source():
@@ -17,7 +13,17 @@ def test_demo_builds_one_controller_source_per_scenario_and_a_host_source():
 
     settings = Settings(poll_interval_s=0.2)
     assert [s.name for s in demo_sources(settings, "canary")] == ["controller", "host"]
-    assert len(demo_sources(settings, None)) == 7  # six scenarios and the host
+    # The whole demo is an estate: each scenario a controller of its own, named after it.
+    names = [s.name for s in demo_sources(settings, None)]
+    assert names == [
+        "controller:2pc-commit",
+        "controller:2pc-abort",
+        "controller:orderbook-rollout",
+        "controller:canary",
+        "controller:batch",
+        "controller:dual-write",
+        "host",
+    ]
 
 
 async def test_demo_shows_a_live_migration():
@@ -46,7 +52,7 @@ async def test_each_demo_system_keeps_its_own_series():
     from migration_tui.ui.lookup import latest
 
     store = Store()
-    sources = [s for s in demo_sources(Settings(poll_interval_s=0.1), None) if s.name == "controller"]
+    sources = [s for s in demo_sources(Settings(poll_interval_s=0.1), None) if s.name.startswith("controller:")]
     controllers = {s.base_url.split(".")[1]: s for s in sources}
     events: list = []
     for name in ("2pc-commit", "dual-write"):
@@ -78,10 +84,10 @@ async def test_demo_actions_reach_the_simulator_that_runs_the_migration(tmp_path
     by_scenario = {c.sim.spec.name: c for c in controllers}
     async with app.run_test(size=(100, 30)) as pilot:
         for _ in range(100):
-            if "dual-write-events" in feed.store.migrations:
+            if "dual-write:dual-write-events" in feed.store.migrations:
                 break
             await pilot.pause(0.05)
-        app.dashboard.selected_id = "dual-write-events"
+        app.dashboard.selected_id = "dual-write:dual-write-events"
         app.dashboard.refresh_view()
         await pilot.press("p")
         await pilot.press("enter", "enter")

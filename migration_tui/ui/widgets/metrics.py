@@ -173,7 +173,7 @@ class MetricsValues(TextPane):
         rule = threshold_rule(migration.system, spec.series, view.rules)
         current = series.latest() if series is not None else None
         latest_ts = series.latest_ts() if series is not None else None
-        stale = latest_ts is not None and view.frame.not_live(latest_ts) is not None
+        stale = latest_ts is not None and view.frame.not_live(latest_ts, migration) is not None
         self._stale = self._stale or stale
         level = "muted" if current is None else "bad" if rule is not None and rule.breaks(current) else "ok"
         if stale and level == "ok":
