@@ -192,3 +192,22 @@ async def test_the_same_id_on_two_controllers_is_two_migrations_and_actions_go_t
         # A migration of no controller of this dashboard: nothing is sent.
         stray = await ActionRouter(clients[:1]).send(Decision("pause", scoped_id("b", remote), "test"))
         assert stray.state == "failed" and len(sim_b.controller.received_actions) == 1
+
+
+async def test_a_recording_of_two_controllers_replays_each_migration_under_its_own(tmp_path):
+    from migration_tui.headless import reduce_recording
+    from migration_tui.sources.record import record_async
+
+    with start_in_thread("canary", speed=20.0) as canary, start_in_thread("batch", speed=20.0) as batch:
+        sources = [
+            ControllerSource(canary.url, controller_name="blue", poll_interval_s=0.1),
+            ControllerSource(batch.url, controller_name="green", poll_interval_s=0.1),
+        ]
+        out = tmp_path / "estate.jsonl"
+        summary = await record_async(sources, str(out), duration_s=1.0)
+    assert summary.reached == {"controller:blue", "controller:green"}
+    state = reduce_recording(str(out), float("inf"))
+    owners = {m["id"]: m["controller"] for m in state["migrations"]}
+    assert set(owners.values()) == {"blue", "green"}
+    assert all(migration_id.startswith(f"{owner}:") for migration_id, owner in owners.items())
+    assert {"controller:blue", "controller:green"} <= set(state["sources"])
