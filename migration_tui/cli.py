@@ -84,7 +84,12 @@ def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", control
     needed = "required; or MIGRATION_TUI_CONTROLLER or the config file" if controller_required else "default: none"
     p.add_argument("--controller", metavar="URL", help=f"migration controller base URL, http:// or https:// ({needed})")
     p.add_argument("--migration", metavar="ID", help="watch this migration only (default: every one listed)")
-    p.add_argument("--profile", choices=profile_names(), help="controller API profile (default: detected from /health)")
+    p.add_argument(
+        "--profile",
+        metavar="NAME|PATH.toml",
+        help=f"controller API profile: {', '.join(profile_names())}, or a profile file PATH.toml "
+        "(docs/profiles.md) (default: detected from /health)",
+    )
     p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL (default: none)")
     p.add_argument("--redis", metavar="URL", help="Redis URL for heartbeats and events (default: none)")
     p.add_argument(
@@ -308,6 +313,12 @@ def live_settings(args: argparse.Namespace, needs_controller: bool = True):
     check_source_urls(settings)
     if needs_controller and not settings.controller:
         raise ConfigError(f"{args.command}: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)")
+    if settings.profile is not None:
+        if not isinstance(settings.profile, str):
+            raise ConfigError("profile must be a profile name or a profile file's path")
+        from migration_tui.sources.profiles import load_profile
+
+        load_profile(settings.profile)  # a bad name or file: one line and exit 2, before any screen
     return settings
 
 

@@ -111,7 +111,7 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
         raise ConfigError(f"cannot create the audit log's directory ({exc}); set MIGRATION_TUI_AUDIT_LOG") from None
     client = ActionClient(
         settings.controller,
-        lambda: controller.profile.name if controller.profile else None,
+        lambda: controller.profile,  # the Profile set (a name or a profile file) or detected; None until then
         audit,
         feed.emit,  # action events reach the store, the log pane and the recording
         token=settings.token,
