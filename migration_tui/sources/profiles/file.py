@@ -471,6 +471,8 @@ class FileProfile(Profile):
         routes: Mapping[str, tuple[str, str]],
     ) -> None:
         self.source = source
+        #: The file as poll-time error lines name it: short enough that the line keeps its end.
+        self.short = source if len(source) <= 40 else "…/" + source.replace("\\", "/").rsplit("/", 1)[-1][-38:]
         self.name = name
         self.default_system = system
         self.health_path = health
@@ -497,7 +499,7 @@ class FileProfile(Profile):
     def line(self, key: str, path: str, what: str, value: Any = None, show: bool = True) -> str:
         """One error line: file, key, endpoint, what is wrong and what the answer held."""
         tail = f"; it held {held(value)}" if show else ""
-        return f"{self.source}: {key} at GET {path}: {what}{tail}"
+        return f"{self.short}: {key} at GET {path}: {what}{tail}"
 
     # --- lists -------------------------------------------------------------------------
 
@@ -797,12 +799,12 @@ class FileProfile(Profile):
             if section == "migrations" and name == "status":
                 words = self.migrations.word_map
                 mapped = words.get(label(value)) or (label(value) if label(value) in STATUSES else "")
-                maps_to = f"status {mapped}" if mapped else "NOT USABLE: not in status_map, not one of ours"
+                maps_to = f"status = {mapped}" if mapped else "not in status_map, not one of ours"
                 problem = not mapped
             elif section == "participants" and name == "vote":
                 words = self.sections["participants"].word_map
                 mapped = words.get(label(value)) or (label(value) if label(value) in OUR_VOTES else "")
-                maps_to = f"vote {mapped}" if mapped else "NOT USABLE: not in vote_map, not one of ours"
+                maps_to = f"vote = {mapped}" if mapped else "not in vote_map, not one of ours"
                 problem = not mapped
             else:
                 invalid: list[str] = []
