@@ -24,12 +24,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from migration_tui.events import Event
 from migration_tui.model import controller_source
+
+if TYPE_CHECKING:
+    from migration_tui.sources.profiles import Profile
 
 ACTIONS = ("pause", "resume", "abort", "rollback")
 #: Actions that need the migration id typed before they can be confirmed.
@@ -37,11 +40,20 @@ DESTRUCTIVE = frozenset({"abort", "rollback"})
 
 
 def action_path(profile: str | None) -> str | None:
-    """Where a profile takes an action (``{id}`` the migration id), from its system; None for none."""
+    """Where a built-in profile takes an action (``{id}`` the migration id), from its system; None for none."""
     from migration_tui import systems
 
     entry = systems.profile_entries().get(profile) if profile else None
     return entry.action_path if entry is not None else None
+
+
+def _resolve(profile: Any) -> Any:
+    """A ``Profile`` from a profile object, a built-in name or a profile file's path (None stays None)."""
+    if profile is None or not isinstance(profile, str):
+        return profile
+    from migration_tui.sources.profiles import load_profile
+
+    return load_profile(profile)
 
 
 #: What each action will do, for the confirmation dialog.
@@ -154,7 +166,7 @@ class ActionClient:
     def __init__(
         self,
         base_url: str,
-        profile: str | Callable[[], str | None],
+        profile: str | Profile | Callable[[], str | Profile | None],
         audit: AuditLog,
         emit: Callable[[Event], None],
         token: str | None = None,
@@ -164,15 +176,17 @@ class ActionClient:
         clock: Callable[[], float] = time.time,
         controller: str | None = None,
     ) -> None:
-        if isinstance(profile, str) and action_path(profile) is None:
-            raise ValueError(f"no actions for profile {profile!r}")
+        if isinstance(profile, str):
+            profile = _resolve(profile)  # a built-in name or a profile file's path
+            if profile is None or not any(profile.action_route(action) for action in ACTIONS):
+                raise ValueError(f"no actions for profile {getattr(profile, 'name', profile)!r}")
         self.base_url = base_url.rstrip("/")
         #: The named controller this client acts on (None: the one unnamed controller). Its
         #: decisions carry store ids ``NAME:ID``; the URL carries the controller's own ``ID``.
         self.controller = controller
         self._prefix = f"{controller}:" if controller else ""
-        #: The profile's name, or a function giving the one the controller source detected (None until then).
-        self._profile = profile
+        #: The profile, or a function giving the one the controller source detected (None until then).
+        self._profile: Any = profile
         self.audit = audit
         self._emit = emit
         self._token = token
@@ -199,8 +213,33 @@ class ActionClient:
         self._emit(Event(self._clock(), controller_source(self.controller), "action", data))
 
     @property
+    def profile_object(self) -> Profile | None:
+        """The controller's profile (None while the controller source has not detected it)."""
+        return _resolve(self._profile() if callable(self._profile) else self._profile)
+
+    @property
     def profile(self) -> str | None:
-        return self._profile if isinstance(self._profile, str) else self._profile()
+        """The controller's profile name (None while not known)."""
+        profile = self.profile_object
+        return profile.name if profile is not None else None
+
+    def unavailable(self, action: str) -> str:
+        """Why ``action`` is not offered ("" when it is, or while the profile is not known yet)."""
+        profile = self.profile_object
+        return profile.action_unavailable(action) if profile is not None else ""
+
+    def route_for(self, decision: Decision) -> tuple[str, str] | None:
+        """(method, URL) the decision goes to; None while the profile is not known or it does not offer it."""
+        from urllib.parse import quote
+
+        profile = self.profile_object
+        route = profile.action_route(decision.action) if profile is not None else None
+        if route is None:
+            return None
+        method, template = route
+        remote_id = self.remote_id(decision.migration_id)
+        path = template.replace("{id}", quote(remote_id, safe="")).replace("{action}", decision.action)
+        return method, self.base_url + path
 
     def remote_id(self, migration_id: str) -> str:
         """The id as this client's controller knows it (a store id ``NAME:ID`` without ``NAME:``)."""
@@ -213,14 +252,8 @@ class ActionClient:
 
     def url_for(self, decision: Decision) -> str | None:
         """Where the decision goes; None while the controller's profile is not known (nothing can be sent)."""
-        from urllib.parse import quote
-
-        template = action_path(self.profile)
-        if template is None:
-            return None
-        remote_id = self.remote_id(decision.migration_id)
-        path = template.format(id=quote(remote_id, safe=""), action=decision.action)
-        return self.base_url + path
+        route = self.route_for(decision)
+        return route[1] if route is not None else None
 
     async def send(self, decision: Decision) -> Outcome:
         """Send once; concurrent calls for the same decision share the one request."""
@@ -237,11 +270,18 @@ class ActionClient:
     async def _send(self, decision: Decision) -> Outcome:
         import httpx
 
-        url = self.url_for(decision)
-        if url is None:
-            outcome = Outcome("failed", None, "the controller's profile is not known yet: nothing was sent")
+        route = self.route_for(decision)
+        if route is None:
+            why = self.unavailable(decision.action)
+            message = (
+                f"{decision.action} is {why}: nothing was sent"
+                if why
+                else "the controller's profile is not known yet: nothing was sent"
+            )
+            outcome = Outcome("failed", None, message)
             self.record("answered", decision, f"{outcome.state}: {outcome.message}")
             return outcome
+        method, url = route
         headers = {"Idempotency-Key": decision.key, "Content-Type": "application/json"}
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
@@ -252,7 +292,7 @@ class ActionClient:
                 follow_redirects=False, verify=self._verify, transport=self._transport, timeout=self._timeout_s
             ) as client:
                 response = await asyncio.wait_for(
-                    client.post(url, content=orjson.dumps(decision.body()), headers=headers),
+                    client.request(method, url, content=orjson.dumps(decision.body()), headers=headers),
                     timeout=self._timeout_s,
                 )
         except (asyncio.TimeoutError, httpx.TimeoutException):

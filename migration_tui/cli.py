@@ -90,7 +90,12 @@ def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", control
         f"migration under its controller's NAME ({needed}; [[controllers]] blocks in the config file)",
     )
     p.add_argument("--migration", metavar="ID", help="watch this migration only (default: every one listed)")
-    p.add_argument("--profile", choices=profile_names(), help="controller API profile (default: detected from /health)")
+    p.add_argument(
+        "--profile",
+        metavar="NAME|PATH.toml",
+        help=f"controller API profile: {', '.join(profile_names())}, or a profile file PATH.toml "
+        "(docs/profiles.md) (default: detected from /health)",
+    )
     p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL (default: none)")
     p.add_argument("--redis", metavar="URL", help="Redis URL for heartbeats and events (default: none)")
     p.add_argument(
@@ -314,6 +319,17 @@ def live_settings(args: argparse.Namespace, needs_controller: bool = True):
     check_source_urls(settings)
     if needs_controller and not settings.controller_specs():
         raise ConfigError(f"{args.command}: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)")
+    if settings.profile is not None and not isinstance(settings.profile, str):
+        raise ConfigError("profile must be a profile name or a profile file's path")
+    from migration_tui.sources.profiles import load_profile
+
+    # A bad name or file: one line and exit 2, before any screen (each controller's own too).
+    for profile, where in [(settings.profile, None)] + [(s.profile, s.where) for s in settings.controllers]:
+        if profile is not None:
+            try:
+                load_profile(profile)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}" if where else str(exc)) from None
     return settings
 
 

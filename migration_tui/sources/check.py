@@ -105,6 +105,15 @@ class EndpointCheck:
     required: bool
     state: str  # "served" | "not served" | "failing"
     detail: str = ""
+    #: For a profile file: field by field, what the first item held and what it maps to.
+    fields: tuple[Any, ...] = ()
+
+    @property
+    def fit(self) -> bool:
+        """Whether the dashboard can use this endpoint as its profile describes it."""
+        if self.state == "not served":
+            return not self.required
+        return self.state == "served" and not any(report.problem for report in self.fields)
 
 
 def _reason(error: FetchError, path: str) -> str:
@@ -131,13 +140,18 @@ async def survey_controller(settings: Any, health: Any = None) -> tuple[str | No
             body = await source.get(client, profile.list_path)
         except FetchError as exc:
             return profile.name, [EndpointCheck(profile.list_path, True, "failing", _reason(exc, profile.list_path))]
+        explain = getattr(profile, "explain", None)  # a profile file says field by field what it found
         items, errors = profile.discover(body)
         if settings.migration:
             items = [item for item in items if item["id"] == settings.migration]
         listed = f"{len(items)} migration{'' if len(items) == 1 else 's'}"
-        checks = [EndpointCheck(profile.list_path, True, "served", "; ".join([listed, *errors]))]
+        if explain is not None:
+            errors = []  # the field lines below say it, one by one
+        fields = tuple(explain("migrations", body)) if explain is not None else ()
+        checks = [EndpointCheck(profile.list_path, True, "served", "; ".join([listed, *errors]), fields)]
         running = [item for item in items if profile.wants_detail(item)] or items
         paths = profile.paths(running[:1])
+        first_id = running[0]["id"] if running else None
         answers = await asyncio.gather(
             *(source.get(client, path, as_text=key == "metrics") for key, path in paths.items()),
             return_exceptions=True,
@@ -146,7 +160,8 @@ async def survey_controller(settings: Any, health: Any = None) -> tuple[str | No
             endpoint = profile.endpoint(key)
             required = not endpoint.optional
             if not isinstance(answer, BaseException):
-                checks.append(EndpointCheck(endpoint.path, required, "served"))
+                fields = tuple(explain(key, answer, first_id)) if explain is not None else ()
+                checks.append(EndpointCheck(endpoint.path, required, "served", "", fields))
             elif isinstance(answer, FetchError) and profile.not_served(key, answer.status) is not None:
                 lacking = f": {endpoint.what} not shown" if endpoint.what else ""
                 checks.append(EndpointCheck(endpoint.path, required, "not served", f"HTTP {answer.status}{lacking}"))
@@ -157,9 +172,32 @@ async def survey_controller(settings: Any, health: Any = None) -> tuple[str | No
         return profile.name, checks
 
 
+def _health_path(settings: Any) -> str:
+    """``/health``, or the ``health`` path a profile file names (a profile that cannot be read: ``/health``)."""
+    from migration_tui.sources.profiles import load_profile
+
+    if not settings.profile:
+        return "/health"
+    try:
+        return getattr(load_profile(settings.profile), "health_path", None) or "/health"
+    except ValueError:
+        return "/health"  # survey_controller says why, below
+
+
+def _field_line(report: Any, secrets: tuple[str, ...]) -> str:
+    """One field of a profile file: its key, JMESPath, what the first item held and what it maps to."""
+    expression = _clean(repr(report.expression), secrets)[:40]
+    found = _clean(report.found, secrets)
+    if report.maps_to:
+        found += f" -> {_clean(report.maps_to, secrets)}"
+    if report.problem:
+        found += "  MISSING (required)" if report.found in ("not found", "no list") else "  NOT USABLE"
+    return f"{'':<11} {'':<10}  {_clean(report.key):<28} {expression:<22} {found}"
+
+
 def _controller_lines(url: str, settings: Any, out: TextIO) -> bool:
     """The controller's line and one per endpoint; True if it is fit to watch (see the module docstring)."""
-    ok, detail, health = _http_get(url.rstrip("/") + "/health", settings)
+    ok, detail, health = _http_get(url.rstrip("/") + _health_path(settings), settings)
     if not ok and not detail.startswith("HTTP "):  # any HTTP status is an answer
         print(f"{'controller':<11} {masked_url(url)}  UNREACHABLE ({detail})", file=out)
         return False
@@ -178,7 +216,9 @@ def _controller_lines(url: str, settings: Any, out: TextIO) -> bool:
         kind = "required" if item.required else "optional"
         why = f" ({_clean(item.detail, secrets)})" if item.detail else ""
         print(f"{'':<11} {item.state:<10}  GET {_clean(item.path)}  [{kind}]{why}", file=out)
-    return all(item.state == "served" or (item.state == "not served" and not item.required) for item in checks)
+        for report in item.fields:
+            print(_field_line(report, secrets), file=out)
+    return all(item.fit for item in checks)
 
 
 def probe_prometheus(base: str, settings: Any) -> tuple[bool, str]:

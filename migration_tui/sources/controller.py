@@ -78,7 +78,7 @@ class ControllerSource:
     def __init__(
         self,
         base_url: str,
-        profile: str | None = None,
+        profile: str | Profile | None = None,
         migration: str | None = None,
         token: str | None = None,
         poll_interval_s: float = 2.0,
@@ -102,7 +102,10 @@ class ControllerSource:
         #: ``latency_p95_ms`` is filed under each of this controller's migrations
         #: (``<id>/latency_p95_ms``) so one system's latency never shows as another's.
         self.per_migration_series = per_migration_series
-        self.profile: Profile | None = get_profile(profile) if profile else None
+        #: A built-in name or a profile file's path (``load_profile``), or a ``Profile``; None: detected.
+        self.profile: Profile | None = (
+            profile if isinstance(profile, Profile) else get_profile(profile) if profile else None
+        )
         self.migration = migration
         self.poll_interval_s = poll_interval_s
         self.timeout_s = timeout_s

@@ -275,7 +275,11 @@ class PrometheusSource:
         """A source for ``settings.prometheus``; ``profile`` (e.g. the one the controller detected) picks the templates."""
         if not settings.prometheus:
             raise ValueError("no Prometheus URL configured")
-        chosen = profile or settings.profile or default_profile()
+        from migration_tui import systems
+
+        # A profile file (a path) has no PromQL table of its own: the default templates serve it.
+        named = settings.profile if settings.profile in systems.profile_entries() else None
+        chosen = profile or named or default_profile()
         kwargs.setdefault("overrides", settings.prometheus_queries)
         return cls(
             settings.prometheus,

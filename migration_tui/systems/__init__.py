@@ -67,6 +67,24 @@ def default() -> System:
     return next(iter(_systems().values()))
 
 
+#: A view a profile file (docs/profiles.md) may name that is no system of its own: ``generic`` shows a
+#: migration on the first registered system's view (its timeline and panes; what the controller does
+#: not report, such as votes, shows "—").
+GENERIC = "generic"
+
+
+def view_names() -> tuple[str, ...]:
+    """What a profile file's ``system`` may name: every registered system, and ``generic``."""
+    return (*_systems(), GENERIC)
+
+
+def view(name: str) -> str | None:
+    """The system whose view shows migrations a profile file files under ``name``; None if there is none."""
+    if name in _systems():
+        return name
+    return default().name if name == GENERIC else None
+
+
 def profile_entries() -> dict[str, ProfileEntry]:
     """Every controller profile by its ``--profile`` name, in registry order."""
     return {entry.name: entry for system in all_systems() for entry in system.profiles}
@@ -94,6 +112,7 @@ def ui(name: str) -> SystemUI:
 
 
 __all__ = [
+    "GENERIC",
     "MODULES",
     "Figure",
     "MetricSpec",
@@ -113,4 +132,6 @@ __all__ = [
     "scenarios",
     "ui",
     "unregister",
+    "view",
+    "view_names",
 ]

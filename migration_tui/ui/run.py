@@ -134,8 +134,9 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
 
 
 def _profile_of(source: Any) -> Any:
-    """The profile name the source uses, once it knows it (it may detect it on its first poll)."""
-    return lambda: source.profile.name if source.profile else None
+    """The Profile the source uses (a built-in or a profile file), once it knows it (it may detect
+    it on its first poll); None until then."""
+    return lambda: source.profile
 
 
 def run_wall(

@@ -15,10 +15,12 @@ JSON shape wins.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from migration_tui import systems
+from migration_tui.config import ConfigError
 from migration_tui.sources.profiles._common import Reading
 from migration_tui.sources.profiles.base import NOT_SERVED_STATUSES, Endpoint, Profile
 
@@ -44,15 +46,39 @@ def detection_order() -> tuple[str, ...]:
     return tuple(name for name, entry in systems.profile_entries().items() if entry.detect)
 
 
-class UnknownProfile(ValueError):
-    """A profile name that is not one of ``PROFILES``."""
+class UnknownProfile(ConfigError):
+    """A profile name that is not one of ``PROFILES``, or a profile file that cannot be used (one line)."""
 
 
 def get_profile(name: str) -> Profile:
+    """A built-in profile by name, or a profile file by path (``load_profile``)."""
+    return load_profile(name)
+
+
+def is_profile_file(spec: str) -> bool:
+    """Whether ``--profile`` names a file rather than a built-in profile."""
+    return spec not in PROFILES and (spec.endswith(".toml") or "/" in spec or os.sep in spec)
+
+
+def load_profile(spec: str) -> Profile:
+    """The profile ``spec`` names: a built-in name (``trading-service``) or a profile file's path.
+
+    Raises ``UnknownProfile`` (a ``ConfigError``) with one line: the unknown name and the known
+    ones, or, for a file, which file, which key and what is wrong (``profiles/file.py``).
+    """
     try:
-        return PROFILES[name]
+        return PROFILES[spec]
     except KeyError:
-        raise UnknownProfile(f"unknown controller profile {name!r} (known: {', '.join(PROFILES)})") from None
+        pass
+    if is_profile_file(spec):
+        from migration_tui.sources.profiles.file import read_profile_file
+
+        return read_profile_file(spec)
+    from migration_tui.safe_text import clean
+
+    raise UnknownProfile(
+        f"unknown controller profile {clean(spec, 80)!r} (known: {', '.join(PROFILES)}; or a profile file PATH.toml)"
+    )
 
 
 def profile_from_health(body: Any) -> Profile | None:
@@ -79,5 +105,7 @@ __all__ = [
     "answers_like",
     "detection_order",
     "get_profile",
+    "is_profile_file",
+    "load_profile",
     "profile_from_health",
 ]

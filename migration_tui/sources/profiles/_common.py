@@ -171,3 +171,72 @@ def rate(previous: tuple[float, float] | None, current: tuple[float, float]) -> 
 
 def upper_health(value: Any) -> str:
     return label(value).upper()
+
+
+def scalar_table(value: Any) -> dict[str, Any]:
+    """An object kept to a few scalar entries (a migration's config: shown, never acted on)."""
+    out: dict[str, Any] = {}
+    for key, item in list(as_dict(value).items())[:32]:
+        if not isinstance(key, str):
+            continue
+        if isinstance(item, bool) or item is None:
+            out[key[:64]] = item
+        elif isinstance(item, (int, float)):
+            out[key[:64]] = finite(item)
+        elif isinstance(item, str):
+            out[key[:64]] = item[:128]
+    return out
+
+
+#: Most metric samples read from one Prometheus text answer.
+MAX_SAMPLES = 20_000
+
+
+def prometheus_series(
+    metrics_text: str,
+    table: Mapping[str, tuple[str, float, float]],
+    by: str,
+    prefixed: set[str],
+    plain: str | None,
+    reading: Reading,
+    where: str = "/metrics",
+) -> None:
+    """Series values from Prometheus text into ``reading``; malformed text is one error, not a crash.
+
+    ``table``: metric name -> (series, scale to the series' unit, largest valid raw value). A sample
+    labelled ``by`` (a pair) is filed as ``<value>/<series>`` when its value is in ``prefixed`` or is
+    not ``plain`` (the one pair whose series go unprefixed).
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    samples = 0
+    try:
+        for family in text_string_to_metric_families(metrics_text):
+            for sample in family.samples:
+                samples += 1
+                if samples > MAX_SAMPLES:
+                    reading.errors.append(f"{where}: more than {MAX_SAMPLES} samples, the rest ignored")
+                    return
+                known = table.get(sample.name)
+                if known is None:
+                    continue
+                series, scale, largest = known
+                value = text(sample.labels.get(by), "", 64) if by else ""
+                if value and (value in prefixed or value != plain):
+                    series = f"{value}/{series}"
+                reading.series(series, sample.value, 0.0, largest, scale)
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        reading.errors.append(f"{where}: not Prometheus text format ({type(exc).__name__})")
+
+
+def label_values(metrics_text: str, by: str) -> set[str]:
+    """The values of label ``by`` named in Prometheus text, found cheaply (no parse)."""
+    values: set[str] = set()
+    marker = f'{by}="'
+    for line in metrics_text.splitlines()[:MAX_SAMPLES]:
+        start = line.find(marker)
+        if start >= 0 and not line.startswith("#"):
+            end = line.find('"', start + len(marker))
+            if end > start:
+                values.add(line[start + len(marker) : end][:64])
+    return values

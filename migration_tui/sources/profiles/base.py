@@ -49,6 +49,22 @@ class Profile:
     #: Every endpoint besides ``list_path`` that ``paths`` may ask for, required or optional.
     endpoints: tuple[Endpoint, ...] = ()
 
+    def action_route(self, action: str) -> tuple[str, str] | None:
+        """How this controller takes ``action``: (method, path with ``{id}``); None when it is not offered.
+
+        A built-in profile takes every action at its system's ``action_path`` (``ProfileEntry``).
+        """
+        from migration_tui import systems
+
+        entry = systems.profile_entries().get(self.name)
+        if entry is None:
+            return None
+        return "POST", entry.action_path.replace("{action}", action)
+
+    def action_unavailable(self, action: str) -> str:
+        """Why ``action`` cannot be sent through this profile ("" when it can)."""
+        return "" if self.action_route(action) is not None else f"not offered by profile {self.name}"
+
     def endpoint(self, key: str) -> Endpoint:
         """The declaration behind a ``paths`` key (``health:m1`` -> the ``health`` endpoint)."""
         kind = key.split(":", 1)[0]

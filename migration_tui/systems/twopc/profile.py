@@ -29,19 +29,19 @@ from migration_tui.model import finite, text
 from migration_tui.sources.profiles._common import (
     MAX_COUNT,
     Reading,
-    as_dict,
     boolean,
     epoch_field,
     label,
+    label_values,
     number,
     path_id,
+    prometheus_series,
+    scalar_table,
     upper_health,
 )
 from migration_tui.sources.profiles.base import Endpoint, Profile, kind_of, participant_dicts, unique_items
 
 ROLLOUT = "orderbook-rollout"
-#: Most metric samples read from one /metrics answer.
-MAX_SAMPLES = 20_000
 
 #: Prometheus metric -> (series name, scale to the series' unit, largest valid raw value).
 METRICS: dict[str, tuple[str, float, float]] = {
@@ -56,17 +56,7 @@ METRICS: dict[str, tuple[str, float, float]] = {
 
 def _config(value: Any) -> dict[str, Any]:
     """The migration's config, kept to a few scalar entries (it is shown, never acted on)."""
-    out: dict[str, Any] = {}
-    for key, item in list(as_dict(value).items())[:32]:
-        if not isinstance(key, str):
-            continue
-        if isinstance(item, bool) or item is None:
-            out[key[:64]] = item
-        elif isinstance(item, (int, float)):
-            out[key[:64]] = finite(item)
-        elif isinstance(item, str):
-            out[key[:64]] = item[:128]
-    return out
+    return scalar_table(value)
 
 
 def migration_dict(
@@ -118,38 +108,12 @@ def migration_dict(
 
 def metric_series(metrics_text: str, prefixed_pairs: set[str], plain_pair: str | None, reading: Reading) -> None:
     """Series values from Prometheus text into ``reading``; malformed text is one error, not a crash."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    samples = 0
-    try:
-        for family in text_string_to_metric_families(metrics_text):
-            for sample in family.samples:
-                samples += 1
-                if samples > MAX_SAMPLES:
-                    reading.errors.append(f"/metrics: more than {MAX_SAMPLES} samples, the rest ignored")
-                    return
-                known = METRICS.get(sample.name)
-                if known is None:
-                    continue
-                series, scale, largest = known
-                pair = text(sample.labels.get("pair"), "", 64)
-                if pair and (pair in prefixed_pairs or pair != plain_pair):
-                    series = f"{pair}/{series}"
-                reading.series(series, sample.value, 0.0, largest, scale)
-    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
-        reading.errors.append(f"/metrics: not Prometheus text format ({type(exc).__name__})")
+    prometheus_series(metrics_text, METRICS, "pair", prefixed_pairs, plain_pair, reading)
 
 
 def _metric_pairs(metrics_text: str) -> set[str]:
     """Pairs named in the text, found cheaply, for choosing which pair's series go unprefixed."""
-    pairs: set[str] = set()
-    for line in metrics_text.splitlines()[:MAX_SAMPLES]:
-        start = line.find('pair="')
-        if start >= 0 and not line.startswith("#"):
-            end = line.find('"', start + 6)
-            if end > start:
-                pairs.add(line[start + 6 : end][:64])
-    return pairs
+    return label_values(metrics_text, "pair")
 
 
 BREAKERS = "/admin/circuit-breaker/status"

@@ -67,6 +67,28 @@ class ActionDashboard(MigrationScreen):
         super().on_mount()
         for pane in self.query(AlertsPane):
             pane.show_keys = True  # firing rules name the key that acts
+        self._said_unoffered = ""
+
+    def unoffered(self) -> dict[str, str]:
+        """The actions the controller's profile does not offer, with why (a profile file may leave some out)."""
+        unavailable = getattr(self.client, "unavailable", None)
+        if unavailable is None:
+            return {}
+        return {action: why for action in ACTIONS if (why := unavailable(action))}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ACTIONS and action in self.unoffered():
+            self._say_unoffered()
+            return False  # shown disabled; the reason is said once (below) and on the key press
+        return super().check_action(action, parameters)
+
+    def _say_unoffered(self) -> None:
+        """Say once (per set of actions left out) why keys are disabled: "not offered by profile <name>"."""
+        unoffered = self.unoffered()
+        said = ", ".join(f"{action}: {why}" for action, why in unoffered.items())
+        if said and said != getattr(self, "_said_unoffered", ""):
+            self._said_unoffered = said
+            self.notify(f"Disabled: {said}", severity="information", markup=False)
 
     def action_pause(self) -> None:
         self.open_dialog("pause")
@@ -87,6 +109,10 @@ class ActionDashboard(MigrationScreen):
             return
         if self.dialog is not None:
             return  # one decision at a time
+        why = self.unoffered().get(action)
+        if why:
+            self.notify(f"{action.capitalize()} is {why}: nothing to send.", severity="warning", markup=False)
+            return
         self.dialog = self.app.make_screen(
             "confirm", self.client, action, migration, self.feed, on_unknown=self.reread_controller
         )
