@@ -211,12 +211,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "simulate",
         help="serve a simulated migration over HTTP",
-        description="Serve one scenario's controller API (and /metrics) until Ctrl-C. Set "
-        "MIGRATION_TUI_SIM_TOKEN to require a bearer token on action POSTs.",
+        description="Serve one scenario's controller API (and /metrics) until Ctrl-C; with --scenario repeated or "
+        "--all, one controller per scenario on consecutive ports from --port, each printed as NAME URL for "
+        "`watch --controller NAME=URL`. Set MIGRATION_TUI_SIM_TOKEN to require a bearer token on action POSTs.",
     )
-    p.add_argument("--scenario", choices=scenario_names(), required=True, help="the scenario to serve (required)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--scenario",
+        choices=scenario_names(),
+        action="append",
+        help="the scenario to serve; repeat it for several controllers (this or --all is required)",
+    )
+    which.add_argument("--all", action="store_true", help="serve every scenario, one controller per port")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    p.add_argument("--port", type=_port(0), default=8080, help="port to listen on, 0 for any free one (default: 8080)")
+    p.add_argument(
+        "--port",
+        type=_port(0),
+        default=8080,
+        help="port to listen on (several scenarios: the first of consecutive ports), 0 for free ones (default: 8080)",
+    )
     p.add_argument("--redis", metavar="URL", help="publish heartbeats and events to this Redis (default: none)")
     p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="simulation speed, 0.1 to 1000 (default: 1)")
 
@@ -354,9 +367,12 @@ def cmd_wall(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from migration_tui.sim.server import serve
+    from migration_tui.sim.server import serve, serve_many
 
-    return serve(args.scenario, host=args.host, port=args.port, redis_url=args.redis, speed=args.speed)
+    scenarios = list(scenario_names()) if args.all else args.scenario
+    if len(scenarios) == 1:
+        return serve(scenarios[0], host=args.host, port=args.port, redis_url=args.redis, speed=args.speed)
+    return serve_many(scenarios, host=args.host, port=args.port, redis_url=args.redis, speed=args.speed)
 
 
 def cmd_record(args: argparse.Namespace) -> int:

@@ -161,13 +161,7 @@ def serve(
     token: str | None = None,
 ) -> int:
     """Serve until Ctrl-C or SIGTERM (exit 0). The token comes from MIGRATION_TUI_SIM_TOKEN unless given."""
-    if threading.current_thread() is threading.main_thread():
-        # Started in the background by a shell script (`simulate ... &`), a process inherits
-        # SIGINT ignored, and Python then never raises KeyboardInterrupt: take both signals back.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
-    token = token or os.environ.get(TOKEN_ENV) or None
+    token = _prepare(token)
     try:
         running = start_in_thread(scenario, speed=speed, redis_url=redis_url, token=token, host=host, port=port)
     except (OSError, OverflowError) as exc:  # OverflowError: a port outside 0-65535 (the CLI refuses it first)
@@ -182,11 +176,80 @@ def serve(
         f"({', '.join(extras)}); Ctrl-C stops",
         flush=True,
     )
+    _wait([running])
+    return 0
+
+
+def _prepare(token: str | None) -> str | None:
+    """Signals, logging and the token (MIGRATION_TUI_SIM_TOKEN unless given), before serving."""
+    if threading.current_thread() is threading.main_thread():
+        # Started in the background by a shell script (`simulate ... &`), a process inherits
+        # SIGINT ignored, and Python then never raises KeyboardInterrupt: take both signals back.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    return token or os.environ.get(TOKEN_ENV) or None
+
+
+def _wait(running: list[RunningSimulator]) -> None:
+    """Until Ctrl-C or SIGTERM (or every server thread ended); then stop them all."""
     try:
-        while running.thread.is_alive():
-            running.thread.join(timeout=0.5)
+        while any(one.thread.is_alive() for one in running):
+            for one in running:
+                one.thread.join(timeout=0.5 / len(running))
     except KeyboardInterrupt:
         pass
     finally:
-        running.stop()
+        for one in running:
+            one.stop()
+
+
+def controller_names(scenarios: list[str]) -> list[str]:
+    """A controller name per scenario: the scenario's, ``-2``, ``-3`` ... when one is served twice."""
+    names: list[str] = []
+    for scenario in scenarios:
+        name, number = scenario, 1
+        while name in names:
+            number += 1
+            name = f"{scenario}-{number}"
+        names.append(name)
+    return names
+
+
+def serve_many(
+    scenarios: list[str],
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    redis_url: str | None = None,
+    speed: float = 1.0,
+    token: str | None = None,
+) -> int:
+    """Serve each scenario as its own controller, on consecutive ports from ``port`` (0: free ones).
+
+    Prints ``NAME URL`` per controller, then the ``watch`` command that watches them all;
+    exit 0 on Ctrl-C or SIGTERM, 1 (nothing left serving) if any port cannot be had."""
+    token = _prepare(token)
+    names = controller_names(scenarios)
+    running: list[RunningSimulator] = []
+    for number, scenario in enumerate(scenarios):
+        at = port + number if port else 0
+        try:
+            running.append(start_in_thread(scenario, speed=speed, redis_url=redis_url, token=token, host=host, port=at))
+        except (OSError, OverflowError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            print(f"migration-tui simulate: cannot listen on {host}:{at} for {scenario}: {reason}", file=sys.stderr)
+            for one in running:
+                one.stop()
+            return 1
+    for name, one in zip(names, running, strict=True):
+        print(f"{name} {one.url}", flush=True)
+    extras = [f"speed {speed:g}x", "redis publishing on" if redis_url else "no redis"]
+    extras.append("actions need a bearer token" if token else "no token")
+    flags = " ".join(f"--controller {name}={one.url}" for name, one in zip(names, running, strict=True))
+    print(
+        f"migration-tui simulate: {len(running)} controllers ({', '.join(extras)}); Ctrl-C stops. "
+        f"Watch them: migration-tui watch {flags}",
+        flush=True,
+    )
+    _wait(running)
     return 0

@@ -1,7 +1,7 @@
 """Finding a migration's figures in the store: its series, its details, its thresholds.
 
-Series are looked up the way the rules look them up (``<pair>/<name>``,
-then ``<id>/<name>``, then ``<name>``) so a sparkline and the alert about it
+Series are looked up the way the rules look them up (``<NAME:pair>/<name>``
+for a named controller's migration, ``<pair>/<name>``, then ``<id>/<name>``, then ``<name>``) so a sparkline and the alert about it
 always read the same numbers.
 """
 
@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from migration_tui import systems
-from migration_tui.model import Migration, finite
+from migration_tui.model import CircuitBreaker, Migration, finite
 from migration_tui.rules import Rule, default_rules
 from migration_tui.series import Series
 from migration_tui.store import Store
@@ -20,10 +20,28 @@ from migration_tui.store import Store
 
 def series_for(store: Store, migration: Migration | None, name: str) -> Series | None:
     if migration is not None:
-        for key in (f"{migration.pair}/{name}" if migration.pair else None, f"{migration.id}/{name}"):
+        for key in (
+            # A named controller files its pair series as ``NAME:PAIR/name``; Prometheus' are not scoped.
+            f"{migration.scoped(migration.pair)}/{name}" if migration.pair and migration.controller else None,
+            f"{migration.pair}/{name}" if migration.pair else None,
+            f"{migration.id}/{name}",
+        ):
             if key and key in store.series:
                 return store.series[key]
     return store.series.get(name)
+
+
+def breaker_for(store: Store, migration: Migration, pair: str | None = None) -> CircuitBreaker | None:
+    """The breaker of ``pair`` (the migration's own by default) as its controller files it
+    (``NAME:PAIR`` for a named controller), else by the plain pair."""
+    pair = migration.pair if pair is None else pair
+    if not pair:
+        return None
+    if migration.controller:
+        scoped = store.breakers.get(migration.scoped(pair))
+        if scoped is not None:
+            return scoped
+    return store.breakers.get(pair)
 
 
 def latest(store: Store, migration: Migration | None, name: str) -> float | None:

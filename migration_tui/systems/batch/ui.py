@@ -26,7 +26,7 @@ def batch(view: View, migration: Migration) -> list[Text]:
     label(line, view, "   ETA ")
     eta, _ = detail_number(details, "eta_s")
     changes = view.store.progress_changes.get(migration.id, ())
-    if eta is not None and pace(migration, changes, view.now, controller_level(view)[0]).kind != "forward":
+    if eta is not None and pace(migration, changes, view.now, controller_level(view, migration)[0]).kind != "forward":
         eta = None  # the progress line says why (paused, not live, ...): no ETA here either
     line.append(
         "invalid" if eta is None and is_invalid(migration, "eta_s") else "—" if eta is None else format_duration(eta)

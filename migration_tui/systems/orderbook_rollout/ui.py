@@ -8,7 +8,7 @@ from migration_tui.model import Migration
 from migration_tui.safe_text import clean, number
 from migration_tui.systems.base import Figure, MetricSpec, SystemUI
 from migration_tui.ui import states
-from migration_tui.ui.lookup import detail_number, is_invalid, latest
+from migration_tui.ui.lookup import breaker_for, detail_number, is_invalid, latest
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets.metrics import LATENCY
 from migration_tui.ui.widgets.not_served import BREAKERS_PATH
@@ -17,7 +17,12 @@ from migration_tui.ui.widgets.system import MAX_PAIR_LINES, detail_figure, judge
 
 def orderbook(view: View, migration: Migration) -> list[Text]:
     store = view.store
-    by_pair = {m.pair: m for m in store.migrations.values() if m.system == migration.system and m.pair}
+    # The pairs of this migration's own controller: another controller's BTCUSDT is another migration.
+    by_pair = {
+        m.pair: m
+        for m in store.migrations.values()
+        if m.system == migration.system and m.pair and m.controller == migration.controller
+    }
     header = Text(no_wrap=True, end="")
     header.append(
         f"  {'pair':<10} {'migrated':>8} {'target':>7}  {'breaker':<12} {'p95':>9} {'errors':>7}  state",
@@ -33,7 +38,7 @@ def orderbook(view: View, migration: Migration) -> list[Text]:
         pct = pct if pct is not None else latest(store, item, "migration_pct")
         row.append(f" {number(pct, '%', 0, is_invalid(item, 'migration_percentage')):>8}")
         row.append(f" {detail_figure(view, item, 'target_percentage', '%', 0):>7}  ")
-        breaker = store.breakers.get(pair)
+        breaker = breaker_for(store, item)
         level, word = states.breaker(breaker.state) if breaker else ("muted", "—")
         row.append_text(view.badge(level, word.ljust(10)))
         row.append_text(judged(view, item, "latency_p95_ms", " ms", 1, 10))

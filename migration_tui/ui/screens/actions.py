@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.binding import Binding, BindingType
 
 from migration_tui.actions import ACTIONS, ActionClient
+from migration_tui.model import CONTROLLER_SOURCE, Migration
 from migration_tui.ui.screens.base import MigrationScreen
 from migration_tui.ui.widgets import AlertsPane
 from migration_tui.ui.widgets.alerts import ACTION_KEYS
@@ -114,7 +115,12 @@ class ActionDashboard(MigrationScreen):
             self.notify(f"{action.capitalize()} is {why}: nothing to send.", severity="warning", markup=False)
             return
         self.dialog = self.app.make_screen(
-            "confirm", self.client, action, migration, self.feed, on_unknown=self.reread_controller
+            "confirm",
+            self.client,
+            action,
+            migration,
+            self.feed,
+            on_unknown=lambda: self.reread_controller(migration),
         )
         self.app.push_screen(self.dialog, callback=self._dialog_closed)
 
@@ -122,9 +128,10 @@ class ActionDashboard(MigrationScreen):
         self.dialog = None
         self.refresh_view()
 
-    def reread_controller(self) -> None:
-        """After a timeout: poll the controller once now, so the screen shows whether it acted."""
-        source = next((s for s in self.feed.sources if s.name == "controller" and hasattr(s, "poll_once")), None)
+    def reread_controller(self, migration: Migration | None = None) -> None:
+        """After a timeout: poll the migration's own controller once now, so the screen shows whether it acted."""
+        name = migration.source_name if migration is not None else CONTROLLER_SOURCE
+        source = next((s for s in self.feed.sources if s.name == name and hasattr(s, "poll_once")), None)
         if source is None:
             return
 

@@ -171,6 +171,10 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         self.feed = feed
         self.migration_id = migration.id
         self.migration = migration
+        #: What the operator types for abort and rollback: the id as its controller knows it.
+        self.typed_id = migration.remote_id
+        #: The named controller the action goes to (None: the one unnamed controller).
+        self.controller = migration.controller
         self.destructive = action in DESTRUCTIVE
         self.on_unknown = on_unknown
         #: Made once: its key is the one every send of this dialog carries.
@@ -193,7 +197,9 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             # No placeholders: grey text in a field reads as typed (and is plain under NO_COLOR).
             # What to type and the default go in words beside the empty fields.
             if self.destructive:
-                note = Text(f"To confirm, type the id: {clean(self.migration_id, 60)}", end="")
+                note = Text(f"To confirm, type the id: {clean(self.typed_id, 60)}", end="")
+                if self.controller:
+                    note.append(f"  (on controller {clean(self.controller, 24)})")
                 yield Static(note, classes="field-note", id="id-note")
                 with Horizontal(id="id-row"):
                     yield Label("Id:")
@@ -218,7 +224,8 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
     # --- what the dialog shows -------------------------------------------------------
 
     def freshness_now(self):
-        return freshness(self.feed.store.source("controller"), self.feed.poll_interval_s, self.feed.now())
+        # The migration's own controller: another controller being stale blocks nothing here.
+        return freshness(self.feed.store.source(self.migration.source_name), self.feed.poll_interval_s, self.feed.now())
 
     @property
     def stale(self) -> bool:
@@ -234,7 +241,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             return "waiting for the controller's answer; nothing more is sent"
         if self.destructive:
             typed = self.query_one("#typed-id", Input).value
-            if typed != self.migration_id:
+            if typed != self.typed_id:
                 return "type the migration id" if not typed else "the id typed does not match"
             if self.stale and not self.overridden:
                 return "controller data is not fresh: wait, or override with ctrl+o"
@@ -245,19 +252,26 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         current = self.feed.store.migrations.get(self.migration_id, self.migration)
         self.set_class(fresh.state is not FreshnessState.FRESH, "-stale")
         summary = Text(end="")
+        who = f"controller {self.controller}" if self.controller else "controller"
         rows = (
-            ("Migration", f"{self.migration_id} ({current.system or '?'}, {current.pair or 'no pair'})"),
+            ("Migration", f"{self.typed_id} ({current.system or '?'}, {current.pair or 'no pair'})"),
+            *(
+                (("Controller", f"{self.controller}: the {self.action} goes to this controller only"),)
+                if self.controller
+                else ()
+            ),
             ("Now", f"{current.status or '?'} / {current.phase or '?'}"),
             ("Action", self.action.upper()),
             ("Effect", CONSEQUENCES[self.action]),
-            ("Data", _data_age(fresh.label, fresh.age_s)),
+            ("Data", _data_age(fresh.label, fresh.age_s, who)),
         )
         for number, (name, value) in enumerate(rows):
             summary.append(("\n" if number else "") + f"{name:<10}", style="bold")
             summary.append(("\n" + " " * 10).join(textwrap.wrap(clean(value, 200), TEXT_WIDTH)))
         self.query_one("#summary", Static).update(summary)
+        named = f" ({clean(self.controller, 24)})" if self.controller else ""
         self.query_one("#stale", Static).update(
-            Text("CONTROLLER DATA IS NOT FRESH: what you see may be out of date.", end="")
+            Text(f"CONTROLLER DATA IS NOT FRESH{named}: what you see may be out of date.", end="")
         )
         self.query_one("#hint", Static).update(Text(self.hint(), end=""))
         self.show_reread(current)
@@ -266,7 +280,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         """After an unknown outcome, once the controller has answered again: what its status says."""
         if self.unknown_at is None or self.outcome is None or self.outcome.state != "unknown":
             return
-        answered = self.feed.store.source("controller").last_success
+        answered = self.feed.store.source(self.migration.source_name).last_success
         if answered is None or answered < self.unknown_at:
             self.show_result(f"{self.unknown_text} · re-reading the status…", "bold yellow")
             return
@@ -382,7 +396,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         self.refresh_state()
 
 
-def _data_age(label: str, age_s: float | None) -> str:
+def _data_age(label: str, age_s: float | None, who: str = "controller") -> str:
     if age_s is None:
-        return f"controller {label}: no data yet"
-    return f"controller {label}, last answer {format_age(age_s)} ago"
+        return f"{who} {label}: no data yet"
+    return f"{who} {label}, last answer {format_age(age_s)} ago"

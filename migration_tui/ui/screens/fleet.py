@@ -72,7 +72,9 @@ class FleetScreen(Screen["str | None"]):
         fleet.show(view)
         total = len(self.dashboard.feed.store.migrations)
         shown = f"{len(fleet.order)} of {total}" if fleet.needle else str(total)
-        title = f"Fleet: {shown} migrations, worst first"
+        controllers = {m.controller for m in self.dashboard.feed.store.migrations.values() if m.controller}
+        on = f" on {len(controllers)} controllers" if len(controllers) > 1 else ""
+        title = f"Fleet: {shown} migrations{on}, worst first"
         if title != self._title:  # a Label repaints on every update
             self._title = title
             self.query_one("#fleet-title", Label).update(title)

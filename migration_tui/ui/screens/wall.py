@@ -177,7 +177,10 @@ class WallHeadline(WallPane):
             title.append("⏸ HELD", style=view.style("state-warn", bold=True))
             title.append(" (esc rotates)  ", style=view.style("state-muted"))
         title.append(f"{clean(migration.system, 20)}  ", style=view.style("state-muted"))
-        title.append(clean(migration.id, 60), style=view.style("state-info", bold=True))
+        title.append(clean(migration.remote_id, 60), style=view.style("state-info", bold=True))
+        if migration.controller:
+            # The id as its controller knows it, and which controller: the rotation crosses them.
+            title.append(f" on {clean(migration.controller, 24)}", style=view.style("state-info"))
         if migration.pair:
             title.append(f"  {clean(migration.pair, 20)}")
         title.append("  ")

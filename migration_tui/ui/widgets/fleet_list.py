@@ -48,7 +48,7 @@ class Column:
     title: str
     width: int
     #: When the pane is narrow, the column with the lowest ``keep`` leaves first.
-    keep: int
+    keep: float
     right: bool = False
 
 
@@ -60,13 +60,18 @@ COLUMNS = (
     Column("pair", 9, 1),
     Column("system", 17, 0),
 )
+#: Shown when any migration belongs to a named controller; the migration column then shows the
+#: id as that controller knows it. It leaves after the status, before the progress.
+CONTROLLER_COLUMN = Column("controller", 10, 3.5)
 
 
-def layout(width: int, longest_id: int = 0) -> tuple[Column, ...]:
+def layout(width: int, longest_id: int = 0, controllers: bool = False) -> tuple[Column, ...]:
     """The columns shown at ``width``: all that leave "needs a look" at least LOOK_MIN cells.
 
-    The migration column grows to ``longest_id`` (up to ID_MAX) with up to half the room to spare."""
-    shown = list(COLUMNS)
+    The migration column grows to ``longest_id`` (up to ID_MAX) with up to half the room to spare.
+    With ``controllers`` (any migration belongs to a named controller) a controller column follows it."""
+    # The migration column gives a cell to the controller's, so both fit beside the status at 80 columns.
+    shown = [replace(COLUMNS[0], width=15), CONTROLLER_COLUMN, *COLUMNS[1:]] if controllers else list(COLUMNS)
     while shown and len(CURSOR) + sum(c.width + 1 for c in shown) + LOOK_MIN > width:
         shown.remove(min(shown, key=lambda c: c.keep))
     spare = width - len(CURSOR) - sum(c.width + 1 for c in shown) - LOOK_MIN
@@ -135,6 +140,9 @@ class FleetList(TextPane):
         self._looks: dict[str, Cell] = {}
         self._cursor_id: str | None = None
         self._longest_id = 0
+        #: True while any migration shown belongs to a named controller (the controller column shows).
+        self._controllers = False
+        self._controller_column = False
 
     @property
     def current_id(self) -> str | None:
@@ -153,7 +161,11 @@ class FleetList(TextPane):
         # The frame ranks the fleet once per repaint; this list only filters and draws it.
         self.order = [key for key in view.frame.ranking if not self.needle or matches(migrations[key], self.needle)]
         looks: dict[str, Cell] = {key: judged(view, migrations[key])[1] for key in self.order}
-        self._longest_id = max((len(key) for key in self.order), default=0)
+        self._controllers = any(migrations[key].controller for key in self.order)
+        if self._controllers:
+            self._longest_id = max((len(migrations[key].remote_id) for key in self.order), default=0)
+        else:
+            self._longest_id = max((len(key) for key in self.order), default=0)
         self._looks = looks
         if self._cursor_id in looks:
             self.cursor = self.order.index(self._cursor_id)
@@ -161,7 +173,8 @@ class FleetList(TextPane):
         super().draw(view)
 
     def build(self, view: View, width: int) -> list[Text]:
-        columns = layout(width, self._longest_id)
+        columns = layout(width, self._longest_id, self._controllers)
+        self._controller_column = any(column is CONTROLLER_COLUMN for column in columns)
         self._scroll_to_cursor()
         lines = [self._header(view, columns, width)]
         migrations = view.store.migrations
@@ -194,10 +207,12 @@ class FleetList(TextPane):
         line.append_text(_cell(text, max(0, width - line.cell_len), view.style(level_alias(level))))
         return line
 
-    @staticmethod
-    def _cell_of(migration: Migration, column: str) -> Cell:
+    def _cell_of(self, migration: Migration, column: str) -> Cell:
         if column == "migration":
-            return migration.id, ""
+            # With a controller column, the id as the controller knows it (the column says which).
+            return (migration.remote_id if self._controller_column else migration.id), ""
+        if column == "controller":
+            return migration.controller or "—", ""
         if column == "progress":
             return number(migration.progress, "%", 1, invalid="progress" in migration.invalid), ""
         if column == "status":

@@ -21,6 +21,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from migration_tui.model import controller_of_source
 from migration_tui.safe_text import clean
 from migration_tui.store import LOG_LINES, LogLine
 from migration_tui.ui.view import StoreView, View
@@ -33,7 +34,9 @@ def log_text(view: View, line: LogLine) -> Text:
     text = Text(no_wrap=True, end="")
     text.append(time.strftime("%H:%M:%S", time.gmtime(line.ts)), style=view.style("state-muted"))
     text.append(f" {symbol} ", style=view.style(f"state-{level}"))
-    text.append(clean(line.source, 12).ljust(10), style=view.style("state-muted"))
+    # A named controller's lines by its name (``controller:east`` -> ``east``).
+    source = controller_of_source(line.source) or line.source
+    text.append(clean(source, 12).ljust(10), style=view.style("state-muted"))
     text.append(" ")
     text.append(clean(line.message, 300))
     return text

@@ -98,7 +98,7 @@ class MetricsChart(TextPane):
         # The window slides with the clock one column at a time, so a source that went
         # quiet shows up as a growing gap even though no new sample arrives.
         column_s = self._window_s / max(4, self.size.width - LABEL_W - 1)
-        which = None if migration is None else (migration.system, migration.pair)
+        which = None if migration is None else (migration.system, migration.controller, migration.pair)
         return (*super().view_key(view), which, int(view.now // column_s))
 
     def build(self, view: View, width: int) -> list[Text]:

@@ -16,7 +16,14 @@ from dataclasses import dataclass
 from rich.text import Text
 
 from migration_tui.freshness import format_age
-from migration_tui.model import FAILURE_PHASES, Migration
+from migration_tui.model import (
+    CONTROLLER_SOURCE,
+    FAILURE_PHASES,
+    Migration,
+    SourceHealth,
+    controller_of_source,
+    is_controller_source,
+)
 from migration_tui.rules import format_duration
 from migration_tui.safe_text import clean, number, safe
 from migration_tui.ui import states
@@ -152,20 +159,37 @@ def pace(migration: Migration, changes: Sequence[tuple[float, float]], now: floa
     return Pace("forward", rate, eta, f"{rate:.2f} %/min  ETA {format_duration(eta)}")
 
 
-def controller_level(view: View) -> tuple[str, str, float | None]:
-    """(level, label, age) of the controller source; ("ok", "", None) when there is none to judge."""
-    if "controller" not in view.store.source_names():
+def controller_source_name(view: View, migration: Migration | None = None) -> str:
+    """The source whose freshness is the migration's: its own controller (``controller:NAME``),
+    the unnamed ``controller`` when it has none or no migration is shown."""
+    migration = migration if migration is not None else view.migration
+    return migration.source_name if migration is not None else CONTROLLER_SOURCE
+
+
+def controller_level(view: View, migration: Migration | None = None) -> tuple[str, str, float | None]:
+    """(level, label, age) of the migration's controller source (the shown one's unless given);
+    ("ok", "", None) when there is none to judge."""
+    name = controller_source_name(view, migration)
+    if name not in view.store.source_names():
         return "ok", "", None
-    return states.source(view.store.source("controller"), view.now, view.poll_interval_s)
+    return states.source(view.store.source(name), view.now, view.poll_interval_s)
 
 
-def not_live_words(view: View) -> str | None:
+def not_live_words(view: View, migration: Migration | None = None) -> str | None:
     """ "controller ERROR 12s" / "controller STALE 40s" when the controller's figures are not live, else None."""
-    level, label, age_s = controller_level(view)
+    level, label, age_s = controller_level(view, migration)
     if level not in ("warn", "bad"):
         return None
     word = "ERROR" if level == "bad" else "STALE"
-    return f"controller {word} {format_age(age_s)}" if age_s is not None else f"controller {word}"
+    who = controller_words(view, migration)
+    return f"{who} {word} {format_age(age_s)}" if age_s is not None else f"{who} {word}"
+
+
+def controller_words(view: View, migration: Migration | None = None) -> str:
+    """ "controller" for the unnamed one, "controller east" for a named one (the shown migration's unless given)."""
+    migration = migration if migration is not None else view.migration
+    name = None if migration is None else migration.controller
+    return f"controller {clean(name, 24)}" if name else "controller"
 
 
 def progress_bar(migration: Migration, view: View, width: int) -> Text:
@@ -181,7 +205,9 @@ def progress_bar(migration: Migration, view: View, width: int) -> Text:
     line.append("█" * filled, style=view.style("progress-done"))
     line.append("░" * (bar_w - filled), style=view.style("progress-todo"))
     line.append(f" {progress:5.1f}%", style=view.style("state-info", bold=True))
-    judged = pace(migration, view.store.progress_changes.get(migration.id, ()), view.now, controller_level(view)[0])
+    judged = pace(
+        migration, view.store.progress_changes.get(migration.id, ()), view.now, controller_level(view, migration)[0]
+    )
     line.append("  ")
     if judged.level in ("warn", "bad"):
         line.append_text(view.badge(judged.level, judged.text))
@@ -215,10 +241,21 @@ def last_action_text(view: View, migration: Migration) -> Text | None:
     return line
 
 
-def no_migration_because(view: View, error: str, width: int) -> list[Text]:
+def failing_controller(view: View) -> SourceHealth | None:
+    """The first controller source that fails with an error (the unnamed one first), or None."""
+    names = [CONTROLLER_SOURCE] + [n for n in view.store.source_names() if n != CONTROLLER_SOURCE]
+    for name in names:
+        if is_controller_source(name):
+            source = view.store.source(name)
+            if source.error and not source.ok():
+                return source
+    return None
+
+
+def no_migration_because(view: View, error: str, width: int, controller: str | None = None) -> list[Text]:
     """Nothing to show and the controller says why (down, or not listing ``--migration``): say so, on 2 lines."""
     head = view.badge("bad", "NO MIGRATION", bold=True)
-    head.append(" controller: ")
+    head.append(f" controller {clean(controller, 24)}: " if controller else " controller: ")
     room = max(10, width - head.cell_len)
     reason = clean(error, 400)
     first, rest = reason[:room], reason[room:]
@@ -251,9 +288,9 @@ class MigrationPane(TextPane):
 
     def build(self, view: View, width: int) -> list[Text]:
         if view.migration is None:
-            controller = view.store.source("controller")
-            if not view.store.migrations and controller.error and not controller.ok():
-                return no_migration_because(view, controller.error, width)
+            controller = failing_controller(view) if not view.store.migrations else None
+            if controller is not None and controller.error:
+                return no_migration_because(view, controller.error, width, controller_of_source(controller.name))
             waiting = "waiting for data…" if not view.store.migrations else ""
             return [Text(f"no migration selected {waiting}", end="")]
         migration = view.migration
@@ -311,9 +348,9 @@ class ProgressLine(TextPane):
             return [Text("", end="")]
         line = progress_bar(view.migration, view, width)
         # Old numbers must never pass for live ones: say so next to them.
-        if "controller" in view.store.source_names():
-            level, label, _age = states.source(view.store.source("controller"), view.now, view.poll_interval_s)
+        if controller_source_name(view) in view.store.source_names():
+            level, label, _age = controller_level(view)
             if level in ("warn", "bad"):
                 line.append("  ")
-                line.append_text(view.badge(level, f"controller {label}", bold=True))
+                line.append_text(view.badge(level, f"{controller_words(view)} {label}", bold=True))
         return [line]

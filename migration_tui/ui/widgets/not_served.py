@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from migration_tui.model import CONTROLLER_SOURCE
 from migration_tui.safe_text import clean
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets.text_pane import TextPane
@@ -19,8 +20,8 @@ METRICS_PATH = "/metrics"
 
 
 def not_served_lines(view: View, *paths: str) -> list[Text]:
-    """One muted line per path of ``paths`` the controller said it does not serve."""
-    absent = view.store.source("controller").not_served
+    """One muted line per path of ``paths`` the shown migration's controller said it does not serve."""
+    absent = view.store.source(CONTROLLER_SOURCE if view.migration is None else view.migration.source_name).not_served
     style = view.style("state-muted")
     return [
         Text(f"— not served by this controller ({clean(path, 80)})", style=style, no_wrap=True, end="")

@@ -45,14 +45,24 @@ class MigrationPicker(TextPane):
         budget = max(10, width - 12)
         # A window of ids starting a little before the selected one.
         start = max(0, position - 2)
+        # With named controllers, ids are grouped under their controller's name (``east: m1 ✔ m2 ▲``).
+        named = any(view.store.migrations[key].controller for key in ids)
+        group: str | None = None
         for migration_id in ids[start:]:
             migration = view.store.migrations[migration_id]
             level, _ = states.status(migration.status)
-            shown_as = migration.pair if migration.pair and _by_pair(migration.system) else migration_id
+            own_id = migration.remote_id if named else migration_id
+            shown_as = migration.pair if migration.pair and _by_pair(migration.system) else own_id
             piece = f"{clean(shown_as, 24)} {mark(level)}"
-            if len(line.plain) + len(piece) + 3 > budget:
+            label = ""
+            if named and (migration.controller or "") != group:
+                label = f"{clean(migration.controller or '(unnamed)', 16)}:"
+            if len(line.plain) + len(label) + len(piece) + 3 > budget:
                 line.append("…", style=view.style("state-muted"))
                 break
+            if label:
+                group = migration.controller or ""
+                line.append(label, style=view.style("state-info"))
             if migration_id == selected:
                 line.append("▶ " + piece, style=view.style("phase-current", bold=True))
             else:

@@ -12,8 +12,10 @@ import time
 
 from rich.text import Text
 
+from migration_tui.model import controller_of_source
 from migration_tui.safe_text import clean
 from migration_tui.ui import states
+from migration_tui.ui.colors import level_alias, mark
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets.text_pane import TextPane
 
@@ -58,9 +60,73 @@ def clock_text(view: View) -> Text:
     return line
 
 
-def sources_text(view: View) -> Text:
-    line = Text(no_wrap=True, end="")
+#: Problems first, so a narrow terminal never hides them.
+_ORDER = {"bad": 0, "warn": 1, "muted": 2, "ok": 3}
+
+
+def sources_text(view: View, room: int | None = None) -> Text:
+    """Each source's freshness; named controllers (``controller:NAME``) as one ``ctl`` group,
+    compacted (``ctl west ✖ ERROR 3✔``) when the full group does not fit in ``room`` cells."""
     names = view.store.source_names()
+    controllers = [name for name in names if controller_of_source(name)]
+    if not controllers:
+        return _plain_sources_text(view, names)
+    others = [name for name in names if name not in controllers]
+    full = _grouped_sources_text(view, others, controllers, compact=False)
+    if room is None or full.cell_len <= room:
+        return full
+    return _grouped_sources_text(view, others, controllers, compact=True)
+
+
+def _judge(view: View, name: str) -> tuple[str, str, float | None]:
+    return states.source(view.store.source(name), view.now, view.poll_interval_s)
+
+
+def _grouped_sources_text(view: View, others: list[str], controllers: list[str], compact: bool) -> Text:
+    judged = sorted(
+        ((controller_of_source(name) or name, _judge(view, name)) for name in controllers),
+        key=lambda item: (_ORDER.get(item[1][0], 2), item[0]),
+    )
+    group = Text(no_wrap=True, end="")
+    group.append("ctl", style=view.style("state-muted"))
+    counts: dict[str, int] = {}
+    gap = " " if compact else "  "
+    for index, (name, (level, label, _age_s)) in enumerate(judged):
+        space = " " if index == 0 else gap
+        if level in ("bad", "warn"):
+            # A failing controller is always named; compacted, without its message.
+            group.append(f"{space}{clean(name, 10 if compact else 16)} ", style=view.style("state-muted"))
+            group.append_text(view.badge(level, label.split(":", 1)[0] if compact else label))
+        elif compact:
+            counts[level] = counts.get(level, 0) + 1
+        else:
+            group.append(f"{space}{clean(name, 16)} ", style=view.style("state-muted"))
+            group.append(mark(level), style=view.style(level_alias(level)))
+    for level in ("ok", "muted"):
+        if counts.get(level):
+            group.append(f" {counts[level]}{mark(level)}", style=view.style(level_alias(level)))
+    worst = min((_ORDER.get(level, 2) for _name, (level, _label, _age) in judged), default=3)
+    items = [(_ORDER.get(_judge(view, name)[0], 2), _source_item(view, name)) for name in others]
+    items.append((worst, group))
+    items.sort(key=lambda item: item[0])
+    line = Text(no_wrap=True, end="")
+    for index, (_rank, item) in enumerate(items):
+        if index:
+            line.append("  ")
+        line.append_text(item)
+    return line
+
+
+def _source_item(view: View, name: str) -> Text:
+    level, label, _age_s = _judge(view, name)
+    item = Text(clean(name, 16) + " ", style=view.style("state-muted"), no_wrap=True, end="")
+    item.append_text(view.badge(level, label))
+    return item
+
+
+def _plain_sources_text(view: View, names: list[str]) -> Text:
+    """One mark per source, as before there were named controllers (byte for byte)."""
+    line = Text(no_wrap=True, end="")
     if not names:
         line.append("no source has answered yet", style=view.style("state-muted"))
         return line
@@ -116,5 +182,5 @@ class StatusBar(TextPane):
             line.append("  ")
         line.append_text(clock_text(view))
         line.append("  │  ", style=view.style("state-muted"))
-        line.append_text(sources_text(view))
+        line.append_text(sources_text(view, room=width - line.cell_len))
         return [line]
