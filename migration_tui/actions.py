@@ -201,8 +201,7 @@ class ActionClient:
         """Audit and emit one stage of a decision (opened, cancelled, confirmed, sent, answered)."""
         extra: dict[str, Any] = {"result": result} if result else {}
         if self.controller:
-            extra["controller"] = self.controller
-            extra["url"] = self.base_url
+            extra["controller"] = self.controller  # its name only: a URL may hold credentials
         self.audit.write(stage, decision, **extra)
         data = {"action": decision.action, "migration_id": decision.migration_id, "stage": stage}
         # Who and why, so the migration's header can say "paused by ops@host 3m ago: reason".

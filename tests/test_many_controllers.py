@@ -211,3 +211,28 @@ async def test_a_recording_of_two_controllers_replays_each_migration_under_its_o
     assert set(owners.values()) == {"blue", "green"}
     assert all(migration_id.startswith(f"{owner}:") for migration_id, owner in owners.items())
     assert {"controller:blue", "controller:green"} <= set(state["sources"])
+
+
+def test_check_probes_each_controller_under_its_name(tmp_path, capsys):
+    from tests.servers import free_port
+
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with start_in_thread("canary") as canary:
+        assert main(["check", "--controller", f"blue={canary.url}"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"controller blue {canary.url}  reachable")
+        assert "profile canary" in out
+        assert main(["check", "--controller", f"blue={canary.url}", "--controller", f"red={dead}"]) == 1
+    out = capsys.readouterr().out
+    assert "controller blue" in out and f"controller red {dead}  UNREACHABLE" in out
+
+
+def test_a_bad_profile_file_in_a_controller_block_is_refused_naming_the_block(tmp_path, capsys):
+    profile = tmp_path / "acme.toml"
+    profile.write_text('format = "migration-tui/profile"\nversion = 1\nname = "acme"\nsystem = "nope"\n')
+    config = tmp_path / "config.toml"
+    config.write_text(f'[[controllers]]\nname = "acme"\nurl = "http://127.0.0.1:9"\nprofile = "{profile}"\n')
+    assert main(["watch", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "[[controllers]] 'acme'" in err and "acme.toml" in err and "system" in err

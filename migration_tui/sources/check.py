@@ -195,13 +195,14 @@ def _field_line(report: Any, secrets: tuple[str, ...]) -> str:
     return f"{'':<11} {'':<10}  {_clean(report.key):<28} {expression:<22} {found}"
 
 
-def _controller_lines(url: str, settings: Any, out: TextIO) -> bool:
+def _controller_lines(url: str, settings: Any, out: TextIO, name: str | None = None) -> bool:
     """The controller's line and one per endpoint; True if it is fit to watch (see the module docstring)."""
     ok, detail, health = _http_get(url.rstrip("/") + _health_path(settings), settings)
+    label = f"controller {_clean(name)}" if name else "controller"
     if not ok and not detail.startswith("HTTP "):  # any HTTP status is an answer
-        print(f"{'controller':<11} {masked_url(url)}  UNREACHABLE ({detail})", file=out)
+        print(f"{label:<11} {masked_url(url)}  UNREACHABLE ({detail})", file=out)
         return False
-    print(f"{'controller':<11} {masked_url(url)}  {'reachable' if ok else 'answers'} ({detail})", file=out)
+    print(f"{label:<11} {masked_url(url)}  {'reachable' if ok else 'answers'} ({detail})", file=out)
     from migration_tui.config import ConfigError
 
     try:
@@ -245,16 +246,18 @@ def probe_redis(url: str, settings: Any) -> tuple[bool, str]:
 def check(settings: Any, out: TextIO | None = None) -> int:
     """Probe every configured source; print one line each (the controller's endpoints below it); exit status."""
     out = out or sys.stdout
+    from dataclasses import replace
+
     probes: list[tuple[str, str, Probe]] = [
         (name, url, probe)
         for name, url, probe in (
-            ("controller", settings.controller, probe_controller),
             ("prometheus", settings.prometheus, probe_prometheus),
             ("redis", settings.redis, probe_redis),
         )
         if url
     ]
-    if not probes:
+    specs = settings.controller_specs()
+    if not probes and not specs:
         print(
             "no source configured: give --controller, --prometheus or --redis "
             "(or MIGRATION_TUI_CONTROLLER, MIGRATION_TUI_PROMETHEUS, MIGRATION_TUI_REDIS)",
@@ -262,11 +265,19 @@ def check(settings: Any, out: TextIO | None = None) -> int:
         )
         return 2
     reachable = 0
+    for spec in specs:
+        # Each controller as if it were the only one: its own profile, token and migration.
+        own = replace(
+            settings,
+            controller=spec.url,
+            profile=spec.profile,
+            token=spec.token,
+            migration=spec.migration,
+            controllers=(),
+        )
+        reachable += _controller_lines(spec.url, own, out, spec.name)
     for name, url, probe in probes:
-        if probe is probe_controller:
-            reachable += _controller_lines(url, settings, out)
-            continue
         ok, detail = probe(url, settings)
         reachable += ok
         print(f"{name:<11} {masked_url(url)}  {'reachable' if ok else 'UNREACHABLE'} ({detail})", file=out)
-    return 0 if reachable == len(probes) else 1
+    return 0 if reachable == len(probes) + len(specs) else 1

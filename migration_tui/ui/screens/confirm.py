@@ -255,11 +255,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
         who = f"controller {self.controller}" if self.controller else "controller"
         rows = (
             ("Migration", f"{self.typed_id} ({current.system or '?'}, {current.pair or 'no pair'})"),
-            *(
-                (("Controller", f"{self.controller}: the {self.action} goes to this controller only"),)
-                if self.controller
-                else ()
-            ),
+            *((("Sent to", f"controller {self.controller} only"),) if self.controller else ()),
             ("Now", f"{current.status or '?'} / {current.phase or '?'}"),
             ("Action", self.action.upper()),
             ("Effect", CONSEQUENCES[self.action]),

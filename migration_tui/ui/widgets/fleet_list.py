@@ -65,11 +65,18 @@ COLUMNS = (
 CONTROLLER_COLUMN = Column("controller", 10, 3.5)
 
 
-def layout(width: int, longest_id: int = 0, controllers: bool = False) -> tuple[Column, ...]:
+#: The widest the controller column grows when there is room.
+CONTROLLER_MAX = 20
+
+
+def layout(
+    width: int, longest_id: int = 0, controllers: bool = False, longest_controller: int = 0
+) -> tuple[Column, ...]:
     """The columns shown at ``width``: all that leave "needs a look" at least LOOK_MIN cells.
 
     The migration column grows to ``longest_id`` (up to ID_MAX) with up to half the room to spare.
-    With ``controllers`` (any migration belongs to a named controller) a controller column follows it."""
+    With ``controllers`` (any migration belongs to a named controller) a controller column follows it,
+    growing to ``longest_controller`` (up to CONTROLLER_MAX) with what room is then left."""
     # The migration column gives a cell to the controller's, so both fit beside the status at 80 columns.
     shown = [replace(COLUMNS[0], width=15), CONTROLLER_COLUMN, *COLUMNS[1:]] if controllers else list(COLUMNS)
     while shown and len(CURSOR) + sum(c.width + 1 for c in shown) + LOOK_MIN > width:
@@ -77,7 +84,11 @@ def layout(width: int, longest_id: int = 0, controllers: bool = False) -> tuple[
     spare = width - len(CURSOR) - sum(c.width + 1 for c in shown) - LOOK_MIN
     if shown and shown[0].title == "migration" and longest_id > shown[0].width and spare > 1:
         grown = min(longest_id, ID_MAX, shown[0].width + spare // 2)
+        spare -= grown - shown[0].width
         shown[0] = replace(shown[0], width=grown)
+    for index, column in enumerate(shown):
+        if column.title == CONTROLLER_COLUMN.title and longest_controller > column.width and spare > 1:
+            shown[index] = replace(column, width=min(longest_controller, CONTROLLER_MAX, column.width + spare - 1))
     return tuple(shown)
 
 
@@ -142,6 +153,7 @@ class FleetList(TextPane):
         self._longest_id = 0
         #: True while any migration shown belongs to a named controller (the controller column shows).
         self._controllers = False
+        self._longest_controller = 0
         self._controller_column = False
 
     @property
@@ -162,6 +174,7 @@ class FleetList(TextPane):
         self.order = [key for key in view.frame.ranking if not self.needle or matches(migrations[key], self.needle)]
         looks: dict[str, Cell] = {key: judged(view, migrations[key])[1] for key in self.order}
         self._controllers = any(migrations[key].controller for key in self.order)
+        self._longest_controller = max((len(migrations[key].controller or "") for key in self.order), default=0)
         if self._controllers:
             self._longest_id = max((len(migrations[key].remote_id) for key in self.order), default=0)
         else:
@@ -173,8 +186,8 @@ class FleetList(TextPane):
         super().draw(view)
 
     def build(self, view: View, width: int) -> list[Text]:
-        columns = layout(width, self._longest_id, self._controllers)
-        self._controller_column = any(column is CONTROLLER_COLUMN for column in columns)
+        columns = layout(width, self._longest_id, self._controllers, self._longest_controller)
+        self._controller_column = any(column.title == CONTROLLER_COLUMN.title for column in columns)
         self._scroll_to_cursor()
         lines = [self._header(view, columns, width)]
         migrations = view.store.migrations
