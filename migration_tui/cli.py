@@ -67,6 +67,16 @@ def _seconds(value: str) -> float:
     return seconds
 
 
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1000000, not {value!r}")
+    return number
+
+
 def _port(lowest: int) -> Callable[[str], int]:
     def port(value: str) -> int:
         try:
@@ -106,6 +116,22 @@ def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", control
     p.add_argument("--insecure", action="store_true", default=None, help="skip TLS verification (shown on screen)")
     if theme:
         _add_theme(p, theme)
+
+
+def _add_relay(p: argparse.ArgumentParser, writer: bool = False) -> None:
+    """``--relay URL [--stream NAME]``: a relay viewer reads its sources from the relay's stream."""
+    if writer:
+        p.add_argument("--relay", metavar="URL", help="redis:// URL of the Redis to write the stream to (required)")
+    else:
+        p.add_argument(
+            "--relay",
+            metavar="URL",
+            help="read every source from a relay's stream at this redis:// URL instead of polling them "
+            "(default: none; read-only unless --controller is given too, for actions only)",
+        )
+    p.add_argument(
+        "--stream", dest="relay_stream", metavar="NAME", help="the relay's stream (default: migration-tui:relay)"
+    )
 
 
 def _add_bell(p: argparse.ArgumentParser) -> None:
@@ -150,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         "pause, resume, abort and roll back after a confirmation, unless --read-only.",
     )
     _add_sources(p)
+    _add_relay(p)
     p.add_argument("--read-only", action="store_true", default=None, help="no action client at all")
     p.add_argument("--record", metavar="FILE", help="also record every event to FILE (.jsonl or .jsonl.gz)")
     _add_bell(p)
@@ -161,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
         "read-only, nothing can be sent.",
     )
     _add_sources(p, theme="high-contrast")
+    _add_relay(p)
     p.add_argument(
         "--rotate",
         type=_seconds,
@@ -241,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
         "3 if the controller never answered during the run.",
     )
     _add_sources(p, theme=None)
+    _add_relay(p)
     p.add_argument("--out", required=True, metavar="FILE", help="where to write: .jsonl, or .jsonl.gz (required)")
     p.add_argument(
         "--duration",
@@ -248,6 +277,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="stop after this long (default: until Ctrl-C or SIGTERM)",
+    )
+
+    p = sub.add_parser(
+        "relay",
+        help="poll the sources once and fan their events out through a Redis stream",
+        description="Run the sources watch would run, once, and append every event to a Redis Stream that "
+        "watch, wall and record read with --relay: many viewers, one poller. Until Ctrl-C or SIGTERM. Exit "
+        "codes: 0 when stopped, 2 for bad usage or when another relay already writes the stream.",
+    )
+    _add_sources(p, theme=None)
+    _add_relay(p, writer=True)
+    p.add_argument(
+        "--snapshot-every",
+        type=_count,
+        default=500,
+        metavar="N",
+        help="write the reduced state for late viewers every N events (default: 500; and every 10 s)",
     )
 
     p = sub.add_parser(
@@ -330,7 +376,20 @@ def live_settings(args: argparse.Namespace, needs_controller: bool = True):
 
     settings = settings_from(args)
     check_source_urls(settings)
-    if needs_controller and not settings.controller_specs():
+    relayed = settings.relay and args.command != "relay"
+    if relayed and (settings.prometheus or settings.redis):
+        raise ConfigError(
+            f"{args.command}: --relay reads every source from the relay; --prometheus and --redis belong to the "
+            "relay itself"
+        )
+    if args.command == "relay" and not settings.relay:
+        raise ConfigError("relay: no Redis to write to (use --relay redis://HOST:PORT or MIGRATION_TUI_RELAY)")
+    if relayed and any(spec.profile is None for spec in settings.controller_specs()):
+        raise ConfigError(
+            f"{args.command}: with --relay, a --controller is only for actions and is never polled, so its profile "
+            "cannot be detected: give --profile (or profile = in its [[controllers]] block)"
+        )
+    if needs_controller and not settings.controller_specs() and not relayed:
         raise ConfigError(f"{args.command}: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)")
     if settings.profile is not None and not isinstance(settings.profile, str):
         raise ConfigError("profile must be a profile name or a profile file's path")
@@ -382,6 +441,13 @@ def cmd_record(args: argparse.Namespace) -> int:
     return record(settings, out=args.out, duration_s=args.duration)
 
 
+def cmd_relay(args: argparse.Namespace) -> int:
+    settings = live_settings(args)
+    from migration_tui.relay import run_relay
+
+    return run_relay(settings, snapshot_every=args.snapshot_every)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     settings = live_settings(args, needs_controller=False)
     from migration_tui.sources.check import check
@@ -396,6 +462,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "replay": cmd_replay,
     "simulate": cmd_simulate,
     "record": cmd_record,
+    "relay": cmd_relay,
     "check": cmd_check,
 }
 

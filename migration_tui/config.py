@@ -106,6 +106,11 @@ class Settings:
     prometheus_queries: Mapping[str, Any] = field(default_factory=dict)
     """Per series name, a PromQL string or a table ``{query, unit, by}`` overriding the profile's template
     (see migration_tui/data/promql.toml)."""
+    relay: str | None = None
+    """redis:// URL of a relay's Redis (``migration-tui relay``): read every source from its stream
+    instead of polling them; with ``relay`` itself, where to write the stream."""
+    relay_stream: str = "migration-tui:relay"
+    """The relay's stream name (``--stream``)."""
     controllers: tuple[ControllerSpec, ...] = ()
     """Named controllers (``[[controllers]]`` blocks, or ``--controller`` given more than once or as
     ``NAME=URL``); empty when there is at most the one unnamed ``controller``."""
@@ -145,6 +150,8 @@ _ENV_KEYS = {
     "rules_file": "RULES",
     "audit_log": "AUDIT_LOG",
     "environment": "ENV",
+    "relay": "RELAY",
+    "relay_stream": "RELAY_STREAM",
 }
 
 
@@ -299,8 +306,9 @@ _URL_SCHEMES = {
     "controller": ("http", "https"),
     "prometheus": ("http", "https"),
     "redis": ("redis", "rediss", "unix"),
+    "relay": ("redis", "rediss", "unix"),
 }
-_URL_FLAGS = {"controller": "--controller", "prometheus": "--prometheus", "redis": "--redis"}
+_URL_FLAGS = {"controller": "--controller", "prometheus": "--prometheus", "redis": "--redis", "relay": "--relay"}
 
 
 def check_source_urls(settings: Settings) -> None:

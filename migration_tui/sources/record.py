@@ -72,8 +72,8 @@ class RecordSummary:
 
 def record(settings: Settings, out: str, duration_s: float | None = None) -> int:
     """Record until ``duration_s`` passes or the process is told to stop; print a summary line."""
-    specs = settings.controller_specs()
-    if not specs:
+    specs = () if settings.relay else settings.controller_specs()  # a relay viewer polls no controller
+    if not specs and not settings.relay:
         print("migration-tui record: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)", file=sys.stderr)
         return 2
     sources = build_live_sources(settings)
@@ -89,6 +89,12 @@ def record(settings: Settings, out: str, duration_s: float | None = None) -> int
     from migration_tui.model import controller_source
     from migration_tui.safe_text import clean
 
+    if settings.relay and "relay" not in summary.reached:
+        error = summary.controller_errors.get("relay")
+        print(
+            f"migration-tui record: never reached the relay{': ' + clean(error, 200) if error else ''}", file=sys.stderr
+        )
+        return 3
     missed = [spec for spec in specs if controller_source(spec.name) not in summary.reached]
     for spec in missed:
         error = summary.controller_errors.get(controller_source(spec.name))
@@ -127,9 +133,11 @@ async def record_async(
                 summary.events_by_source[event.source] += 1
                 if event.kind == "source_error":
                     summary.errors_by_source[event.source] += 1
-                    if is_controller_source(event.source):
+                    if is_controller_source(event.source) or event.source == "relay":
                         summary.controller_errors[event.source] = str(event.data.get("error"))
-                elif is_controller_source(event.source) and event.kind != "action":
+                elif (is_controller_source(event.source) and event.kind != "action") or (
+                    event.source == "relay" and event.kind == "source_ok"
+                ):
                     summary.reached.add(event.source)
 
             async with SourceRunner(sources, emit):

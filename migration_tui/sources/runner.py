@@ -97,6 +97,11 @@ def build_live_sources(settings: Settings, **controller_options: Any) -> list[So
     """
     from migration_tui.sources.controller import ControllerSource
 
+    if settings.relay:
+        # A relay viewer: every source comes from the relay's stream, including the relay's host.
+        from migration_tui.relay import RelaySource
+
+        return [RelaySource(settings.relay, settings.relay_stream, poll_interval_s=settings.poll_interval_s)]
     sources: list[Source] = []
     controller = None
     for spec in settings.controller_specs():

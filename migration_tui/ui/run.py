@@ -89,7 +89,10 @@ def build_watch(settings: Settings, wall: bool = False) -> tuple[LiveFeed, Any]:
     feed.place = place_label(settings.environment, specs[0].url if len(specs) == 1 else None)
     if not feed.place and len(specs) > 1:
         feed.place = f"{len(specs)} controllers"
-    feed.read_only = wall or settings.read_only
+    if not settings.environment and settings.relay:
+        feed.place = "via relay"
+    # A relay viewer without a controller of its own can send nothing: actions never travel through Redis.
+    feed.read_only = wall or settings.read_only or bool(settings.relay and not specs)
     return feed, None if wall or settings.read_only else action_dashboard(settings, feed)
 
 
@@ -103,9 +106,9 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
     """
     from migration_tui.sources.controller import ControllerSource
 
-    controllers = [s for s in feed.sources if isinstance(s, ControllerSource)]
     specs = {spec.name: spec for spec in settings.controller_specs()}
-    if not controllers or not specs:
+    polled = {s.controller_name: s for s in feed.sources if isinstance(s, ControllerSource)}
+    if not specs:
         return None
     from migration_tui.actions import ActionClient, ActionRouter, AuditLog
     from migration_tui.config import ConfigError
@@ -118,17 +121,18 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
         raise ConfigError(f"cannot create the audit log's directory ({exc}); set MIGRATION_TUI_AUDIT_LOG") from None
     clients = [
         ActionClient(
-            source.base_url,
-            _profile_of(source),
+            spec.url,
+            # The profile the polling source uses (it may detect it); a relay viewer polls nothing,
+            # so its controllers name their profile (the command line insists).
+            _profile_of(polled[name]) if name in polled else spec.profile,
             audit,
             feed.emit,  # action events reach the store, the log pane and the recording
-            token=specs[source.controller_name].token,
+            token=spec.token,
             timeout_s=settings.timeout_s,
             verify_tls=not settings.insecure,
-            controller=source.controller_name,
+            controller=name,
         )
-        for source in controllers
-        if source.controller_name in specs
+        for name, spec in specs.items()
     ]
     return ActionDashboard.with_client(clients[0] if len(clients) == 1 else ActionRouter(clients))
 
