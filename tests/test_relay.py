@@ -326,3 +326,79 @@ async def test_relay_processes_refused_killed_and_restarted(redis_url, tmp_path)
             for process in (first,):
                 if process.poll() is None:
                     process.kill()
+
+
+async def test_a_dashboard_a_wall_and_a_recording_behind_one_relay_show_the_same_state(redis_url, tmp_path):
+    """Three viewers of one relay (the simulator's clock held still, so there is one true state)."""
+    from migration_tui.config import Settings
+    from migration_tui.headless import reduce_recording
+    from migration_tui.sources.record import record_async
+    from migration_tui.ui.app import MigrationApp
+    from migration_tui.ui.run import build_watch
+    from migration_tui.ui.screens.wall import WallScreen
+    from migration_tui.ui.widgets import MigrationPane
+
+    stream = "t:three"
+    clock = VirtualClock()
+    clock.advance(200)  # the rollout well under way, then held
+    with start_in_thread("orderbook-rollout", clock=clock) as sim:
+        relay = Relay(redis_url, [ControllerSource(sim.url, poll_interval_s=0.2, clock=clock.now)], stream)
+        task = asyncio.ensure_future(relay.run())
+        try:
+            await async_wait_for(lambda: len(relay.store.migrations) == 4 and relay.stats.written > 20, timeout=20)
+            truth = {key: (m.status, m.phase, m.progress) for key, m in relay.store.migrations.items()}
+            settings = Settings(relay=redis_url, relay_stream=stream, poll_interval_s=0.2)
+            recording = asyncio.ensure_future(
+                record_async(build_watch(settings)[0].sources, str(tmp_path / "viewer.jsonl"), duration_s=3.0)
+            )
+
+            def state(store: Store) -> dict:
+                return {key: (m.status, m.phase, m.progress) for key, m in store.migrations.items()}
+
+            feed, dashboard = build_watch(settings)
+            assert dashboard is None and feed.read_only  # no controller given: nothing can be sent
+            app = MigrationApp(feed)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await async_wait_for(lambda: state(feed.store) == truth, timeout=10)
+                await pilot.pause(0.3)
+                shown = app.dashboard.query_one(MigrationPane).render().plain
+                assert app.dashboard.selected_migration.id in shown
+            wall_feed, _ = build_watch(settings, wall=True)
+            wall = MigrationApp(wall_feed, dashboard=WallScreen.rotating(60))
+            async with wall.run_test(size=(120, 40)) as pilot:
+                await async_wait_for(lambda: state(wall_feed.store) == truth, timeout=10)
+                await pilot.pause(0.3)
+                assert wall.dashboard.selected_migration is not None
+            summary = await recording
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert "relay" in summary.reached  # and the controller, as the relay saw it
+    recorded = reduce_recording(str(tmp_path / "viewer.jsonl"), float("inf"))
+    assert {m["id"]: (m["status"], m["phase"], m["progress"]) for m in recorded["migrations"]} == truth
+
+
+async def test_a_viewer_that_joins_ten_minutes_into_an_hour_starts_from_the_snapshot(redis_url):
+    """Ten minutes of a busy session through the relay; a viewer joining then applies one snapshot
+    and the entries after it, not the 30,000 entries before, and holds the relay's state."""
+    from migration_tui.synthetic import synthetic_events
+
+    stream = "t:late"
+    relay = Relay(redis_url, [], stream, snapshot_every=5000)
+    task = asyncio.ensure_future(relay.run())
+    try:
+        for event in synthetic_events(600 * 50, events_per_second=50):  # ten minutes at 50 events/s
+            relay.emit(event)
+        await async_wait_for(lambda: not relay._pending and relay.stats.snapshots >= 1, timeout=60)
+        viewer, store, events = _viewer(redis_url, stream)
+        viewer_task = asyncio.ensure_future(viewer.run(_emit_into(store, events)))
+        try:
+            await async_wait_for(lambda: store.source("relay").ok(), timeout=10)
+        finally:
+            viewer_task.cancel()
+            await asyncio.gather(viewer_task, return_exceptions=True)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len([e for e in events if e.source != "relay"]) < 30_000 // 2
+    _same_state(store, relay.store)
