@@ -537,14 +537,9 @@ class RelaySource:
         if beat is None:
             emit(Event(now, self.name, "source_error", {"error": "no relay is writing this stream (no heartbeat)"}))
         elif now - beat > 2 * max(HEARTBEAT_S, self.poll_interval_s):
-            emit(
-                Event(
-                    now,
-                    self.name,
-                    "source_error",
-                    {"error": f"relay silent for {now - beat:.0f} s (its heartbeat stopped)"},
-                )
-            )
+            # The same words for the whole silence, so the log says it once (the age is on screen).
+            stopped = time.strftime("%H:%M:%SZ", time.gmtime(beat))
+            emit(Event(now, self.name, "source_error", {"error": f"relay silent: its heartbeat stopped at {stopped}"}))
         else:
             emit(Event(now, self.name, "source_ok", {}))
 
@@ -631,7 +626,7 @@ def run_relay(settings: Any, snapshot_every: int = SNAPSHOT_EVERY) -> int:
     async def main() -> int:
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(relay.run())
-        for signum in (signal.SIGINT, signal.SIGTERM):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             try:
                 loop.add_signal_handler(signum, task.cancel)
             except (NotImplementedError, RuntimeError, ValueError):

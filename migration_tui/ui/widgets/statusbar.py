@@ -124,6 +124,10 @@ def _source_item(view: View, name: str) -> Text:
     return item
 
 
+#: The relay's source name on a viewer (``migration_tui/relay.py``).
+RELAY_SOURCE = "relay"
+
+
 def _plain_sources_text(view: View, names: list[str]) -> Text:
     """One mark per source, as before there were named controllers (byte for byte)."""
     line = Text(no_wrap=True, end="")
@@ -133,7 +137,8 @@ def _plain_sources_text(view: View, names: list[str]) -> Text:
     judged = [(name, states.source(view.store.source(name), view.now, view.poll_interval_s)) for name in names]
     # Problems first, so a narrow terminal never hides them.
     order = {"bad": 0, "warn": 1, "muted": 2, "ok": 3}
-    judged.sort(key=lambda item: order.get(item[1][0], 2))
+    # A relay viewer's first question is the relay: it leads its equals.
+    judged.sort(key=lambda item: (order.get(item[1][0], 2), item[0] != RELAY_SOURCE))
     for index, (name, (level, label, _age_s)) in enumerate(judged):
         if index:
             line.append("  ")
