@@ -27,6 +27,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -205,6 +206,43 @@ def estate_memory(seconds: float, redis_url: str) -> dict:
     }
 
 
+def late_join(redis_url: str, minutes: int = 10, reps: int = 5) -> dict:
+    """Ten minutes of a busy session (50 events/s) through a relay; then a viewer joins: seconds
+    from its start until its store holds the relay's migrations and its relay source is fresh."""
+    from migration_tui.relay import Relay, RelaySource
+    from migration_tui.store import Store
+    from migration_tui.synthetic import synthetic_events
+
+    async def run() -> list[float]:
+        relay = Relay(redis_url, [], "bench:late", snapshot_every=5000)
+        task = asyncio.ensure_future(relay.run())
+        for event in synthetic_events(minutes * 60 * 50, events_per_second=50):
+            relay.emit(event)
+        while relay._pending or relay.stats.snapshots < 1:
+            await asyncio.sleep(0.05)
+        times = []
+        for _ in range(reps):
+            store = Store()
+            viewer = RelaySource(redis_url, "bench:late", poll_interval_s=1.0)
+            started = time.perf_counter()
+            reader = asyncio.ensure_future(viewer.run(store.apply))
+            while not (store.migrations == relay.store.migrations and store.source("relay").ok()):
+                await asyncio.sleep(0.005)
+            times.append(time.perf_counter() - started)
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return times
+
+    times = asyncio.run(run())
+    return {
+        "events_before_join": minutes * 60 * 50,
+        "join_s_median": round(statistics.median(times), 3),
+        "join_s": [round(t, 3) for t in times],
+    }
+
+
 def viewer_cpu(redis_url: str, sim_url: str, seconds: float, reps: int) -> dict:
     """`watch --relay` against `watch --controller`, each in a 120x40 pty, alternately."""
     from migration_tui.relay import Relay
@@ -237,11 +275,18 @@ def main() -> None:
     parser.add_argument("--dashboards", type=int, default=2)
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--read", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--late-join-only", action="store_true", help="only the late viewer's join time")
     args = parser.parse_args()
     if args.read:
         print(json.dumps(read_viewers(args.read, args.viewers, args.seconds)))
         return
     redis_server = Redis()
+    if args.late_join_only:
+        try:
+            print(json.dumps(late_join(redis_server.url)))
+        finally:
+            redis_server.stop()
+        return
     sim, counter = counted_simulator()
     try:
         direct_rate, _ = controller_rate(args.seconds, sim.url, counter, None, 0)
@@ -249,6 +294,7 @@ def main() -> None:
         relay_rate, latency = controller_rate(args.seconds, sim.url, counter, redis_server.url, headless)
         cpu = viewer_cpu(redis_server.url, sim.url, args.seconds, args.reps)
         memory = estate_memory(args.seconds, redis_server.url)
+        joined = late_join(redis_server.url)
     finally:
         sim.stop()
         redis_server.stop()
@@ -269,6 +315,7 @@ def main() -> None:
                     "runs": cpu,
                 },
                 "redis_memory_five_system_estate": memory,
+                "late_join": joined,
             },
             indent=1,
         )

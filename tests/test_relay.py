@@ -402,3 +402,48 @@ async def test_a_viewer_that_joins_ten_minutes_into_an_hour_starts_from_the_snap
         await asyncio.gather(task, return_exceptions=True)
     assert len([e for e in events if e.source != "relay"]) < 30_000 // 2
     _same_state(store, relay.store)
+
+
+async def test_a_relay_viewer_given_the_controller_acts_on_it_directly_and_sees_the_effect_through_the_relay(
+    redis_url, tmp_path
+):
+    from migration_tui.config import Settings
+    from migration_tui.ui.app import MigrationApp
+    from migration_tui.ui.run import build_watch
+    from migration_tui.ui.screens.actions import ActionDashboard
+
+    stream = "t:act"
+    with start_in_thread("2pc-commit", speed=5.0) as sim:
+        relay = Relay(redis_url, [ControllerSource(sim.url, poll_interval_s=0.2)], stream)
+        task = asyncio.ensure_future(relay.run())
+        try:
+            settings = Settings(
+                relay=redis_url,
+                relay_stream=stream,
+                controller=sim.url,
+                profile="trading-service",
+                poll_interval_s=0.2,
+                audit_log=str(tmp_path / "audit.jsonl"),
+            )
+            feed, dashboard = build_watch(settings)
+            app = MigrationApp(feed, dashboard=dashboard)
+            async with app.run_test(size=(100, 30)) as pilot:
+                assert isinstance(app.dashboard, ActionDashboard)
+                await async_wait_for(lambda: feed.store.migrations, timeout=10)
+                migration_id = next(iter(feed.store.migrations))
+                await pilot.press("p")
+                await pilot.pause()
+                await pilot.press("enter")
+                await async_wait_for(lambda: sim.controller.applied_actions, timeout=10)
+                # The effect reaches this viewer the way every other viewer sees it: through the relay.
+                await async_wait_for(lambda: feed.store.migrations[migration_id].status == "paused", timeout=10)
+                await pilot.press("enter")  # closes the dialog: nothing more is sent
+                await pilot.pause(0.3)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert [(a.method, a.path) for a in sim.controller.applied_actions] == [
+        ("POST", f"/api/v1/migrations/{migration_id}/pause")
+    ]
+    assert relay.store.migrations[migration_id].status == "paused"
+    assert [s.name for s in feed.sources] == ["relay"]  # the controller itself was never polled by the viewer
