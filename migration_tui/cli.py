@@ -209,6 +209,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser(
+        "report",
+        help="write up a recording: summary, timeline, charts, actions, outages, success criteria",
+        description="The first draft of a migration's write-up from its recording: for each migration a summary, "
+        "the phase timeline, charts of progress, latency, error rate and throughput with thresholds and marked "
+        "moments, the operator actions, the sources' outages and a verdict per success criterion of its system "
+        "(met, not met, or cannot tell from this recording). A damaged recording is read as far as it can be.",
+    )
+    p.add_argument("file", metavar="FILE", help="a recording: .jsonl, or .jsonl.gz (gzip)")
+    p.add_argument(
+        "--out",
+        metavar="PATH",
+        help="PATH.html: one self-contained page; PATH.md: Markdown with the charts as SVG files beside it "
+        "(default: the Markdown on stdout, without charts)",
+    )
+    p.add_argument("--migration", metavar="ID", help="only this migration (default: every one in the recording)")
+    p.add_argument(
+        "--rules", metavar="FILE", help="rules file whose thresholds are drawn and judged (default: the built-in rules)"
+    )
+
+    p = sub.add_parser(
         "simulate",
         help="serve a simulated migration over HTTP",
         description="Serve one scenario's controller API (and /metrics) until Ctrl-C; with --scenario repeated or "
@@ -324,6 +344,59 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return run_replay(str(path), settings_from(args), speed=args.speed, start=args.start, wall_rotate_s=wall)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from migration_tui.recording import RecordingError, check_recording
+    from migration_tui.rules import RulesError, load_rules
+    from migration_tui.safe_text import clean
+
+    shown = clean(args.file, 200)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".html", ".md"):
+        return _fail(f"--out {clean(args.out, 200)}: the name must end in .html or .md")
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"no such recording: {shown}")
+    try:
+        notes = check_recording(path)
+    except RecordingError as exc:
+        return _fail(f"{shown}: {exc}")
+    except OSError as exc:
+        return _fail(f"{shown}: cannot read: {exc.strerror or exc}")
+    for note in notes:
+        print(f"migration-tui: {shown}: {note}", file=sys.stderr)
+    try:
+        rules = load_rules(args.rules)
+    except RulesError as exc:
+        return _fail(str(exc))
+    from migration_tui import report as reporting
+
+    result = reporting.collect(str(path), rules, args.migration)
+    if args.migration is not None and not result.migrations:
+        every = reporting.collect(str(path), rules)
+        ids = ", ".join(clean(m.id, 60) for m in every.migrations) or "none"
+        return _fail(f"{shown}: no migration {clean(args.migration, 60)} in this recording (it has: {ids})")
+    if out is None:
+        sys.stdout.write(reporting.markdown(result) + "\n")
+        return 0
+    from migration_tui import report_charts
+
+    charts = report_charts.svgs(result)
+    try:
+        if out.suffix.lower() == ".html":
+            out.write_text(reporting.html(result, charts), encoding="utf-8")
+        else:
+            names = reporting.chart_file_names(result, out.stem)
+            for name, chart in zip(names, charts, strict=True):
+                (out.parent / name).write_text(chart, encoding="utf-8")
+            out.write_text(reporting.markdown(result, names), encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"{clean(args.out, 200)}: cannot write: {exc.strerror or exc}", 1)
+    print(f"migration-tui: report written to {clean(str(out), 200)}", file=sys.stderr)
+    return 0
+
+
 def live_settings(args: argparse.Namespace, needs_controller: bool = True):
     """Settings for a command that polls sources: URLs checked, and a controller unless ``check``."""
     from migration_tui.config import ConfigError, check_source_urls
@@ -394,6 +467,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "watch": cmd_watch,
     "wall": cmd_wall,
     "replay": cmd_replay,
+    "report": cmd_report,
     "simulate": cmd_simulate,
     "record": cmd_record,
     "check": cmd_check,

@@ -1,0 +1,155 @@
+"""The report's charts, drawn with matplotlib (Agg, SVG): one figure per migration.
+
+Four panels over the whole run, sharing the time axis (minutes from the
+recording's start): progress, latency, error rate and throughput (the series
+each system names in its ``report.toml``), each rule's threshold on its
+series drawn as a line, the criteria's as a dashed line; vertical lines mark
+the moments rules went pending and fired, breakers opened, heartbeats were
+lost and operator actions reached the controller; pauses are shaded.
+
+A long series is thinned to at most ``MAX_POINTS`` points by keeping each
+bucket's lowest and highest value, so a spike is never averaged away.
+Text from the recording is cleaned and never parsed as mathtext.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from array import array
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from migration_tui.report import ChartSeries, MigrationReport, Report  # noqa: E402
+from migration_tui.safe_text import clean  # noqa: E402
+
+MAX_POINTS = 2000
+#: How each kind of mark is drawn: colour, line style, legend label. Never colour alone: the styles differ.
+MARKS = {
+    "pending": ("#d98c00", ":", "rule pending"),
+    "firing": ("#c00000", "-", "rule fired"),
+    "breaker": ("#7b2cbf", "--", "breaker opened"),
+    "heartbeat": ("#8c564b", "-.", "heartbeat lost"),
+    "action": ("#1f5fbf", (0, (5, 1, 1, 1)), "operator action"),
+}
+_RC = {
+    "text.parse_math": False,  # a "$" in a migration id is text, not mathtext
+    "svg.hashsalt": "migration-tui",  # the same report gives the same file
+    "svg.fonttype": "path",  # glyphs as paths: the picture needs no font where it is shown
+    "font.size": 9,
+}
+
+
+def thin(ts: array, values: array, limit: int = MAX_POINTS) -> tuple[list[float], list[float]]:
+    """At most ``limit`` points: each bucket's lowest and highest value, in time order (NaN gaps kept)."""
+    n = len(ts)
+    if n <= limit:
+        return list(ts), list(values)
+    size = math.ceil(n / (limit // 2))
+    out_t: list[float] = []
+    out_v: list[float] = []
+    for lo in range(0, n, size):
+        chunk = [(values[i], ts[i]) for i in range(lo, min(n, lo + size))]
+        valid = [(v, t) for v, t in chunk if v == v]
+        if not valid:
+            out_t.append(chunk[0][1])
+            out_v.append(math.nan)
+            continue
+        low, high = min(valid), max(valid)
+        for v, t in sorted({low, high}, key=lambda p: p[1]):
+            out_t.append(t)
+            out_v.append(v)
+    return out_t, out_v
+
+
+def figure(report: Report, migration: MigrationReport) -> Figure:
+    start = report.started_at
+    with plt.rc_context(_RC):
+        fig = Figure(figsize=(10, 9), dpi=100, layout="constrained")
+        axes = fig.subplots(len(migration.charts), 1, sharex=True)
+        fig.suptitle(f"{clean(migration.id, 80)} ({clean(migration.system, 40)}): {clean(migration.outcome, 120)}")
+        drawn: set[str] = set()
+        for ax, chart in zip(axes, migration.charts, strict=True):
+            _panel(ax, chart, start)
+            for span in migration.pauses:
+                ax.axvspan((span.start - start) / 60, (span.end - start) / 60, color="#999999", alpha=0.25, lw=0)
+            for mark in migration.marks:
+                colour, style, label = MARKS[mark.kind]
+                ax.axvline(
+                    (mark.ts - start) / 60,
+                    color=colour,
+                    linestyle=style,
+                    linewidth=1.2,
+                    label=label if label not in drawn else None,
+                )
+                drawn.add(label)
+        axes[-1].set_xlabel("minutes from the start of the recording")
+        axes[-1].set_xlim(0, max(report.duration, 1.0) / 60)
+        handles, labels = [], []
+        for ax in axes:
+            for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+                if label not in labels:
+                    handles.append(handle)
+                    labels.append(label)
+        if migration.pauses:
+            from matplotlib.patches import Patch
+
+            handles.append(Patch(color="#999999", alpha=0.25))
+            labels.append("paused")
+        if handles:
+            fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
+    return fig
+
+
+def _panel(ax, chart: ChartSeries, start: float) -> None:
+    title = {"progress": "progress", "latency": "latency", "error": "error rate", "throughput": "throughput"}
+    name = clean(chart.name or chart.label, 60)
+    ax.set_ylabel(
+        f"{clean(chart.label, 30)}{(' (' + clean(chart.unit.strip(), 10) + ')') if chart.unit.strip() else ''}"
+    )
+    if not len(chart.ts):
+        ax.set_title(f"{title.get(chart.chart, chart.chart)}: no samples in the recording", loc="left", fontsize=9)
+        ax.set_yticks([])
+        return
+    ts, values = thin(chart.ts, chart.values)
+    minutes = [(t - start) / 60 for t in ts]
+    ax.plot(minutes, values, color="#1b1b1b", linewidth=1.2, label=None)
+    ax.set_title(f"{title.get(chart.chart, chart.chart)}: {name}", loc="left", fontsize=9)
+    for label, value, kind in chart.thresholds:
+        ax.axhline(
+            value,
+            color="#c00000" if kind == "rule" else "#05612a",
+            linestyle="-" if kind == "rule" else "--",
+            linewidth=1,
+            label="rule threshold" if kind == "rule" else "criterion limit",
+        )
+        ax.annotate(
+            clean(label, 60),
+            xy=(1, value),
+            xycoords=("axes fraction", "data"),
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            color="#c00000" if kind == "rule" else "#05612a",
+        )
+    if chart.chart == "progress":
+        ax.set_ylim(0, 105)
+    ax.grid(True, color="#dddddd", linewidth=0.5)
+
+
+def svg(report: Report, migration: MigrationReport) -> str:
+    """One migration's charts as SVG text."""
+    fig = figure(report, migration)
+    out = io.StringIO()
+    with plt.rc_context(_RC):
+        fig.savefig(out, format="svg", metadata={"Date": None})
+    return out.getvalue()
+
+
+def svgs(report: Report) -> list[str]:
+    return [svg(report, migration) for migration in report.migrations]
