@@ -33,6 +33,7 @@ from migration_tui.events import Event
 from migration_tui.model import (
     HEARTBEAT_LOST_S,
     Migration,
+    finite,
     text,
 )
 from migration_tui.recording import RecordingReader, monotonic
@@ -40,8 +41,9 @@ from migration_tui.rules import DEFAULT_POLL_S, ENDED_PHASES, Rule, applies, def
 from migration_tui.safe_text import MISSING, clean
 from migration_tui.store import MAX_SERIES, Store
 
-#: Rules are judged once per this many seconds of the recording (the moments they went pending and
-#: fired come from the judgement itself, so they are exact to the sample, not to this step).
+#: Rules are judged once per poll interval of the recording, and at least this many seconds apart
+#: (the moments they went pending and fired come from the judgement itself, so they are exact to
+#: the sample, not to this step).
 JUDGE_STEP_S = 1.0
 #: A source that has not answered for this many poll intervals was silent (as ``freshness`` says STALE).
 SILENT_AFTER_POLLS = 3
@@ -209,6 +211,8 @@ class _Collector:
         self.rules = rules
         self._kinds = {rule.name: rule.kind for rule in rules}
         self.poll = poll_interval_s
+        self._silent_after = SILENT_AFTER_POLLS * poll_interval_s
+        self._step = max(JUDGE_STEP_S, poll_interval_s)
         self.only = migration_id
         self.store = Store()
         self.tracks: dict[str, _Track] = {}
@@ -217,89 +221,147 @@ class _Collector:
         self._last_ok: dict[str, float] = {}
         self._failing: dict[str, Outage] = {}
         self._breaker_seen: dict[str, float] = {}
-        self._next_judge = -math.inf
-        self._now = 0.0
+        self._owner_cache: dict[str, list[_Track]] = {}
+        self._wanted: set[str] = set()
+        self._wanted_for = 0
+        self._owners_of_tracks = 0
 
-    def feed(self, event: Event) -> None:
-        ts, source, kind, data = event
-        if ts >= self._next_judge and self.tracks:
-            self._judge(self._now)
-            self._next_judge = (ts // JUDGE_STEP_S + 1) * JUDGE_STEP_S
+    def run(self, events: Iterable[Event]) -> tuple[float | None, float | None, int]:
+        """Apply every event to the store and follow what the report needs; (first ts, last ts, count).
+
+        One loop with its names bound locally: it runs once per event of the recording, and
+        what it adds to ``Store.apply`` is what the report costs over ``replay --headless``.
+        """
         store = self.store
-        before = store.rejected_events
-        store.apply(event)
-        self._now = ts
-        if store.rejected_events != before:
-            return
-        if kind == "metrics":
-            self._on_metrics(ts, data)
-        elif kind == "migration":
-            key = text(data.get("id"), "?")
-            migration = store.migrations.get(key)
-            if migration is not None:
-                track = self.tracks.get(key)
-                if track is None:
-                    if self.only is None or self.only in (key, migration.remote_id):
-                        self.tracks[key] = _Track(migration, ts)
-                else:
-                    track.update(migration, ts)
-        elif kind == "breakers":
-            self._on_breakers(ts)
-        elif kind == "action":
-            self._on_action(ts, source, data)
-        if kind == "source_error":
-            if source not in self._failing:
-                outage = Outage(source, "failing", ts, None, clean(data.get("error"), 200))
-                self._failing[source] = outage
-                self.outages.append(outage)
-        elif kind != "action":
-            self._answered(source, ts)
-
-    def _answered(self, source: str, ts: float) -> None:
-        failing = self._failing.pop(source, None)
-        if failing is not None:
-            failing.end = ts
-        last = self._last_ok.get(source)
-        if last is not None and failing is None and ts - last > SILENT_AFTER_POLLS * self.poll:
-            self.outages.append(Outage(source, "silent", last, ts, f"no answer for {_dur(ts - last)}"))
-        self._last_ok[source] = ts
-
-    def _on_metrics(self, ts: float, data: dict[str, Any]) -> None:
-        values = data.get("values")
-        if not isinstance(values, dict):
-            return
-        store_series = self.store.series
-        for name in values:
-            if type(name) is not str:
+        apply = store.apply
+        tracks = self.tracks
+        last_ok = self._last_ok
+        failing = self._failing
+        silent_after = self._silent_after
+        step = self._step
+        next_judge = -math.inf
+        first: float | None = None
+        now: float | None = None
+        count = 0
+        for event in events:
+            ts, source, kind, data = event
+            if first is None:
+                first = ts
+            count += 1
+            if ts >= next_judge and tracks:
+                self._judge(now if now is not None else ts)
+                next_judge = (ts // step + 1) * step
+            before = store.rejected_events
+            apply(event)
+            now = ts
+            if store.rejected_events != before:
                 continue
-            kept = self.series.get(name)
-            if kept is None:
-                if len(self.series) >= MAX_SERIES or name not in store_series:
-                    continue
-                kept = self.series[name] = (array("d"), array("d"))
-            value = store_series[name].latest()
-            kept[0].append(ts)
-            kept[1].append(math.nan if value is None else value)
+            if kind == "metrics":
+                values = data.get("values")
+                if type(values) is dict:
+                    if self._wanted_for != len(tracks):
+                        self._want()
+                    wanted = self._wanted
+                    for name, value in values.items():
+                        if name in wanted:
+                            self._keep(ts, name, value)
+            elif kind == "migration":
+                self._on_migration(ts, data)
+            elif kind == "breakers":
+                self._on_breakers(ts, data)
+            elif kind == "action":
+                self._on_action(ts, source, data)
+                continue  # an operator's action is no answer from the source
+            elif kind == "source_error":
+                if source not in failing:
+                    outage = Outage(source, "failing", ts, None, clean(data.get("error"), 200))
+                    failing[source] = outage
+                    self.outages.append(outage)
+                continue
+            # An answer from the source: the end of its outage, or of a silence.
+            last = last_ok.get(source)
+            last_ok[source] = ts
+            if failing and source in failing:
+                failing.pop(source).end = ts
+            elif last is not None and ts - last > silent_after:
+                self.outages.append(Outage(source, "silent", last, ts, f"no answer for {_dur(ts - last)}"))
+        return first, now, count
 
-    def _on_breakers(self, ts: float) -> None:
+    def _on_migration(self, ts: float, data: dict[str, Any]) -> None:
+        key = text(data.get("id"), "?")
+        migration = self.store.migrations.get(key)
+        if migration is None:
+            return
+        track = self.tracks.get(key)
+        if track is None:
+            if self.only is None or self.only in (key, migration.remote_id):
+                self.tracks[key] = _Track(migration, ts)
+        else:
+            track.update(migration, ts)
+
+    def _keep(self, ts: float, name: str, value: Any) -> None:
+        """One sample of a series a tracked migration may read, as the store keeps it."""
+        kept = self.series.get(name)
+        if kept is None:
+            if len(self.series) >= MAX_SERIES or name not in self.store.series:
+                return
+            kept = self.series[name] = (array("d"), array("d"))
+        kept[0].append(ts)
+        # What the store keeps (``Store._on_metrics``): a finite number, else a gap.
+        if type(value) is float and value == value and -1e15 < value < 1e15:
+            kept[1].append(value)
+        else:
+            number = finite(value)
+            kept[1].append(math.nan if number is None else number)
+
+    def _want(self) -> None:
+        """The series kept in full: those a tracked migration's charts or criteria may read."""
+        wanted: set[str] = set()
+        for track in self.tracks.values():
+            migration = track.migration
+            spec = _criteria.spec_for(migration.system)
+            names = set(spec.charts.values()) | {c.series for c in spec.criteria if c.series}
+            wanted.update(key for name in names for key in _candidates(migration, name))
+        self._wanted = wanted
+        self._wanted_for = len(self.tracks)
+
+    def _on_breakers(self, ts: float, data: dict[str, Any]) -> None:
         opens = self.store.breaker_opens
-        for name, times in opens.items():
+        for item in data.get("breakers", ()):
+            if not isinstance(item, dict):
+                continue
+            name = text(item.get("name", item.get("pair")), "?")
+            owners = self._owners(name)
+            for track in owners:
+                track.breakers_seen = True
+            times = opens.get(name)
             if times and self._breaker_seen.get(name) != times[-1]:
                 self._breaker_seen[name] = times[-1]
-                for track in self._owners(name):
+                for track in owners:
                     track.breaker_opens.append((times[-1], name))
                     track.marks.append(Mark(times[-1], "breaker", f"breaker {clean(name, 60)} opened"))
-        for name in self.store.breakers:
-            for track in self._owners(name):
-                track.breakers_seen = True
 
     def _owners(self, breaker: str) -> list[_Track]:
-        out = []
-        for track in self.tracks.values():
-            m = track.migration
-            if breaker in {m.scoped(m.pair) if m.pair else "", m.pair, m.id} - {""}:
-                out.append(track)
-        return out
+        """The migrations a breaker belongs to (its pair, as its controller files it, or its id)."""
+        if len(self._owner_cache) > 10_000:
+            self._owner_cache.clear()
+        found = self._owner_cache.get(breaker)
+        if found is None or self._owners_of_tracks != len(self.tracks):
+            if self._owners_of_tracks != len(self.tracks):
+                self._owner_cache.clear()
+                self._owners_of_tracks = len(self.tracks)
+            found = self._owner_cache[breaker] = [
+                track
+                for track in self.tracks.values()
+                if breaker
+                in {
+                    track.migration.scoped(track.migration.pair) if track.migration.pair else "",
+                    track.migration.pair,
+                    track.migration.id,
+                }
+                - {""}
+            ]
+        return found
 
     def _on_action(self, ts: float, source: str, data: dict[str, Any]) -> None:
         key = text(data.get("migration_id"), "?")
@@ -381,15 +443,8 @@ def collect(
     if not (type(poll) in (int, float) and 0 < poll < 3600):
         poll = DEFAULT_POLL_S
     collector = _Collector(tuple(rules), float(poll), migration_id)
-    start = reader.started_at
-    last: float | None = None
-    events = 0
-    for _offset, event in monotonic(reader.events_from(reader.data_offset)):
-        if start is None:
-            start = event.ts
-        collector.feed(event)
-        last = event.ts
-        events += 1
+    first, last, events = collector.run(event for _offset, event in monotonic(reader.events_from(reader.data_offset)))
+    start = reader.started_at if reader.started_at is not None else first
     if start is None:
         start = 0.0
     end = last if last is not None else start
@@ -420,12 +475,17 @@ def collect(
 # --- deciding ---------------------------------------------------------------------------------------
 
 
-def _series_of(collector: _Collector, migration: Migration, name: str) -> tuple[str, tuple[array, array] | None]:
-    """The migration's own copy of a series, found as the rules find it (``rules._series_for``)."""
+def _candidates(migration: Migration, name: str) -> list[str]:
+    """Where a migration's copy of a series may be, first found first, as the rules look (``rules._series_for``)."""
     pair = migration.pair
     scoped = f"{migration.scoped(pair)}/{name}" if pair and migration.controller else None
-    for key in (scoped, f"{pair}/{name}" if pair else None, f"{migration.id}/{name}", name):
-        if key and key in collector.series:
+    return [key for key in (scoped, f"{pair}/{name}" if pair else None, f"{migration.id}/{name}", name) if key]
+
+
+def _series_of(collector: _Collector, migration: Migration, name: str) -> tuple[str, tuple[array, array] | None]:
+    """The migration's own copy of a series."""
+    for key in _candidates(migration, name):
+        if key in collector.series:
             return key, collector.series[key]
     return name, None
 

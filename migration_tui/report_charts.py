@@ -23,6 +23,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from migration_tui.report import ChartSeries, MigrationReport, Report  # noqa: E402
@@ -45,25 +46,28 @@ _RC = {
 }
 
 
-def thin(ts: array, values: array, limit: int = MAX_POINTS) -> tuple[list[float], list[float]]:
-    """At most ``limit`` points: each bucket's lowest and highest value, in time order (NaN gaps kept)."""
-    n = len(ts)
+def thin(ts: array, values: array, limit: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most about ``limit`` points: each bucket's lowest and highest value, in time order.
+
+    A bucket with no valid value stays a gap (NaN), so the line breaks where the data did.
+    """
+    t = np.frombuffer(ts, dtype=np.float64) if len(ts) else np.zeros(0)
+    v = np.frombuffer(values, dtype=np.float64) if len(values) else np.zeros(0)
+    n = len(t)
     if n <= limit:
-        return list(ts), list(values)
+        return t, v
     size = math.ceil(n / (limit // 2))
-    out_t: list[float] = []
-    out_v: list[float] = []
-    for lo in range(0, n, size):
-        chunk = [(values[i], ts[i]) for i in range(lo, min(n, lo + size))]
-        valid = [(v, t) for v, t in chunk if v == v]
-        if not valid:
-            out_t.append(chunk[0][1])
-            out_v.append(math.nan)
-            continue
-        low, high = min(valid), max(valid)
-        for v, t in sorted({low, high}, key=lambda p: p[1]):
-            out_t.append(t)
-            out_v.append(v)
+    buckets = math.ceil(n / size)
+    pad = buckets * size - n
+    tv = np.concatenate([t, np.full(pad, t[-1])]).reshape(buckets, size)
+    vv = np.concatenate([v, np.full(pad, np.nan)]).reshape(buckets, size)
+    empty = np.isnan(vv).all(axis=1)
+    low = np.where(empty, 0, np.nanargmin(np.where(empty[:, None], 0.0, vv), axis=1))
+    high = np.where(empty, 0, np.nanargmax(np.where(empty[:, None], 0.0, vv), axis=1))
+    first, second = np.minimum(low, high), np.maximum(low, high)
+    rows = np.arange(buckets)
+    out_t = np.column_stack([tv[rows, first], tv[rows, second]]).ravel()
+    out_v = np.column_stack([vv[rows, first], vv[rows, second]]).ravel()
     return out_t, out_v
 
 
@@ -117,7 +121,7 @@ def _panel(ax, chart: ChartSeries, start: float) -> None:
         ax.set_yticks([])
         return
     ts, values = thin(chart.ts, chart.values)
-    minutes = [(t - start) / 60 for t in ts]
+    minutes = (ts - start) / 60
     ax.plot(minutes, values, color="#1b1b1b", linewidth=1.2, label=None)
     ax.set_title(f"{title.get(chart.chart, chart.chart)}: {name}", loc="left", fontsize=9)
     for label, value, kind in chart.thresholds:
