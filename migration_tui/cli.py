@@ -33,7 +33,7 @@ def profile_names() -> tuple[str, ...]:
 EPILOG = """\
 settings: command line > environment (MIGRATION_TUI_CONTROLLER, MIGRATION_TUI_PROMETHEUS,
 MIGRATION_TUI_REDIS, MIGRATION_TUI_TOKEN, MIGRATION_TUI_PROFILE, MIGRATION_TUI_MIGRATION,
-MIGRATION_TUI_THEME, MIGRATION_TUI_RULES, MIGRATION_TUI_AUDIT_LOG) > config file
+MIGRATION_TUI_THEME, MIGRATION_TUI_RULES, MIGRATION_TUI_AUDIT_LOG, MIGRATION_TUI_SCREENSHOT_DIR) > config file
 (MIGRATION_TUI_CONFIG or --config, default ~/.config/migration-tui/config.toml).
 The API token is read from MIGRATION_TUI_TOKEN or the config file only, never from a flag.
 """
@@ -115,6 +115,16 @@ def _add_bell(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_screenshot_dir(p: argparse.ArgumentParser) -> None:
+    """``--screenshot-dir``, for the commands that draw a screen (the ``s`` key saves it there)."""
+    p.add_argument(
+        "--screenshot-dir",
+        metavar="DIR",
+        help="where the s key saves the screen as SVG (default: MIGRATION_TUI_SCREENSHOT_DIR, the config file's "
+        "screenshot_dir, else screenshots/ under the user data directory)",
+    )
+
+
 def _add_theme(p: argparse.ArgumentParser, default: str = "dark") -> None:
     p.add_argument(
         "--theme", metavar="NAME", help=f"dark, light, high-contrast or colorblind (see themes/; default: {default})"
@@ -142,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="simulation speed, 0.1 to 1000 (default: 1)")
     _add_theme(p)
     _add_bell(p)
+    _add_screenshot_dir(p)
 
     p = sub.add_parser(
         "watch",
@@ -153,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--read-only", action="store_true", default=None, help="no action client at all")
     p.add_argument("--record", metavar="FILE", help="also record every event to FILE (.jsonl or .jsonl.gz)")
     _add_bell(p)
+    _add_screenshot_dir(p)
 
     p = sub.add_parser(
         "wall",
@@ -172,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="with --web: address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=_port(1), default=8000, help="with --web: port to listen on (default: 8000)")
     _add_bell(p)
+    _add_screenshot_dir(p)
 
     p = sub.add_parser(
         "replay",
@@ -197,9 +210,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --headless: offset from the start; past the end means the end (default: the end)",
     )
     p.add_argument("--json", action="store_true", help="with --headless: one JSON object on stdout")
+    p.add_argument(
+        "--screenshot",
+        metavar="OUT.svg",
+        help="with --headless: also draw the dashboard at --at (120x40, no terminal) and save it as SVG",
+    )
     _add_theme(p, default="dark; high-contrast with --wall")
     p.add_argument("--wall", action="store_true", help="show it on the wall screen (as `wall` does, read-only)")
     _add_bell(p)
+    _add_screenshot_dir(p)
     p.add_argument(
         "--rotate",
         type=_seconds,
@@ -300,7 +319,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     shown = clean(args.file, 200)  # a file name may hold control characters too
     if not args.headless:
-        given = [flag for flag, value in (("--at", args.at is not None), ("--json", args.json)) if value]
+        given = [
+            flag
+            for flag, value in (("--at", args.at is not None), ("--json", args.json), ("--screenshot", args.screenshot))
+            if value
+        ]
         if given:
             verb = "works" if len(given) == 1 else "work"
             return _fail(f"{' and '.join(given)} only {verb} with --headless (a screen has neither)")
@@ -330,7 +353,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
             print(f"migration-tui: {exc}", file=sys.stderr)
             return 2
         at = args.at if args.at is not None else math.inf
+        if args.screenshot and not args.screenshot.lower().endswith(".svg"):
+            return _fail(f"--screenshot {clean(args.screenshot, 200)}: the name must end in .svg")
         state = reduce_recording(str(path), at, rules)
+        if args.screenshot:
+            code = _headless_screenshot(args, path, state["at"], rules)
+            if code:
+                return code
         if args.json:
             sys.stdout.buffer.write(orjson.dumps(state, option=orjson.OPT_NON_STR_KEYS) + b"\n")
         else:
@@ -394,6 +423,33 @@ def cmd_report(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _fail(f"{clean(args.out, 200)}: cannot write: {exc.strerror or exc}", 1)
     print(f"migration-tui: report written to {clean(str(out), 200)}", file=sys.stderr)
+    return 0
+
+
+def _headless_screenshot(args: argparse.Namespace, path: Any, at: float, rules: Any) -> int:
+    """The dashboard at ``at`` seconds into the recording, drawn without a terminal, saved as SVG."""
+    import asyncio
+    from pathlib import Path
+
+    from migration_tui.feeds import ReplayFeed
+    from migration_tui.safe_text import clean
+    from migration_tui.ui.app import MigrationApp
+    from migration_tui.ui.screenshot import headless
+    from migration_tui.ui.themes import ThemeError
+
+    out = Path(args.screenshot)
+    settings = settings_from(args)
+    feed = ReplayFeed(str(path), playing=False)
+    try:
+        app = MigrationApp(feed, theme=settings.theme, rules=tuple(rules), bell=False)
+    except ThemeError as exc:
+        feed.stop()
+        return _fail(str(exc))
+    try:
+        asyncio.run(headless(app, at, out))
+    except OSError as exc:
+        return _fail(f"{clean(args.screenshot, 200)}: cannot write: {exc.strerror or exc}", 1)
+    print(f"migration-tui: screenshot at {at:.1f}s written to {clean(str(out), 200)}", file=sys.stderr)
     return 0
 
 
