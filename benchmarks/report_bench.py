@@ -6,8 +6,10 @@ The floor is ``migration-tui replay FILE --headless --json`` reading the same
 recording to its end. Each command runs as a fresh process (start-up
 included, output discarded), the floor and the three report forms (Markdown
 on stdout, ``--out report.md`` with its chart files, ``--out report.html``)
-taking turns, ``--reps`` times each; the figures are medians of wall-clock
-seconds. The recording is the replay benchmark's synthetic one
+taking turns, ``--reps`` times each. Figures: wall-clock seconds (median and
+minimum) and three ratios to the floor: of the medians, of the minima, and
+the median of each rep's ratio to the floor run just before it (the same
+load on a shared machine). The recording is the replay benchmark's synthetic one
 (``migration_tui/synthetic.py``), written once under ``benchmarks/out/``.
 """
 
@@ -29,6 +31,7 @@ sys.path.insert(0, str(HERE))
 from replay_bench import ensure_recording  # noqa: E402
 
 CLI = [sys.executable, "-m", "migration_tui"]
+FLOOR = "replay --headless --json (floor)"
 
 
 def timed(args: list[str]) -> float:
@@ -46,7 +49,7 @@ def main() -> None:
     path = str(ensure_recording(args.events, args.gzip))
     out = Path(tempfile.mkdtemp(prefix="report-bench-"))
     commands = {
-        "replay --headless --json (floor)": [*CLI, "replay", path, "--headless", "--json"],
+        FLOOR: [*CLI, "replay", path, "--headless", "--json"],
         "report (Markdown, stdout)": [*CLI, "report", path],
         "report --out report.md": [*CLI, "report", path, "--out", str(out / "report.md")],
         "report --out report.html": [*CLI, "report", path, "--out", str(out / "report.html")],
@@ -55,7 +58,7 @@ def main() -> None:
     for _ in range(args.reps):
         for name, command in commands.items():
             times[name].append(timed(command))
-    floor = statistics.median(times["replay --headless --json (floor)"])
+    floor = statistics.median(times[FLOOR])
     results = {
         "events": args.events,
         "file": Path(path).name,
@@ -67,8 +70,14 @@ def main() -> None:
         "figures": {
             name: {
                 "median_s": round(statistics.median(values), 2),
+                "min_s": round(min(values), 2),
                 "all_s": [round(v, 2) for v in values],
-                "ratio_to_floor": round(statistics.median(values) / floor, 2),
+                "ratio_of_medians": round(statistics.median(values) / floor, 2),
+                "ratio_of_minima": round(min(values) / min(times[FLOOR]), 2),
+                # Each rep's report against the floor run just before it (same load): their median.
+                "ratio_per_rep_median": round(
+                    statistics.median(v / f for v, f in zip(values, times[FLOOR], strict=True)), 2
+                ),
             }
             for name, values in times.items()
         },

@@ -450,9 +450,6 @@ def collect(
     end = last if last is not None else start
     if collector.tracks:
         collector._judge(end)
-    for outage in collector.outages:
-        if outage.kind == "failing" and outage.end is None:
-            continue  # still failing at the end: said so
     for source, ts in collector._last_ok.items():
         if source not in collector._failing and end - ts > SILENT_AFTER_POLLS * collector.poll:
             collector.outages.append(Outage(source, "silent", ts, None, "no answer until the recording ended"))

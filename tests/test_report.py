@@ -336,3 +336,44 @@ def test_the_html_page_shows_its_charts_in_a_headless_chromium(sample, tmp_path,
         assert colours is not None and len(colours) > 20, "the chart is blank"
         dark = sum(n for n, (r, g, b) in colours if r + g + b < 200)
         assert dark > 2000, "no lines drawn"
+
+
+# --- recordings of named controllers, one read through a profile file ------------------------------
+
+
+async def test_a_recording_of_named_controllers_one_through_a_profile_file_is_reported(tmp_path):
+    """Real simulators on real sockets, recorded by the real controller source: ``trading`` read
+    through examples/profiles/trading-service.toml (a profile file), ``blue`` through the built-in
+    canary profile. The report has each migration under its controller's name."""
+    from migration_tui.sim.server import start_in_thread
+    from migration_tui.sources.controller import ControllerSource
+    from migration_tui.sources.profiles import load_profile
+    from migration_tui.sources.record import record_async
+
+    profile_file = ROOT / "examples" / "profiles" / "trading-service.toml"
+    with start_in_thread("2pc-commit", speed=20.0) as trading, start_in_thread("canary", speed=20.0) as canary:
+        sources = [
+            ControllerSource(
+                trading.url, profile=load_profile(str(profile_file)), controller_name="trading", poll_interval_s=0.1
+            ),
+            ControllerSource(canary.url, controller_name="blue", poll_interval_s=0.1),
+        ]
+        out = tmp_path / "estate.jsonl"
+        summary = await record_async(sources, str(out), duration_s=1.5)
+    assert summary.reached == {"controller:trading", "controller:blue"}
+    recorded = [json.loads(line) for line in out.read_text().splitlines()[1:]]
+    owners = {e["data"]["id"]: e["data"].get("controller") for e in recorded if e["kind"] == "migration"}
+    assert set(owners.values()) == {"trading", "blue"}
+
+    result = reporting.collect(str(out))
+    assert {m.id: m.controller for m in result.migrations} == owners
+    text = reporting.markdown(result)
+    summary_rows = [row for table in tables(text) for row in table if row and row[0] == "Controller"]
+    assert sorted(row[1] for row in summary_rows) == sorted(owners.values())
+    for migration in result.migrations:
+        assert migration.verdicts, f"{migration.id}: no criteria judged"
+        # The recording is 1.5 s long: nothing ended, and the report says so instead of judging completion.
+        status = next(
+            v for v in migration.verdicts if v.criterion.startswith(("Migration completed", "Canary completed"))
+        )
+        assert status.state == reporting.CANNOT_TELL and "when the recording ended" in status.detail
