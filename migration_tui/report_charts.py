@@ -92,6 +92,7 @@ def figure(report: Report, migration: MigrationReport) -> Figure:
                     label=label if label not in drawn else None,
                 )
                 drawn.add(label)
+        _phases(axes[0], migration, start)
         axes[-1].set_xlabel("minutes from the start of the recording")
         axes[-1].set_xlim(0, max(report.duration, 1.0) / 60)
         handles, labels = [], []
@@ -108,6 +109,30 @@ def figure(report: Report, migration: MigrationReport) -> Figure:
         if handles:
             fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
     return fig
+
+
+#: Phase changes labelled on the progress panel (a longer list would be unreadable; the table has them all).
+MAX_PHASE_LABELS = 30
+
+
+def _phases(ax, migration: MigrationReport, start: float) -> None:
+    """Each change of phase or status on the progress panel: a thin line and the new phase's name."""
+    for span in migration.spans[1 : MAX_PHASE_LABELS + 1]:
+        x = (span.start - start) / 60
+        ax.axvline(x, color="#777777", linestyle=(0, (1, 2)), linewidth=0.8)
+        label = clean(span.phase if span.status in ("in_progress", span.phase) else f"{span.phase} ({span.status})", 40)
+        ax.annotate(
+            label,
+            xy=(x, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, -2),
+            textcoords="offset points",
+            rotation=90,
+            va="top",
+            ha="left",
+            fontsize=7,
+            color="#444444",
+        )
 
 
 def _panel(ax, chart: ChartSeries, start: float) -> None:
@@ -128,7 +153,7 @@ def _panel(ax, chart: ChartSeries, start: float) -> None:
         ax.axhline(
             value,
             color="#c00000" if kind == "rule" else "#05612a",
-            linestyle="-" if kind == "rule" else "--",
+            linestyle="--" if kind == "rule" else ":",
             linewidth=1,
             label="rule threshold" if kind == "rule" else "criterion limit",
         )

@@ -377,3 +377,21 @@ async def test_a_recording_of_named_controllers_one_through_a_profile_file_is_re
             v for v in migration.verdicts if v.criterion.startswith(("Migration completed", "Canary completed"))
         )
         assert status.state == reporting.CANNOT_TELL and "when the recording ended" in status.detail
+
+
+def test_the_readme_report_is_what_its_command_makes_today(tmp_path):
+    """docs/report/ holds the README's picture and its Markdown, made by the command the README shows."""
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text()
+    command = "migration-tui report sample_data/2pc-abort.jsonl.gz --out docs/report/2pc-abort.md"
+    assert command in readme and "docs/report/2pc-abort-1-2pc-ethusdt.svg" in readme
+    out = tmp_path / "docs" / "report" / "2pc-abort.md"
+    out.parent.mkdir(parents=True)
+    args = command.split()[1:-1] + [str(out)]
+    done = subprocess.run([sys.executable, "-m", "migration_tui", *args], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == (ROOT / "docs" / "report" / "2pc-abort.md").read_text()
+    assert (out.parent / "2pc-abort-1-2pc-ethusdt.svg").is_file()
+    assert (ROOT / "docs" / "report" / "2pc-abort-1-2pc-ethusdt.svg").is_file()
