@@ -409,6 +409,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(reporting.markdown(result) + "\n")
         return 0
+    import gc
+
+    gc.freeze()  # what was read lives until exit: the collector need not scan it again while charts are drawn
     from migration_tui import report_charts
 
     charts = report_charts.svgs(result)

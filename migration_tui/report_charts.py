@@ -82,12 +82,18 @@ def figure(report: Report, migration: MigrationReport) -> Figure:
             _panel(ax, chart, start)
             for span in migration.pauses:
                 ax.axvspan((span.start - start) / 60, (span.end - start) / 60, color="#999999", alpha=0.25, lw=0)
-            for mark in migration.marks:
-                colour, style, label = MARKS[mark.kind]
-                ax.axvline(
-                    (mark.ts - start) / 60,
-                    color=colour,
-                    linestyle=style,
+            # One collection of lines per kind of mark and panel (hundreds of marks stay cheap to draw).
+            for kind, (colour, style, label) in MARKS.items():
+                xs = [(mark.ts - start) / 60 for mark in migration.marks if mark.kind == kind]
+                if not xs:
+                    continue
+                ax.vlines(
+                    xs,
+                    0,
+                    1,
+                    transform=ax.get_xaxis_transform(),
+                    colors=colour,
+                    linestyles=style,
                     linewidth=1.2,
                     label=label if label not in drawn else None,
                 )
@@ -157,11 +163,11 @@ def _panel(ax, chart: ChartSeries, start: float) -> None:
             linewidth=1,
             label="rule threshold" if kind == "rule" else "criterion limit",
         )
-        ax.annotate(
+        ax.annotate(  # rules' labels on the right, criteria's on the left: the same value never overlaps
             clean(label, 60),
-            xy=(1, value),
+            xy=(1 if kind == "rule" else 0, value),
             xycoords=("axes fraction", "data"),
-            ha="right",
+            ha="right" if kind == "rule" else "left",
             va="bottom",
             fontsize=7,
             color="#c00000" if kind == "rule" else "#05612a",
