@@ -226,8 +226,8 @@ class _Collector:
         self._wanted_for = 0
         self._owners_of_tracks = 0
 
-    def run(self, events: Iterable[Event]) -> tuple[float | None, float | None, int]:
-        """Apply every event to the store and follow what the report needs; (first ts, last ts, count).
+    def run(self, events: Iterable[tuple[int, Event]]) -> tuple[float | None, float | None, int]:
+        """Apply every (offset, event) to the store and follow what the report needs; (first ts, last ts, count).
 
         One loop with its names bound locally: it runs once per event of the recording, and
         what it adds to ``Store.apply`` is what the report costs over ``replay --headless``.
@@ -243,7 +243,7 @@ class _Collector:
         first: float | None = None
         now: float | None = None
         count = 0
-        for event in events:
+        for _offset, event in events:
             ts, source, kind, data = event
             if first is None:
                 first = ts
@@ -443,7 +443,7 @@ def collect(
     if not (type(poll) in (int, float) and 0 < poll < 3600):
         poll = DEFAULT_POLL_S
     collector = _Collector(tuple(rules), float(poll), migration_id)
-    first, last, events = collector.run(event for _offset, event in monotonic(reader.events_from(reader.data_offset)))
+    first, last, events = collector.run(monotonic(reader.events_from(reader.data_offset)))
     start = reader.started_at if reader.started_at is not None else first
     if start is None:
         start = 0.0
