@@ -395,3 +395,63 @@ def test_the_readme_report_is_what_its_command_makes_today(tmp_path):
     assert out.read_text() == (ROOT / "docs" / "report" / "2pc-abort.md").read_text()
     assert (out.parent / "2pc-abort-1-2pc-ethusdt.svg").is_file()
     assert (ROOT / "docs" / "report" / "2pc-abort-1-2pc-ethusdt.svg").is_file()
+
+
+def test_a_gzip_cut_short_is_reported_as_far_as_it_goes(tmp_path, capsys):
+    sample = ROOT / "sample_data" / "orderbook-rollout.jsonl.gz"
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(sample.read_bytes()[: sample.stat().st_size // 2])
+    code = main(["report", str(cut)])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    skipped = int(re.search(r"(\d+) line\(s\) skipped", captured.out).group(1))
+    assert skipped >= 1 and "stream ended early" in captured.out
+    full = run_report(capsys, sample)
+    assert len(verdict_rows(captured.out)) == len(verdict_rows(full))  # the same migrations, judged on less
+
+
+def test_a_rules_file_is_what_is_drawn_and_judged(tmp_path, capsys):
+    sample = ROOT / "sample_data" / "2pc-commit.jsonl.gz"
+    assert "latency_p95_high fired" not in run_report(capsys, sample)  # the built-in 50 ms is never crossed
+    rules = tmp_path / "strict.toml"
+    rules.write_text(
+        '[[rule]]\nname = "p95_strict"\nsystems = ["2pc"]\nseries = "latency_p95_ms"\nlabel = "p95"\nunit = " ms"\n'
+        'op = ">"\nthreshold = 25.0\nfor = "30s"\nseverity = "critical"\naction = "pause"\n'
+    )
+    start, events = raw_events(sample)
+    samples = [(e["ts"], e["data"]["values"]["latency_p95_ms"]) for e in events if e["kind"] == "metrics"]
+    first_over = next(ts for ts, value in samples if value > 25.0)
+    out = run_report(capsys, sample, "--rules", rules)
+    marks = [t for t in tables(out) if t and t[0] == ["when", "what"]][0][1:]
+    pending = [when for when, what in marks if what == "p95_strict pending"]
+    assert pending and pending[0].startswith(offset(first_over - start))
+    assert any(what == "p95_strict fired" for _when, what in marks)
+    assert not any("latency_p95_high" in what for _when, what in marks)
+
+
+def test_a_system_registered_at_run_time_brings_its_own_criteria(tmp_path, capsys):
+    """The report reads criteria through the registry: a toy system defined here, with its report.toml inline."""
+    from migration_tui import systems
+    from migration_tui.systems.base import System
+
+    toy = System(
+        name="toy-report",
+        description="a toy",
+        phases=("copying", "done"),
+        report_toml='[charts]\nerror = "toy_errors"\n\n[[criterion]]\ntext = "Toy errors stay below 2"\n'
+        'kind = "series"\nseries = "toy_errors"\nop = "<"\nthreshold = 2.0\n',
+    )
+    systems.register(toy)
+    try:
+        path = tmp_path / "toy.jsonl"
+        start = 1_700_000_000.0
+        with RecordingWriter(path, started_at=start) as writer:
+            for i in range(10):
+                migration = {"id": "t1", "system": "toy-report", "status": "in_progress", "phase": "copying"}
+                writer.write(Event(start + i, "controller", "migration", migration))
+                writer.write(Event(start + i, "controller", "metrics", {"values": {"toy_errors": float(i)}}))
+        out = run_report(capsys, path)
+    finally:
+        systems.unregister("toy-report")
+    verdict = verdict_rows(out)["Toy errors stay below 2"]
+    assert verdict[0] == "✖ not met" and "worst 9 at +9s" in verdict[1] and "8 of 10 samples" in verdict[1]  # 2 to 9
