@@ -61,9 +61,21 @@ async def test_the_key_saves_the_screen_named_after_the_recordings_time_and_says
         assert names == sorted([expected, expected.replace(".svg", "-2.svg")])
 
 
-async def test_the_key_types_into_the_filter_while_it_is_open(tmp_path):
+async def test_the_key_is_in_help_and_the_palette_and_types_into_the_filter_while_it_is_open(tmp_path):
+    from migration_tui.ui.commands import DashboardCommands
+    from migration_tui.ui.screens.help import binding_rows
+
     app = MigrationApp(ReplayFeed(ABORT, playing=False), screenshot_dir=str(tmp_path))
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        assert ("s", "Screenshot") in {(key, description) for key, description, _tip in binding_rows(app.dashboard)}
+        palette = {title: runner for title, _tip, runner, _action in DashboardCommands(app.dashboard)._commands()}
+        title = "Save this screen as SVG (the notification says where) (s)"
+        assert title in palette
+        await palette[title]()
+        await pilot.pause(0.2)
+        assert len(list(tmp_path.glob("*.svg"))) == 1
+        for svg in tmp_path.glob("*.svg"):
+            svg.unlink()
         await pilot.press("slash")
         await pilot.press("s")
         await pilot.pause()
