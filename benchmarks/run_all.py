@@ -24,6 +24,7 @@ OUT = HERE / "out"
 #: name -> (full arguments, quick arguments)
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "replay_bench": ([], ["--events", "100000", "--seeks", "50"]),
+    "report_bench": ([], ["--events", "100000", "--reps", "1"]),
     "dashboard_bench": ([], ["--seconds", "12", "--warmup", "4", "--reps", "1"]),
     "scale_bench": ([], ["--seconds", "25", "--warmup", "10", "--reps", "1", "--duration", "45"]),
     "heartbeat_latency": ([], ["--samples", "20", "--reps", "1"]),

@@ -33,7 +33,7 @@ def profile_names() -> tuple[str, ...]:
 EPILOG = """\
 settings: command line > environment (MIGRATION_TUI_CONTROLLER, MIGRATION_TUI_PROMETHEUS,
 MIGRATION_TUI_REDIS, MIGRATION_TUI_TOKEN, MIGRATION_TUI_PROFILE, MIGRATION_TUI_MIGRATION,
-MIGRATION_TUI_THEME, MIGRATION_TUI_RULES, MIGRATION_TUI_AUDIT_LOG) > config file
+MIGRATION_TUI_THEME, MIGRATION_TUI_RULES, MIGRATION_TUI_AUDIT_LOG, MIGRATION_TUI_SCREENSHOT_DIR) > config file
 (MIGRATION_TUI_CONFIG or --config, default ~/.config/migration-tui/config.toml).
 The API token is read from MIGRATION_TUI_TOKEN or the config file only, never from a flag.
 """
@@ -141,6 +141,16 @@ def _add_bell(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_screenshot_dir(p: argparse.ArgumentParser) -> None:
+    """``--screenshot-dir``, for the commands that draw a screen (the ``s`` key saves it there)."""
+    p.add_argument(
+        "--screenshot-dir",
+        metavar="DIR",
+        help="where the s key saves the screen as SVG (default: MIGRATION_TUI_SCREENSHOT_DIR, the config file's "
+        "screenshot_dir, else screenshots/ under the user data directory)",
+    )
+
+
 def _add_theme(p: argparse.ArgumentParser, default: str = "dark") -> None:
     p.add_argument(
         "--theme", metavar="NAME", help=f"dark, light, high-contrast or colorblind (see themes/; default: {default})"
@@ -168,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=_speed, default=1.0, metavar="X", help="simulation speed, 0.1 to 1000 (default: 1)")
     _add_theme(p)
     _add_bell(p)
+    _add_screenshot_dir(p)
 
     p = sub.add_parser(
         "watch",
@@ -180,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--read-only", action="store_true", default=None, help="no action client at all")
     p.add_argument("--record", metavar="FILE", help="also record every event to FILE (.jsonl or .jsonl.gz)")
     _add_bell(p)
+    _add_screenshot_dir(p)
 
     p = sub.add_parser(
         "wall",
@@ -200,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="with --web: address to listen on (default: 127.0.0.1)")
     p.add_argument("--port", type=_port(1), default=8000, help="with --web: port to listen on (default: 8000)")
     _add_bell(p)
+    _add_screenshot_dir(p)
 
     p = sub.add_parser(
         "replay",
@@ -225,15 +238,41 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --headless: offset from the start; past the end means the end (default: the end)",
     )
     p.add_argument("--json", action="store_true", help="with --headless: one JSON object on stdout")
+    p.add_argument(
+        "--screenshot",
+        metavar="OUT.svg",
+        help="with --headless: also draw the dashboard at --at (120x40, no terminal) and save it as SVG",
+    )
     _add_theme(p, default="dark; high-contrast with --wall")
     p.add_argument("--wall", action="store_true", help="show it on the wall screen (as `wall` does, read-only)")
     _add_bell(p)
+    _add_screenshot_dir(p)
     p.add_argument(
         "--rotate",
         type=_seconds,
         default=15.0,
         metavar="SECONDS",
         help="with --wall: seconds per migration (default: 15)",
+    )
+
+    p = sub.add_parser(
+        "report",
+        help="write up a recording: summary, timeline, charts, actions, outages, success criteria",
+        description="The first draft of a migration's write-up from its recording: for each migration a summary, "
+        "the phase timeline, charts of progress, latency, error rate and throughput with thresholds and marked "
+        "moments, the operator actions, the sources' outages and a verdict per success criterion of its system "
+        "(met, not met, or cannot tell from this recording). A damaged recording is read as far as it can be.",
+    )
+    p.add_argument("file", metavar="FILE", help="a recording: .jsonl, or .jsonl.gz (gzip)")
+    p.add_argument(
+        "--out",
+        metavar="PATH",
+        help="PATH.html: one self-contained page; PATH.md: Markdown with the charts as SVG files beside it "
+        "(default: the Markdown on stdout, without charts)",
+    )
+    p.add_argument("--migration", metavar="ID", help="only this migration (default: every one in the recording)")
+    p.add_argument(
+        "--rules", metavar="FILE", help="rules file whose thresholds are drawn and judged (default: the built-in rules)"
     )
 
     p = sub.add_parser(
@@ -326,7 +365,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     shown = clean(args.file, 200)  # a file name may hold control characters too
     if not args.headless:
-        given = [flag for flag, value in (("--at", args.at is not None), ("--json", args.json)) if value]
+        given = [
+            flag
+            for flag, value in (("--at", args.at is not None), ("--json", args.json), ("--screenshot", args.screenshot))
+            if value
+        ]
         if given:
             verb = "works" if len(given) == 1 else "work"
             return _fail(f"{' and '.join(given)} only {verb} with --headless (a screen has neither)")
@@ -356,7 +399,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
             print(f"migration-tui: {exc}", file=sys.stderr)
             return 2
         at = args.at if args.at is not None else math.inf
+        if args.screenshot and not args.screenshot.lower().endswith(".svg"):
+            return _fail(f"--screenshot {clean(args.screenshot, 200)}: the name must end in .svg")
         state = reduce_recording(str(path), at, rules)
+        if args.screenshot:
+            code = _headless_screenshot(args, path, state["at"], rules)
+            if code:
+                return code
         if args.json:
             sys.stdout.buffer.write(orjson.dumps(state, option=orjson.OPT_NON_STR_KEYS) + b"\n")
         else:
@@ -368,6 +417,89 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     wall = args.rotate if args.wall else None
     return run_replay(str(path), settings_from(args), speed=args.speed, start=args.start, wall_rotate_s=wall)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from migration_tui.recording import RecordingError, check_recording
+    from migration_tui.rules import RulesError, load_rules
+    from migration_tui.safe_text import clean
+
+    shown = clean(args.file, 200)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.suffix.lower() not in (".html", ".md"):
+        return _fail(f"--out {clean(args.out, 200)}: the name must end in .html or .md")
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"no such recording: {shown}")
+    try:
+        notes = check_recording(path)
+    except RecordingError as exc:
+        return _fail(f"{shown}: {exc}")
+    except OSError as exc:
+        return _fail(f"{shown}: cannot read: {exc.strerror or exc}")
+    for note in notes:
+        print(f"migration-tui: {shown}: {note}", file=sys.stderr)
+    try:
+        rules = load_rules(args.rules)
+    except RulesError as exc:
+        return _fail(str(exc))
+    from migration_tui import report as reporting
+
+    result = reporting.collect(str(path), rules, args.migration)
+    if args.migration is not None and not result.migrations:
+        every = reporting.collect(str(path), rules)
+        ids = ", ".join(clean(m.id, 60) for m in every.migrations) or "none"
+        return _fail(f"{shown}: no migration {clean(args.migration, 60)} in this recording (it has: {ids})")
+    if out is None:
+        sys.stdout.write(reporting.markdown(result) + "\n")
+        return 0
+    import gc
+
+    gc.freeze()  # what was read lives until exit: the collector need not scan it again while charts are drawn
+    from migration_tui import report_charts
+
+    charts = report_charts.svgs(result)
+    try:
+        if out.suffix.lower() == ".html":
+            out.write_text(reporting.html(result, charts), encoding="utf-8")
+        else:
+            names = reporting.chart_file_names(result, out.stem)
+            for name, chart in zip(names, charts, strict=True):
+                (out.parent / name).write_text(chart, encoding="utf-8")
+            out.write_text(reporting.markdown(result, names), encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"{clean(args.out, 200)}: cannot write: {exc.strerror or exc}", 1)
+    print(f"migration-tui: report written to {clean(str(out), 200)}", file=sys.stderr)
+    return 0
+
+
+def _headless_screenshot(args: argparse.Namespace, path: Any, at: float, rules: Any) -> int:
+    """The dashboard at ``at`` seconds into the recording, drawn without a terminal, saved as SVG."""
+    import asyncio
+    from pathlib import Path
+
+    from migration_tui.feeds import ReplayFeed
+    from migration_tui.safe_text import clean
+    from migration_tui.ui.app import MigrationApp
+    from migration_tui.ui.screenshot import headless
+    from migration_tui.ui.themes import ThemeError
+
+    out = Path(args.screenshot)
+    settings = settings_from(args)
+    feed = ReplayFeed(str(path), playing=False)
+    try:
+        app = MigrationApp(feed, theme=settings.theme, rules=tuple(rules), bell=False)
+    except ThemeError as exc:
+        feed.stop()
+        return _fail(str(exc))
+    try:
+        asyncio.run(headless(app, at, out))
+    except OSError as exc:
+        return _fail(f"{clean(args.screenshot, 200)}: cannot write: {exc.strerror or exc}", 1)
+    print(f"migration-tui: screenshot at {at:.1f}s written to {clean(str(out), 200)}", file=sys.stderr)
+    return 0
 
 
 def live_settings(args: argparse.Namespace, needs_controller: bool = True):
@@ -460,6 +592,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "watch": cmd_watch,
     "wall": cmd_wall,
     "replay": cmd_replay,
+    "report": cmd_report,
     "simulate": cmd_simulate,
     "record": cmd_record,
     "relay": cmd_relay,

@@ -93,6 +93,8 @@ class Settings:
     """A rules TOML file to use instead of the built-in one."""
     audit_log: str | None = None
     """Where operator decisions are appended; default under the user state directory."""
+    screenshot_dir: str | None = None
+    """Where the screenshot key saves SVGs; default ``screenshots/`` under the user data directory."""
     bell: bool = True
     """Ring the terminal bell when a rule starts firing (once per rule per migration)."""
     poll_interval_s: float = 2.0
@@ -149,6 +151,7 @@ _ENV_KEYS = {
     "theme": "THEME",
     "rules_file": "RULES",
     "audit_log": "AUDIT_LOG",
+    "screenshot_dir": "SCREENSHOT_DIR",
     "environment": "ENV",
     "relay": "RELAY",
     "relay_stream": "RELAY_STREAM",

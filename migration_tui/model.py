@@ -69,6 +69,10 @@ FAILURE_PHASES: tuple[str, ...] = (
 )
 
 #: Statuses after which nothing more happens.
+#: Heartbeat ages (seconds) past which a participant is late, then lost (the screens and the report).
+HEARTBEAT_LATE_S = 5.0
+HEARTBEAT_LOST_S = 15.0
+
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "aborted", "rolled_back", "rollback_failed"})
 
 VOTES: frozenset[str] = frozenset({"pending", "yes", "no", "timeout"})

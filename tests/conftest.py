@@ -17,6 +17,23 @@ from tests.servers import Exporter, PrometheusServer, RedisServer, require_binar
 __all__ = ["wait_for"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _screenshots_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The screenshot key (``s``) saves under the user data directory by default: tests that press
+    every key save into a temporary one instead."""
+    import os
+
+    before = os.environ.get("MIGRATION_TUI_SCREENSHOT_DIR")
+    os.environ["MIGRATION_TUI_SCREENSHOT_DIR"] = str(tmp_path_factory.mktemp("screenshots"))
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("MIGRATION_TUI_SCREENSHOT_DIR", None)
+        else:
+            os.environ["MIGRATION_TUI_SCREENSHOT_DIR"] = before
+
+
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A running redis-server (module scope: tests that kill it must ``start()`` it again)."""

@@ -116,10 +116,15 @@ class System:
     #: Default rules and PromQL when given inline instead of in ``data_package``.
     rules_toml: str = ""
     promql_toml: str = ""
+    #: What ``migration-tui report`` charts and judges (its success criteria), inline instead of
+    #: ``report.toml`` in ``data_package`` (format: ``migration_tui/criteria.py``).
+    report_toml: str = ""
 
     def data(self, name: str) -> str:
-        """The text of one of its data files (``rules.toml``, ``promql.toml``), "" if it has none."""
-        inline = {"rules.toml": self.rules_toml, "promql.toml": self.promql_toml}.get(name, "")
+        """The text of one of its data files (``rules.toml``, ``promql.toml``, ``report.toml``), "" if it has none."""
+        inline = {"rules.toml": self.rules_toml, "promql.toml": self.promql_toml, "report.toml": self.report_toml}.get(
+            name, ""
+        )
         if inline or not self.data_package:
             return inline
         return _package_text(self.data_package, name)

@@ -31,6 +31,15 @@ class MigrationApp(App[int]):
     COMMANDS = App.COMMANDS | {DashboardCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave migration-tui (nothing is sent)"),
+        # In help and the palette, not in the footer, which keeps every key on one line at 80 columns.
+        Binding(
+            "s",
+            "screenshot",
+            "Screenshot",
+            show=False,
+            id="screenshot",
+            tooltip="Save this screen as SVG (the notification says where)",
+        ),
     ]
 
     def __init__(
@@ -40,8 +49,11 @@ class MigrationApp(App[int]):
         rules: tuple[Rule, ...] | None = None,
         dashboard: type[MigrationScreen] = DashboardScreen,
         bell: bool = True,
+        screenshot_dir: str | None = None,
     ) -> None:
         super().__init__()
+        #: Where the screenshot key saves (None: ``screenshot.default_dir()``).
+        self.screenshot_dir = screenshot_dir
         #: Ring the terminal bell when a rule starts firing (``--no-bell`` / ``bell = false`` turn it off).
         self.rule_bell = bell
         if self.no_color:
@@ -74,6 +86,17 @@ class MigrationApp(App[int]):
 
             return ConfirmScreen(*args, **kwargs)
         raise ValueError(f"no screen named {name!r}")
+
+    def action_screenshot(self) -> None:
+        """Save the screen as SVG and say where (or why it could not be saved)."""
+        from migration_tui.ui import screenshot
+
+        try:
+            path = screenshot.save(self, self.screenshot_dir)
+        except OSError as exc:
+            self.notify(f"could not save: {exc.strerror or exc}", title="screenshot", severity="error", markup=False)
+            return
+        self.notify(f"saved to {path}", title="screenshot", markup=False, timeout=8)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         # Quitting is listed once, from the bindings ("Leave migration-tui (q)").

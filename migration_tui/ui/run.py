@@ -23,7 +23,14 @@ def _run(feed: ReplayFeed | LiveFeed, settings: Settings, dashboard: Any = None)
     try:
         rules = load_rules(settings.rules_file)
         extra = {"dashboard": dashboard} if dashboard is not None else {}
-        app = MigrationApp(feed, theme=settings.theme, rules=rules, bell=settings.bell, **extra)
+        app = MigrationApp(
+            feed,
+            theme=settings.theme,
+            rules=rules,
+            bell=settings.bell,
+            screenshot_dir=settings.screenshot_dir,
+            **extra,
+        )
     except (ThemeError, RulesError) as exc:
         print(f"migration-tui: {exc}", file=sys.stderr)
         feed.stop()

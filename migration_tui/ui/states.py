@@ -8,11 +8,11 @@ every theme.
 from __future__ import annotations
 
 from migration_tui.freshness import FreshnessState, freshness
-from migration_tui.model import SourceHealth
+from migration_tui.model import HEARTBEAT_LATE_S, HEARTBEAT_LOST_S, SourceHealth
 
 #: Heartbeat ages (seconds) past which a participant is shown as late, then as lost.
-HEARTBEAT_WARN_S = 5.0
-HEARTBEAT_CRIT_S = 15.0
+HEARTBEAT_WARN_S = HEARTBEAT_LATE_S
+HEARTBEAT_CRIT_S = HEARTBEAT_LOST_S
 
 Judged = tuple[str, str]  # (level, word)
 

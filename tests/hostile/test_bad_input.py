@@ -261,7 +261,7 @@ def test_a_migration_the_controller_does_not_list_is_said_plainly(tmp_path: Path
 # --- help ------------------------------------------------------------------------------------------
 
 
-COMMANDS = ["demo", "watch", "wall", "replay", "simulate", "record", "check"]
+COMMANDS = ["demo", "watch", "wall", "replay", "report", "simulate", "record", "check"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
