@@ -21,6 +21,7 @@ MODULES: tuple[str, ...] = (
     "migration_tui.systems.canary",
     "migration_tui.systems.batch",
     "migration_tui.systems.dual_write",
+    "migration_tui.systems.pg_logical",
 )
 
 _registry: dict[str, System] = {}
