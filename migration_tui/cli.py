@@ -96,6 +96,7 @@ def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", control
         help=f"controller API profile: {', '.join(profile_names())}, or a profile file PATH.toml "
         "(docs/profiles.md) (default: detected from /health)",
     )
+    _add_source_kinds(p)
     p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL (default: none)")
     p.add_argument("--redis", metavar="URL", help="Redis URL for heartbeats and events (default: none)")
     p.add_argument(
@@ -106,6 +107,16 @@ def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", control
     p.add_argument("--insecure", action="store_true", default=None, help="skip TLS verification (shown on screen)")
     if theme:
         _add_theme(p, theme)
+
+
+def _add_source_kinds(p: argparse.ArgumentParser) -> None:
+    """The flags of the systems read by sources of their own (``systems.source_kinds()``)."""
+    from migration_tui import systems
+    from migration_tui.config import flag_dest
+
+    for kind in systems.source_kinds().values():
+        for flag, key, words in kind.flags:
+            p.add_argument(flag, dest=flag_dest(flag), metavar=key.upper(), help=words)
 
 
 def _add_bell(p: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-from migration_tui.systems.base import Figure, MetricSpec, ProfileEntry, Scenario, System, SystemUI, load
+from migration_tui.systems.base import Figure, MetricSpec, ProfileEntry, Scenario, SourceKind, System, SystemUI, load
 
 #: One line per built-in system, in the order they are listed, detected and shown.
 MODULES: tuple[str, ...] = (
@@ -106,6 +106,12 @@ def promql_text() -> str:
     return "\n".join(text for system in all_systems() if (text := system.data("promql.toml")))
 
 
+def source_kinds() -> dict[str, SourceKind]:
+    """The ``[[controllers]] kind``s systems read with sources of their own, by kind, in registry order."""
+    kinds = (system.source_kind() for system in all_systems())
+    return {kind.kind: kind for kind in kinds if kind is not None}
+
+
 def ui(name: str) -> SystemUI:
     """The dashboard and wall pieces of a system; empty ones for a system nobody registered."""
     system = get(name)
@@ -119,6 +125,7 @@ __all__ = [
     "MetricSpec",
     "ProfileEntry",
     "Scenario",
+    "SourceKind",
     "System",
     "SystemUI",
     "all_systems",
@@ -131,6 +138,7 @@ __all__ = [
     "promql_text",
     "register",
     "scenarios",
+    "source_kinds",
     "ui",
     "unregister",
     "view",

@@ -50,8 +50,8 @@ def _recorder(settings: Settings):
         return None
     from migration_tui.recording import RecordingWriter
 
-    secrets = (settings.token,) if settings.token else ()
-    return RecordingWriter(settings.record, secrets=secrets)
+    every = (settings.token, *(secret for spec in settings.controller_specs() for secret in spec.secrets))
+    return RecordingWriter(settings.record, secrets=tuple(dict.fromkeys(s for s in every if s)))
 
 
 def run_demo(settings: Settings, scenario: str | None = None, speed: float = 1.0) -> int:
@@ -86,7 +86,7 @@ def build_watch(settings: Settings, wall: bool = False) -> tuple[LiveFeed, Any]:
     from migration_tui.ui.view import place_label
 
     specs = settings.controller_specs()
-    feed.place = place_label(settings.environment, specs[0].url if len(specs) == 1 else None)
+    feed.place = place_label(settings.environment, specs[0].url if len(specs) == 1 and specs[0].url else None)
     if not feed.place and len(specs) > 1:
         feed.place = f"{len(specs)} controllers"
     feed.read_only = wall or settings.read_only
@@ -111,7 +111,7 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
     from migration_tui.config import ConfigError
     from migration_tui.ui.screens.actions import ActionDashboard
 
-    secrets = tuple(s for s in (settings.token, *(spec.token for spec in specs.values())) if s)
+    secrets = tuple(s for s in (settings.token, *(x for spec in specs.values() for x in spec.secrets)) if s)
     try:
         audit = AuditLog(settings.audit_log, secrets=secrets)
     except OSError as exc:

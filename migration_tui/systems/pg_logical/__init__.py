@@ -1,7 +1,9 @@
 """A PostgreSQL migration by logical replication: publication on the old cluster, subscription on the new.
 
 Read from the servers' own catalogs (``source.py``), not from a controller's
-HTTP API: it has no profile and no simulator scenario.
+HTTP API: it has no profile and no simulator scenario. ``[[controllers]] kind =
+"pg-logical"`` blocks (and ``--pg-publisher``/``--pg-subscriber``) make its
+source (``source_kind.py``).
 """
 
 from migration_tui.systems.base import System
@@ -14,4 +16,5 @@ SYSTEM = System(
     phases=PHASES,
     data_package=__name__,
     ui="migration_tui.systems.pg_logical.ui:UI",
+    source="migration_tui.systems.pg_logical.source_kind:SOURCE",
 )
