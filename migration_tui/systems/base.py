@@ -121,7 +121,7 @@ class SourceKind:
     shown: str = ""
     #: ``(spec, settings) -> (ok, [lines])``: what ``check`` prints for one block
     check: str = ""
-    #: ``(source, audit, emit, settings) -> action client`` (record/send/in_flight); "" = read-only
+    #: ``(source, spec, audit, emit, settings) -> action client`` (record/send/in_flight); "" = read-only
     actions: str = ""
 
 

@@ -105,7 +105,8 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
 
     controllers = [s for s in feed.sources if isinstance(s, ControllerSource)]
     specs = {spec.name: spec for spec in settings.controller_specs()}
-    if not controllers or not specs:
+    own = _own_action_builders(feed, specs)
+    if not (controllers or own) or not specs:
         return None
     from migration_tui.actions import ActionClient, ActionRouter, AuditLog
     from migration_tui.config import ConfigError
@@ -116,7 +117,7 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
         audit = AuditLog(settings.audit_log, secrets=secrets)
     except OSError as exc:
         raise ConfigError(f"cannot create the audit log's directory ({exc}); set MIGRATION_TUI_AUDIT_LOG") from None
-    clients = [
+    clients: list[Any] = [
         ActionClient(
             source.base_url,
             _profile_of(source),
@@ -130,7 +131,27 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
         for source in controllers
         if source.controller_name in specs
     ]
+    # A system's own source (``[[controllers]] kind = ...``) acts through its own client, if it has one.
+    clients += [build(source, spec, audit, feed.emit, settings) for source, spec, build in own]
+    if not clients:
+        return None
     return ActionDashboard.with_client(clients[0] if len(clients) == 1 else ActionRouter(clients))
+
+
+def _own_action_builders(feed: LiveFeed, specs: dict[Any, Any]) -> list[tuple[Any, Any, Any]]:
+    """(source, spec, build) for each system's own source whose kind has an action client."""
+    from migration_tui import systems
+    from migration_tui.model import controller_source
+    from migration_tui.systems.base import load
+
+    kinds = systems.source_kinds()
+    by_source = {controller_source(spec.name): spec for spec in specs.values() if spec.kind in kinds}
+    found = []
+    for source in feed.sources:
+        spec = by_source.get(source.name)
+        if spec is not None and kinds[spec.kind].actions:
+            found.append((source, spec, load(kinds[spec.kind].actions)))
+    return found
 
 
 def _profile_of(source: Any) -> Any:

@@ -3,7 +3,9 @@
 A block's keys: ``publisher`` and ``subscriber`` (libpq DSNs: ``key=value`` or
 ``postgresql://``; a password in them is masked wherever shown, or better left
 to ``PGPASSWORD``/``~/.pgpass``) and ``subscription`` (one subscription's name;
-without it, every subscription of the subscriber's database).
+without it, every subscription of the subscriber's database); ``actions``
+(optional: the DSN pause and resume connect with, a role allowed to ALTER the
+subscription; default: the subscriber DSN, on a connection of its own).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from migration_tui.systems.pg_logical.reading import SYSTEM as KIND
 
 SOURCE = SourceKind(
     kind=KIND,
-    keys=("publisher", "subscriber", "subscription"),
+    keys=("publisher", "subscriber", "subscription", "actions"),
     required=("publisher", "subscriber"),
     flags=(
         ("--pg-publisher", "publisher", "PostgreSQL publisher DSN of a logical-replication migration"),
@@ -28,13 +30,14 @@ SOURCE = SourceKind(
     secrets="migration_tui.systems.pg_logical.source_kind:secrets",
     shown="migration_tui.systems.pg_logical.source_kind:shown",
     check="migration_tui.systems.pg_logical.source_kind:check",
+    actions="migration_tui.systems.pg_logical.actions:build",
 )
 
 
 def secrets(options: Mapping[str, str]) -> tuple[str, ...]:
     from migration_tui.systems.pg_logical.source import password_of
 
-    found = (password_of(options.get(key, "")) for key in ("publisher", "subscriber"))
+    found = (password_of(options.get(key, "")) for key in ("publisher", "subscriber", "actions"))
     return tuple(p for p in found if p)
 
 
@@ -43,6 +46,8 @@ def shown(options: Mapping[str, str]) -> str:
     from migration_tui.systems.pg_logical.source import masked
 
     words = [f"publisher {masked(options.get('publisher', ''))}", f"subscriber {masked(options.get('subscriber', ''))}"]
+    if options.get("actions"):
+        words.append(f"actions {masked(options['actions'])}")
     if options.get("subscription"):
         words.append(f"subscription {options['subscription']}")
     return clean(", ".join(words), 300)
