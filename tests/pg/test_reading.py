@@ -73,14 +73,14 @@ def test_the_apply_rate_is_the_confirmed_position_per_second() -> None:
     memory: dict[str, Memory] = {}
     one(sub("r", confirmed_lsn=Decimal(1000)), memory, now=100.0)
     reading, migration = one(sub("r", confirmed_lsn=Decimal(5000)), memory, now=102.0)
-    assert migration.details["apply_rate_bps"] == 2000.0 and reading.metrics["s/apply_rate_bps"] == 2000.0
+    assert migration.details["apply_rate_bps"] == 2000.0 and reading.metrics["s/apply_mib_s"] == 2000.0 / MIB
 
 
 def test_nan_infinite_and_negative_figures_are_invalid_not_shown() -> None:
     reading, migration = one(sub("r", lag_bytes=Decimal("NaN"), lag_s=math.inf, retained_bytes=-5))
     assert migration.details["lag_bytes"] is None and "details.lag_bytes" in migration.invalid
     assert "details.lag_s" in migration.invalid and "details.retained_wal_bytes" in migration.invalid
-    assert reading.metrics["s/lag_bytes"] is None and "s/lag_bytes" in reading.metrics_invalid
+    assert reading.metrics["s/lag_mib"] is None and "s/lag_mib" in reading.metrics_invalid
     assert migration.phase == "streaming"  # never ready for cutover on a lag that cannot be read
 
 

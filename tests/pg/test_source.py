@@ -61,18 +61,18 @@ async def test_lag_rises_under_load_and_falls_after(pg_replication: Replication)
     pg_replication.subscribe()
     async with watching(pg_replication, poll_s=0.2) as watched:
         await async_wait_for(lambda: (watched.latest("mig_sub") or {}).get("phase") == "ready for cutover", timeout=60)
-        at_rest = len(watched.values("mig_sub/lag_bytes"))
+        at_rest = len(watched.values("mig_sub/lag_mib"))
         with pg_replication.load(rows_per_batch=2000):
             locker = _hold_lock(pg_replication, '"alpha"', 3.0)  # a long lock on the subscriber, as DDL takes
-            await async_wait_for(lambda: max(watched.values("mig_sub/lag_bytes")[at_rest:] or [0]) > 1024 * 1024)
+            await async_wait_for(lambda: max(watched.values("mig_sub/lag_mib")[at_rest:] or [0]) > 1.0)
             await asyncio.to_thread(locker.join)
-        under_load = max(watched.values("mig_sub/lag_bytes")[at_rest:])
-        assert watched.latest("mig_sub")["phase"] != "ready for cutover" or under_load < 1024 * 1024
-        await async_wait_for(lambda: watched.values("mig_sub/lag_bytes")[-1] < 64 * 1024, timeout=60)
+        under_load = max(watched.values("mig_sub/lag_mib")[at_rest:])
+        assert watched.latest("mig_sub")["phase"] != "ready for cutover" or under_load < 1.0
+        await async_wait_for(lambda: watched.values("mig_sub/lag_mib")[-1] < 1 / 16, timeout=60)
         await async_wait_for(lambda: watched.latest("mig_sub")["phase"] == "ready for cutover", timeout=60)
-    assert under_load > 1024 * 1024
+    assert under_load > 1.0  # MiB
     assert watched.values("mig_sub/lag_s"), "no lag in seconds was ever read"
-    assert max(watched.values("mig_sub/apply_rate_bps")) > 0
+    assert max(watched.values("mig_sub/apply_mib_s")) > 0
 
 
 async def test_a_stopped_publisher_is_failing_within_two_polls_and_recovers(pg_replication: Replication) -> None:

@@ -24,6 +24,10 @@ publisher is running for this subscription's tables), lag_bytes, lag_s,
 retained_wal_bytes, apply_rate_bps, apply_errors, sync_errors, new_errors
 (counted in the last minute), heartbeat_age_s, enabled, worker_running,
 slot, slot_active, wal_status, publisher_ok, held_s, next_condition.
+
+Series, each ``<subscription>/<name>``: lag_mib, lag_s, apply_mib_s,
+apply_errors, sync_errors, new_errors, retained_wal_mib, heartbeat_age_s,
+progress_pct.
 """
 
 from __future__ import annotations
@@ -295,20 +299,21 @@ def _one(reading: Reading, sub: Subscription, mem: Memory, now: float, publisher
             else f"slot {_bytes(lag_bytes or 0)} behind (over {_bytes(t.slot_behind_bytes)})"
         )
     reading.breakers.append({"name": f"{name} slot", "state": "open" if behind else "closed", "reason": reason})
+    # series name -> (value, the detail it comes from): sizes in MiB, so a limit reads "64 MiB"
     series = {
-        "lag_bytes": lag_bytes,
-        "lag_s": lag_s,
-        "apply_rate_bps": rate,
-        "apply_errors": apply_errors,
-        "sync_errors": sync_errors,
-        "new_errors": new_errors,
-        "retained_wal_bytes": retained,
-        "heartbeat_age_s": heartbeat_age,
-        "progress_pct": 100.0 * ready / total if total else None,
+        "lag_mib": (None if lag_bytes is None else lag_bytes / MIB, "lag_bytes"),
+        "lag_s": (lag_s, "lag_s"),
+        "apply_mib_s": (None if rate is None else rate / MIB, "apply_rate_bps"),
+        "apply_errors": (apply_errors, "apply_errors"),
+        "sync_errors": (sync_errors, "sync_errors"),
+        "new_errors": (new_errors, "new_errors"),
+        "retained_wal_mib": (None if retained is None else retained / MIB, "retained_wal_bytes"),
+        "heartbeat_age_s": (heartbeat_age, "heartbeat_age_s"),
+        "progress_pct": (100.0 * ready / total if total else None, "tables_ready"),
     }
-    for key, value in series.items():
+    for key, (value, detail) in series.items():
         if value is not None:
             reading.metrics[f"{name}/{key}"] = value
-        elif f"details.{key}" in invalid:
+        elif f"details.{detail}" in invalid:
             reading.metrics[f"{name}/{key}"] = None
             reading.metrics_invalid.append(f"{name}/{key}")

@@ -94,11 +94,11 @@ def pg_logical(view: View, migration: Migration) -> list[Text]:
 UI = SystemUI(
     panel=pg_logical,
     metrics=(
-        MetricSpec("lag_bytes", "lag", " B", 0),
+        MetricSpec("lag_mib", "lag", " MiB", 2),
         MetricSpec("lag_s", "lag", " s", 1),
-        MetricSpec("apply_rate_bps", "apply", " B/s", 0),
+        MetricSpec("apply_mib_s", "apply", " MiB/s", 2),
         MetricSpec("new_errors", "new errors", "", 0),
-        MetricSpec("retained_wal_bytes", "slot WAL", " B", 0),
+        MetricSpec("retained_wal_mib", "slot WAL", " MiB", 1),
         MetricSpec("progress_pct", "tables ready", "%"),
     ),
     figures=(Figure("new_errors", "new errors", "", 0), Figure("lag_s", "lag", "s", 1)),
