@@ -100,3 +100,17 @@ def test_a_system_ui_lives_in_a_ui_submodule(system: str) -> None:
     known = systems.get(system)
     assert known is not None
     assert known.ui.split(":")[0].endswith(".ui")
+
+
+def test_filling_the_registry_reads_no_registry() -> None:
+    """A system module imports only ``systems.base``: one that reached ``sources.profiles`` (which reads the
+    registry) while the registry was being filled saw it half-filled, and the rules cached from that
+    lacked the later systems' rules (pg-logical's, seen flaky on the wall)."""
+    code = (
+        "import sys\n"
+        "from migration_tui import systems\n"
+        "systems.all_systems()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('migration_tui.sources')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

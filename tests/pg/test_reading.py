@@ -27,6 +27,7 @@ def one(subscription: Subscription, memory: dict | None = None, now: float = 100
 def test_each_phase_and_what_moves_it_on() -> None:
     assert one(sub("rdi"))[1].phase == "initial copy"
     assert "2 of 3 tables still copying" in one(sub("rdi"))[1].details["next_condition"]
+    assert "lag < 16 MiB" in one(sub("rrs"))[1].details["next_condition"]
     assert one(sub("rrs"))[1].phase == "catching up"
     assert one(sub("rrr", lag_bytes=32 * MIB))[1].phase == "catching up"
     memory: dict = {}

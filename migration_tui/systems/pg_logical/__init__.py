@@ -7,8 +7,11 @@ source (``source_kind.py``).
 """
 
 from migration_tui.systems.base import System
-from migration_tui.systems.pg_logical.reading import PHASES
-from migration_tui.systems.pg_logical.reading import SYSTEM as NAME
+
+# Only ``systems.base`` is imported here: the registry imports this module while it is being filled,
+# and a module that reaches ``sources.profiles`` from here would read the registry half-filled.
+NAME = "pg-logical"
+PHASES = ("initial copy", "catching up", "streaming", "ready for cutover")
 
 SYSTEM = System(
     name=NAME,

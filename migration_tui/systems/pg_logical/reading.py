@@ -13,9 +13,9 @@ The phases and the condition that moves each on (``PHASES``, said on screen):
   the slot's lag is at least ``catchup_lag_bytes``; on when every table is
   ready (r) and the lag is under it.
 - **streaming**: every table ready, changes applied as they come; on when the
-  cutover conditions (enabled, apply worker running, lag under
-  ``cutover_lag_bytes`` and ``cutover_lag_s``, no new errors) have held for
-  ``cutover_hold_s``.
+  cutover checks (every table ready, enabled, apply worker running, lag under
+  ``cutover_lag_bytes`` and ``cutover_lag_s``, no new errors, the publisher
+  answering) have held for ``cutover_hold_s``.
 - **ready for cutover**: those conditions hold; back to streaming when one breaks.
 
 ``details`` keys (null = unknown): tables_total, tables_ready, tables_copying
@@ -38,9 +38,8 @@ from typing import Any
 
 from migration_tui.model import finite, text
 from migration_tui.sources.profiles._common import Reading
-
-SYSTEM = "pg-logical"
-PHASES = ("initial copy", "catching up", "streaming", "ready for cutover")
+from migration_tui.systems.pg_logical import NAME as SYSTEM
+from migration_tui.systems.pg_logical import PHASES
 
 #: ``pg_subscription_rel.srsubstate`` in words.
 TABLE_STATES = {
@@ -124,19 +123,15 @@ def phase_of(
     copying = sum(1 for s in states if s in COPYING_STATES)
     synchronized = sum(1 for s in states if s == "s")
     if total == 0:
-        return PHASES[0], "no tables in the subscription yet; on when the publication's tables are listed"
+        return PHASES[0], "no tables in the subscription yet; on when the publication's are listed"
     if copying:
-        return PHASES[0], f"{copying} of {total} tables still copying (i/d/f); on when every table is copied"
+        return PHASES[0], f"{copying} of {total} tables still copying; on when all are copied (s or r)"
     if synchronized or (lag_bytes is not None and lag_bytes >= t.catchup_lag_bytes):
         why = f"{synchronized} tables synchronized, not ready" if synchronized else "apply behind the publisher"
-        return PHASES[1], f"{why}; on when every table is ready (r) and lag < {_bytes(t.catchup_lag_bytes)}"
-    conditions = (
-        f"enabled, apply worker running, lag < {_bytes(t.cutover_lag_bytes)} and < {t.cutover_lag_s:g} s,"
-        f" no new errors, held {t.cutover_hold_s:g} s"
-    )
+        return PHASES[1], f"{why}; on when all tables ready and lag < {_bytes(t.catchup_lag_bytes)}"
     if cutover_ok and held_s >= t.cutover_hold_s:
-        return PHASES[3], f"{conditions}: stop writes on the publisher, wait for lag 0, then switch"
-    return PHASES[2], f"ready for cutover when {conditions} (held {held_s:.0f} s)"
+        return PHASES[3], f"checks held {t.cutover_hold_s:g} s: stop writes on the publisher, wait for lag 0, switch"
+    return PHASES[2], f"ready for cutover once every check is ✔ for {t.cutover_hold_s:g} s (held {held_s:.0f} s)"
 
 
 def _bytes(value: float) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from migration_tui.systems.base import SourceKind
-from migration_tui.systems.pg_logical.reading import SYSTEM as KIND
+from migration_tui.systems.pg_logical import NAME as KIND
 
 SOURCE = SourceKind(
     kind=KIND,

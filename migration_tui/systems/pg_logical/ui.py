@@ -25,21 +25,22 @@ def size(view: View, migration: Migration, key: str) -> str:
 
 
 def _check(line: Text, view: View, ok: bool | None, words: str) -> None:
+    line.append(" " if line.plain.endswith(" ") else "  ")
     line.append_text(view.badge("muted" if ok is None else "ok" if ok else "bad", words))
-    line.append("  ")
 
 
 def pg_logical(view: View, migration: Migration) -> list[Text]:
     details = migration.details
     tables = Text(no_wrap=True, end="")
-    label(tables, view, "tables ready ")
+    label(tables, view, "tables ")
     tables.append(
         f"{detail_figure(view, migration, 'tables_ready', digits=0)} / {detail_figure(view, migration, 'tables_total', digits=0)}"
     )
-    label(tables, view, "   copying ")
+    label(tables, view, " ready   ")
     tables.append(detail_figure(view, migration, "tables_copying", digits=0))
-    label(tables, view, "   synchronized ")
+    label(tables, view, " copying   ")
     tables.append(detail_figure(view, migration, "tables_synchronized", digits=0))
+    label(tables, view, " synced")
     if details.get("rows_copied") is not None:
         label(tables, view, "   copied ")
         tables.append(
@@ -56,21 +57,20 @@ def pg_logical(view: View, migration: Migration) -> list[Text]:
     label(lag, view, f" ({clean(details.get('wal_status'), 20)})")
 
     worker = Text(no_wrap=True, end="")
-    label(worker, view, "slot ")
-    worker.append(clean(details.get("slot"), 40))
-    label(worker, view, "   apply worker ")
+    label(worker, view, "apply worker ")
     heard, _ = detail_number(details, "heartbeat_age_s")
     running = details.get("worker_running")
     worker.append(
         ("running" if running else "not running") + (f", heard {age(heard)} ago" if heard is not None else "")
     )
-    label(worker, view, "   errors apply ")
+    label(worker, view, "   errors ")
     worker.append(detail_figure(view, migration, "apply_errors", digits=0))
-    label(worker, view, " sync ")
+    label(worker, view, " apply, ")
     worker.append(detail_figure(view, migration, "sync_errors", digits=0))
-    label(worker, view, " (")
+    label(worker, view, " sync, ")
     worker.append(detail_figure(view, migration, "new_errors", digits=0))
-    label(worker, view, " in 1 min)")
+    label(worker, view, " new   slot ")
+    worker.append(clean(details.get("slot"), 40))
 
     checks = Text(no_wrap=True, end="")
     label(checks, view, "cutover ")
@@ -78,15 +78,15 @@ def pg_logical(view: View, migration: Migration) -> list[Text]:
     total, _ = detail_number(details, "tables_total")
     lag_bytes, _ = detail_number(details, "lag_bytes")
     new_errors, _ = detail_number(details, "new_errors")
-    _check(checks, view, None if ready is None or total is None else ready == total and total > 0, "all tables ready")
+    _check(checks, view, None if ready is None or total is None else ready == total and total > 0, "tables")
     _check(checks, view, details.get("enabled"), "enabled")
-    _check(checks, view, bool(running), "apply worker")
+    _check(checks, view, bool(running), "worker")
     _check(checks, view, None if lag_bytes is None else lag_bytes < MIB, "lag < 1 MiB")
-    _check(checks, view, None if new_errors is None else new_errors == 0, "no new errors")
-    _check(checks, view, details.get("publisher_ok"), "publisher answers")
+    _check(checks, view, None if new_errors is None else new_errors == 0, "no errors")
+    _check(checks, view, details.get("publisher_ok"), "publisher")
 
     nxt = Text(no_wrap=True, end="")
-    label(nxt, view, f"{clean(migration.phase, 40)}: ")
+    label(nxt, view, "next: ")
     nxt.append(clean(details.get("next_condition"), 200))
     return [tables, lag, worker, checks, nxt]
 
