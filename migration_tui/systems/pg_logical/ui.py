@@ -25,7 +25,8 @@ def size(view: View, migration: Migration, key: str) -> str:
 
 
 def _check(line: Text, view: View, ok: bool | None, words: str) -> None:
-    line.append(" " if line.plain.endswith(" ") else "  ")
+    """One cutover check after the line's label: ✔ passed, ✖ failed, a muted mark when unknown."""
+    line.append(" " if line.plain == "cutover" else "  ")
     line.append_text(view.badge("muted" if ok is None else "ok" if ok else "bad", words))
 
 
@@ -73,7 +74,7 @@ def pg_logical(view: View, migration: Migration) -> list[Text]:
     worker.append(clean(details.get("slot"), 40))
 
     checks = Text(no_wrap=True, end="")
-    label(checks, view, "cutover ")
+    label(checks, view, "cutover")
     ready, _ = detail_number(details, "tables_ready")
     total, _ = detail_number(details, "tables_total")
     lag_bytes, _ = detail_number(details, "lag_bytes")
@@ -99,7 +100,7 @@ UI = SystemUI(
         MetricSpec("apply_mib_s", "apply", " MiB/s", 2),
         MetricSpec("new_errors", "new errors", "", 0),
         MetricSpec("retained_wal_mib", "slot WAL", " MiB", 1),
-        MetricSpec("progress_pct", "tables ready", "%"),
+        MetricSpec("progress_pct", "tables", "%"),
     ),
     figures=(Figure("new_errors", "new errors", "", 0), Figure("lag_s", "lag", "s", 1)),
 )
