@@ -326,9 +326,11 @@ class PgCluster(_Process):
 
     name = "postgres"
 
-    def __init__(self, workdir: Path, bindir: str, label: str = "pg") -> None:
+    def __init__(self, workdir: Path, bindir: str, label: str = "pg", settings: dict[str, str] | None = None) -> None:
         self.bindir = bindir
         self.name = label
+        #: More ``-c`` settings (a benchmark preloads pg_stat_statements).
+        self.extra_settings = dict(settings or {})
         super().__init__(workdir)
         self.prefix, uid, gid = _run_as()
         self.data = workdir / "data"
@@ -376,6 +378,7 @@ class PgCluster(_Process):
             "wal_receiver_timeout": "5s",
             "fsync": "off",
             "shared_buffers": "32MB",
+            **self.extra_settings,
         }
         flags = [arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")]
         return [*self.prefix, f"{self.bindir}/postgres", "-D", str(self.data), *flags]
