@@ -135,7 +135,7 @@ def phase_of(
 
 
 def _bytes(value: float) -> str:
-    return f"{value / MIB:g} MiB" if value >= MIB else f"{value:g} B"
+    return f"{value / MIB:.0f} MiB" if value >= MIB else f"{value:.0f} B"
 
 
 def read(
