@@ -90,3 +90,13 @@ def test_the_publisher_not_answering_never_reads_as_ready() -> None:
     one(sub("rr"), memory, now=100.0)
     _, migration = one(sub("rr", lag_bytes=None, slot_found=False), memory, now=200.0, publisher_ok=False)
     assert migration.phase == "streaming" and migration.details["publisher_ok"] is False
+
+
+def test_the_hold_never_counts_while_catching_up() -> None:
+    low = Thresholds(catchup_lag_bytes=2048, cutover_hold_s=10.0)
+    memory: dict[str, Memory] = {}
+    for now in (100.0, 105.0, 111.0):  # caught up behind by 4 kB: catching up, however long
+        migration = Migration.from_dict(read([sub("rr", lag_bytes=4096)], memory, now, True, low).migrations[0])
+        assert migration.phase == "catching up"
+    migration = Migration.from_dict(read([sub("rr", lag_bytes=0)], memory, 112.0, True, low).migrations[0])
+    assert migration.phase == "streaming" and migration.details["held_s"] == 0.0

@@ -106,3 +106,48 @@ async def test_a_stopped_subscriber_is_failing_and_recovers(pg_replication: Repl
         assert watched.store.source(watched.source.name).error.startswith("subscriber:")
         await asyncio.to_thread(pg_replication.subscriber.start, 30)
         await async_wait_for(lambda: watched.store.source(watched.source.name).ok(), timeout=60)
+
+
+SLOW_APPLY = (
+    "create function slow_apply() returns trigger language plpgsql as $$ begin"
+    " if new.payload like 'slow%' then perform pg_sleep(0.1); end if; return new; end $$",
+    'create trigger slow_apply before insert on "alpha" for each row execute function slow_apply()',
+    'alter table "alpha" enable always trigger slow_apply',
+)
+
+
+async def test_catching_up_is_seen_between_the_copy_and_streaming(pg_replication: Replication) -> None:
+    """A backlog the apply worker works through after the copy: a subscriber trigger (ENABLE ALWAYS, so the
+    apply worker fires it) sleeps 0.1 s per 'slow' row; 60 of them arrive once alpha is ready while big is
+    still copying, so when the copy ends the apply is seconds behind: catching up, then streaming."""
+    from migration_tui.systems.pg_logical.reading import Thresholds
+
+    pg_replication.create(["alpha"], rows=100)
+    for statement in SLOW_APPLY:
+        pg_replication.sub_sql(statement)
+    pg_replication.pub_sql("create table big (id bigserial primary key, payload text not null)")
+    pg_replication.sub_sql("create table big (id bigserial primary key, payload text not null)")
+    pg_replication.pub_sql("insert into big (payload) select md5(g::text) from generate_series(1, 600000) g")
+    pg_replication.pub_sql("alter publication mig_pub add table big")
+    thresholds = Thresholds(catchup_lag_bytes=2048, cutover_hold_s=1.0)
+    async with watching(pg_replication, poll_s=0.1, thresholds=thresholds) as watched:
+        pg_replication.subscribe()
+
+        def alpha_ready() -> bool:
+            rows = pg_replication.sub_sql(
+                "select c.relname, sr.srsubstate from pg_subscription_rel sr join pg_class c on c.oid = sr.srrelid"
+            )
+            return dict(rows).get("alpha") == "r"
+
+        await async_wait_for(alpha_ready, timeout=30, interval=0.05)
+        big_state = dict(
+            pg_replication.sub_sql(
+                "select c.relname, sr.srsubstate from pg_subscription_rel sr join pg_class c on c.oid = sr.srrelid"
+            )
+        )["big"]
+        assert big_state != "r", "big was copied before alpha was ready: the test needs a slower copy"
+        for n in range(60):
+            pg_replication.pub_sql('insert into "alpha" (payload) values (%s)', (f"slow {n}",))
+        await async_wait_for(lambda: (watched.latest("mig_sub") or {}).get("phase") == "ready for cutover", timeout=90)
+    phases = watched.phases("mig_sub")
+    assert phases == list(PHASES), phases

@@ -191,7 +191,7 @@ def _one(reading: Reading, sub: Subscription, mem: Memory, now: float, publisher
         and running
         and publisher_ok
         and lag_bytes is not None
-        and lag_bytes < t.cutover_lag_bytes
+        and lag_bytes < min(t.cutover_lag_bytes, t.catchup_lag_bytes)  # never while catching up
         and (lag_s is None or lag_s < t.cutover_lag_s)
         and not new_errors
         and all(state == "r" for state in sub.tables.values())
