@@ -40,7 +40,7 @@ def test_watch_and_its_recording_never_show_the_password(pg_replication: Replica
             str(recording),
         ],
         env=_home(tmp_path),
-        until=lambda out: "mig_sub" in plain(out) and "tables ready" in plain(out),
+        until=lambda out: "mig_sub" in plain(out) and "cutover" in plain(out),
         keys=(b"2", b"3", b"6", b"1"),
         settle_s=2.0,
         deadline_s=30.0,
