@@ -350,6 +350,12 @@ class ActionRouter:
     def requests_sent(self) -> int:
         return sum(client.requests_sent for client in self.clients)
 
+    def consequence(self, action: str, migration_id: str) -> str:
+        """The migration's own client's words for what ``action`` does ("" = the usual ``CONSEQUENCES``)."""
+        client = self.client_for(migration_id)
+        said = getattr(client, "consequence", None)
+        return said(action, migration_id) if callable(said) else ""
+
     def record(self, stage: str, decision: Decision, result: str = "") -> None:
         client = self.client_for(decision.migration_id)
         if client is not None:

@@ -106,6 +106,7 @@ def _add_sources(p: argparse.ArgumentParser, theme: str | None = "dark", control
         help=f"controller API profile: {', '.join(profile_names())}, or a profile file PATH.toml "
         "(docs/profiles.md) (default: detected from /health)",
     )
+    _add_source_kinds(p)
     p.add_argument("--prometheus", metavar="URL", help="Prometheus base URL (default: none)")
     p.add_argument("--redis", metavar="URL", help="Redis URL for heartbeats and events (default: none)")
     p.add_argument(
@@ -132,6 +133,16 @@ def _add_relay(p: argparse.ArgumentParser, writer: bool = False) -> None:
     p.add_argument(
         "--stream", dest="relay_stream", metavar="NAME", help="the relay's stream (default: migration-tui:relay)"
     )
+
+
+def _add_source_kinds(p: argparse.ArgumentParser) -> None:
+    """The flags of the systems read by sources of their own (``systems.source_kinds()``)."""
+    from migration_tui import systems
+    from migration_tui.config import flag_dest
+
+    for kind in systems.source_kinds().values():
+        for flag, key, words in kind.flags:
+            p.add_argument(flag, dest=flag_dest(flag), metavar=key.upper(), help=words)
 
 
 def _add_bell(p: argparse.ArgumentParser) -> None:
@@ -504,7 +515,7 @@ def _headless_screenshot(args: argparse.Namespace, path: Any, at: float, rules: 
 
 def live_settings(args: argparse.Namespace, needs_controller: bool = True):
     """Settings for a command that polls sources: URLs checked, and a controller unless ``check``."""
-    from migration_tui.config import ConfigError, check_source_urls
+    from migration_tui.config import HTTP_KIND, ConfigError, check_source_urls
 
     settings = settings_from(args)
     check_source_urls(settings)
@@ -516,11 +527,19 @@ def live_settings(args: argparse.Namespace, needs_controller: bool = True):
         )
     if args.command == "relay" and not settings.relay:
         raise ConfigError("relay: no Redis to write to (use --relay redis://HOST:PORT or MIGRATION_TUI_RELAY)")
-    if relayed and any(spec.profile is None for spec in settings.controller_specs()):
+    if relayed and any(spec.profile is None and spec.kind == HTTP_KIND for spec in settings.controller_specs()):
         raise ConfigError(
             f"{args.command}: with --relay, a --controller is only for actions and is never polled, so its profile "
             "cannot be detected: give --profile (or profile = in its [[controllers]] block)"
         )
+    for spec in settings.controller_specs():
+        if spec.kind != HTTP_KIND and spec.secrets and spec.where == "the command line":
+            # Not refused (psql takes one too), but said: any user of this machine can read it in `ps`.
+            print(
+                f"migration-tui: warning: a password given on the command line ({spec.kind}) is visible to every "
+                "user of this machine in `ps`; prefer PGPASSWORD, ~/.pgpass or the config file",
+                file=sys.stderr,
+            )
     if needs_controller and not settings.controller_specs() and not relayed:
         raise ConfigError(f"{args.command}: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)")
     if settings.profile is not None and not isinstance(settings.profile, str):

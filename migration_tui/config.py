@@ -27,8 +27,11 @@ class ConfigError(ValueError):
     """A config file or value that cannot be used; the message says which."""
 
 
-#: The keys of a ``[[controllers]]`` block (contract "Controller blocks", version 1).
+#: The keys of a ``[[controllers]]`` block (contract "Controller blocks", version 1); ``kind``
+#: (default ``http``) names another kind of source, whose own keys a system declares
+#: (``systems.source_kinds()``).
 CONTROLLER_KEYS = ("name", "url", "profile", "token_env", "migration")
+HTTP_KIND = "http"
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 MAX_CONTROLLERS = 64
 
@@ -49,6 +52,19 @@ class ControllerSpec:
     """The token itself, resolved from ``token_env`` (or the one global token); never shown."""
     where: str = ""
     """Where it was set, for error messages (``--controller``, ``config.toml [[controllers]] #2``)."""
+    kind: str = HTTP_KIND
+    """``http``: a controller's HTTP API at ``url``; else a system's own source (``systems.source_kinds()``)."""
+    options: tuple[tuple[str, str], ...] = field(default=(), repr=False, compare=False)
+    """That source's keys and values (DSNs that may hold passwords: never shown; see ``shown``)."""
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    """Every secret in ``token`` and ``options``: scrubbed from what is shown, logged, audited or recorded."""
+    shown_as: str = ""
+    """The options fit to show (passwords masked); empty for an HTTP controller."""
+
+    @property
+    def shown(self) -> str:
+        """What to call where it is, on screen or in a message: its URL, or its options masked."""
+        return self.shown_as or self.url
 
 
 def check_controller_name(name: Any, where: str) -> str:
@@ -124,7 +140,13 @@ class Settings:
         if self.controller:
             return (
                 ControllerSpec(
-                    None, self.controller, self.profile, migration=self.migration, token=self.token, where="controller"
+                    None,
+                    self.controller,
+                    self.profile,
+                    migration=self.migration,
+                    token=self.token,
+                    where="controller",
+                    secrets=(self.token,) if self.token else (),
                 ),
             )
         return ()
@@ -136,6 +158,8 @@ class Settings:
         out["prometheus_queries"] = dict(self.prometheus_queries)
         out["controllers"] = [
             {"name": c.name, "url": c.url, "profile": c.profile, "token_env": c.token_env, "migration": c.migration}
+            if c.kind == HTTP_KIND
+            else {"name": c.name, "kind": c.kind, "source": c.shown}
             for c in self.controllers
         ]
         return out
@@ -198,6 +222,15 @@ def build_settings(
         if value:
             values[name] = value
     blocks = values.pop("controllers", None)
+    flagged = _blocks_from_kind_flags(cli)
+    if flagged:
+        # ``--pg-publisher ...`` as typed: they replace the config file's controllers, like ``--controller``.
+        if isinstance(cli.get("controller"), (list, tuple)):
+            raise ConfigError(
+                "--controller and a source's own flags together: name each in [[controllers]] blocks instead"
+            )
+        blocks = flagged
+        values.pop("controller", None)
     given = cli.get("controller")
     if isinstance(given, (list, tuple)):
         # ``--controller`` as typed (it may be repeated): they replace the config file's controllers.
@@ -219,7 +252,13 @@ def build_settings(
     except TypeError as exc:
         raise ConfigError(str(exc)) from None
     if blocks is not None:
-        where = "--controller" if isinstance(given, (list, tuple)) else f"{path} [[controllers]]"
+        where = (
+            "the command line"
+            if flagged
+            else "--controller"
+            if isinstance(given, (list, tuple))
+            else f"{path} [[controllers]]"
+        )
         if settings.controller:
             raise ConfigError(f"{where}: set either controller = URL or [[controllers]] blocks, not both")
         settings = replace(settings, controllers=_controller_specs(blocks, settings, env, where))
@@ -232,6 +271,23 @@ def build_settings(
     if not isinstance(settings.prometheus_queries, Mapping):
         raise ConfigError("prometheus_queries must be a table of series name = PromQL")
     return settings
+
+
+def flag_dest(flag: str) -> str:
+    """The argparse ``dest`` of a source kind's flag (``--pg-publisher`` -> ``kind_pg_publisher``)."""
+    return "kind_" + flag.lstrip("-").replace("-", "_")
+
+
+def _blocks_from_kind_flags(cli: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One unnamed block per source kind whose flags were typed (``systems.source_kinds()``)."""
+    from migration_tui import systems
+
+    blocks: list[dict[str, Any]] = []
+    for kind in systems.source_kinds().values():
+        given = {key: cli[flag_dest(flag)] for flag, key, _ in kind.flags if cli.get(flag_dest(flag)) is not None}
+        if given:
+            blocks.append({"kind": kind.kind, **given})
+    return blocks
 
 
 def _controllers_from_flags(given: list[str] | tuple[str, ...]) -> list[dict[str, Any]]:
@@ -273,7 +329,14 @@ def _controller_specs(
     seen: set[str] = set()
     for number, block in enumerate(blocks, 1):
         at = f"{where} #{number}"
-        unknown = sorted(set(block) - set(CONTROLLER_KEYS))
+        kind = block.get("kind", HTTP_KIND)
+        if kind != HTTP_KIND:
+            specs.append(_source_kind_spec(block, kind, settings, at, unnamed=where == "the command line"))
+            if specs[-1].name in seen:
+                raise ConfigError(f"{at}: the name {specs[-1].name!r} is used twice; each controller needs its own")
+            seen.add(specs[-1].name or "")
+            continue
+        unknown = sorted(set(block) - {*CONTROLLER_KEYS, "kind"})
         if unknown:
             raise ConfigError(f"{at}: unknown key(s): {', '.join(map(str, unknown))}")
         name = check_controller_name(block.get("name"), at)
@@ -300,9 +363,53 @@ def _controller_specs(
                 block.get("migration") or settings.migration,
                 token=token,
                 where=at,
+                secrets=(token,) if token else (),
             )
         )
     return tuple(specs)
+
+
+def _source_kind_spec(
+    block: Mapping[str, Any], kind: Any, settings: Settings, at: str, unnamed: bool
+) -> ControllerSpec:
+    """A block of a system's own kind of source, its keys checked and its secrets found."""
+    from migration_tui import systems
+    from migration_tui.systems.base import load
+
+    known = systems.source_kinds()
+    if not isinstance(kind, str) or kind not in known:
+        from migration_tui.safe_text import clean
+
+        kinds = ", ".join([HTTP_KIND, *known])
+        raise ConfigError(f"{at}: unknown kind {clean(kind, 40)!r} (known: {kinds})")
+    source_kind = known[kind]
+    unknown = sorted(set(block) - {"name", "kind", *source_kind.keys})
+    if unknown:
+        raise ConfigError(f"{at}: unknown key(s) for kind {kind}: {', '.join(map(str, unknown))}")
+    name = None if unnamed else check_controller_name(block.get("name"), at)
+    if name is not None:
+        at = f"{at.rsplit(' #', 1)[0]} {name!r}"
+    for key in source_kind.keys:
+        if key in block and not isinstance(block[key], str):
+            raise ConfigError(f"{at}: {key} must be a string")
+    missing = [key for key in source_kind.required if not block.get(key)]
+    if missing:
+        flags = {key: flag for flag, key, _ in source_kind.flags}
+        said = [flags.get(key, key) if unnamed else key for key in missing]
+        raise ConfigError(f"{at}: kind {kind} needs {' and '.join(said)}")
+    options = tuple((key, block[key]) for key in source_kind.keys if block.get(key))
+    secrets = tuple(load(source_kind.secrets)(dict(options))) if source_kind.secrets else ()
+    shown = load(source_kind.shown)(dict(options)) if source_kind.shown else kind
+    return ControllerSpec(
+        name,
+        "",
+        migration=settings.migration,
+        where=at,
+        kind=kind,
+        options=options,
+        secrets=secrets,
+        shown_as=shown,
+    )
 
 
 _URL_SCHEMES = {
@@ -347,6 +454,8 @@ def check_source_urls(settings: Settings) -> None:
         elif not parts.hostname:
             raise ConfigError(f"{name} URL {shown!r} names no host: expected {expected} {where}")
     for spec in settings.controllers:
+        if spec.kind != HTTP_KIND:
+            continue  # a system's own source checks its options itself
         _check_url(spec.url, _URL_SCHEMES["controller"], f"controller {spec.name} URL", f"({spec.where})")
 
 

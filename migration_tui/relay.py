@@ -613,7 +613,7 @@ def run_relay(settings: Any, snapshot_every: int = SNAPSHOT_EVERY) -> int:
         print(f"migration-tui relay: {clean(line, 300)}", file=sys.stderr, flush=True)
 
     sources = build_live_sources(replace(settings, relay=None))
-    secrets = (settings.token, *(spec.token for spec in settings.controller_specs()))
+    secrets = (settings.token, *(s for spec in settings.controller_specs() for s in spec.secrets))
     relay = Relay(
         settings.relay,
         sources,

@@ -1,4 +1,4 @@
-"""Shared fixtures: real redis-server and prometheus processes on free loopback ports.
+"""Shared fixtures: real redis-server, prometheus and PostgreSQL processes on free loopback ports.
 
 A missing server binary skips the test on a developer's machine but fails it
 on CI (``CI=true``), so a broken install can never pass as green. Process
@@ -8,11 +8,24 @@ and cleanup.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
-from tests.servers import Exporter, PrometheusServer, RedisServer, require_binary, wait_for
+from tests.servers import (
+    Exporter,
+    PgCluster,
+    PrometheusServer,
+    RedisServer,
+    Replication,
+    require_binary,
+    require_postgres,
+    wait_for,
+)
 
 __all__ = ["wait_for"]
 
@@ -88,3 +101,41 @@ def exporter() -> Iterator[Exporter]:
         yield served
     finally:
         served.stop()
+
+
+@pytest.fixture(scope="module")
+def pg_clusters() -> Iterator[tuple[PgCluster, PgCluster]]:
+    """Two real PostgreSQL clusters (``wal_level = logical``): a publisher and a subscriber.
+
+    Module scope: a test that stops one must ``start()`` it again (``pg_replication`` does).
+    Their directories are made with ``mkdtemp`` (pytest's are private to root; the servers may not run as root).
+    """
+    bindir = require_postgres()
+    workdirs = [Path(tempfile.mkdtemp(prefix=f"migration-tui-{side}-")) for side in ("publisher", "subscriber")]
+    clusters = [
+        PgCluster(workdir, bindir, side) for workdir, side in zip(workdirs, ("publisher", "subscriber"), strict=True)
+    ]
+    try:
+        for cluster in clusters:
+            cluster.start(timeout=30)
+        yield clusters[0], clusters[1]
+    finally:
+        for cluster in clusters:
+            cluster.stop()
+        for workdir in workdirs:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture()
+def pg_replication(pg_clusters: tuple[PgCluster, PgCluster]) -> Iterator[Replication]:
+    """A database of its own on both clusters (both running); ``create``/``subscribe`` set it up, and
+    its subscriptions and databases are dropped after."""
+    publisher, subscriber = pg_clusters
+    publisher.start(timeout=30)
+    subscriber.start(timeout=30)
+    replication = Replication(publisher, subscriber, f"t_{uuid.uuid4().hex[:12]}")
+    try:
+        yield replication
+    finally:
+        publisher.start(timeout=30)
+        replication.drop()

@@ -122,7 +122,7 @@ def test_terminal_migrations_get_no_recommendations():
 
 def test_default_rules_cover_every_system():
     systems = {system for rule in default_rules() for system in rule.systems}
-    assert systems == {"2pc", "orderbook-rollout", "canary", "batch", "dual-write"}
+    assert systems == {"2pc", "orderbook-rollout", "canary", "batch", "dual-write", "pg-logical"}
 
 
 @pytest.mark.parametrize(

@@ -40,11 +40,16 @@ def _string_literals(tree: ast.AST) -> list[tuple[int, str]]:
 
 def test_every_builtin_system_is_registered_with_its_parts() -> None:
     names = [system.name for system in systems.all_systems()]
-    assert names == ["2pc", "orderbook-rollout", "canary", "batch", "dual-write"]
+    assert names == ["2pc", "orderbook-rollout", "canary", "batch", "dual-write", "pg-logical"]
     for system in systems.all_systems():
         assert system.phases and system.description
-        assert system.profiles and system.scenarios
-        assert system.data("rules.toml") and system.data("promql.toml") or system.name == "orderbook-rollout"
+        # pg-logical reads PostgreSQL's catalogs (its own source), not a controller's API: no profile, no simulator
+        assert system.profiles and system.scenarios or system.name == "pg-logical"
+        assert (
+            system.data("rules.toml")
+            and system.data("promql.toml")
+            or system.name in ("orderbook-rollout", "pg-logical")
+        )
         pieces = system.ui_pieces()
         assert pieces.panel is not None and pieces.metrics and pieces.figures is not None
 
@@ -95,3 +100,17 @@ def test_a_system_ui_lives_in_a_ui_submodule(system: str) -> None:
     known = systems.get(system)
     assert known is not None
     assert known.ui.split(":")[0].endswith(".ui")
+
+
+def test_filling_the_registry_reads_no_registry() -> None:
+    """A system module imports only ``systems.base``: one that reached ``sources.profiles`` (which reads the
+    registry) while the registry was being filled saw it half-filled, and the rules cached from that
+    lacked the later systems' rules (pg-logical's, seen flaky on the wall)."""
+    code = (
+        "import sys\n"
+        "from migration_tui import systems\n"
+        "systems.all_systems()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('migration_tui.sources')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -243,6 +243,19 @@ def probe_redis(url: str, settings: Any) -> tuple[bool, str]:
         client.close()
 
 
+def _own_source_lines(spec: Any, settings: Any, out: TextIO) -> bool:
+    """A system's own source (``[[controllers]] kind = ...``): its check's lines, passwords masked."""
+    from migration_tui import systems
+    from migration_tui.systems.base import load
+
+    ok, lines = load(systems.source_kinds()[spec.kind].check)(spec, settings)
+    named = f" {spec.name}" if spec.name else ""
+    print(f"{spec.kind}{named}  {'reachable' if ok else 'UNREACHABLE'}", file=out)
+    for line in lines:
+        print(f"  {_clean(line, spec.secrets)}", file=out)
+    return ok
+
+
 def check(settings: Any, out: TextIO | None = None) -> int:
     """Probe every configured source; print one line each (the controller's endpoints below it); exit status."""
     out = out or sys.stdout
@@ -266,6 +279,9 @@ def check(settings: Any, out: TextIO | None = None) -> int:
         return 2
     reachable = 0
     for spec in specs:
+        if spec.kind != "http":
+            reachable += _own_source_lines(spec, settings, out)
+            continue
         # Each controller as if it were the only one: its own profile, token and migration.
         own = replace(
             settings,

@@ -77,7 +77,7 @@ def record(settings: Settings, out: str, duration_s: float | None = None) -> int
         print("migration-tui record: no controller URL (use --controller or MIGRATION_TUI_CONTROLLER)", file=sys.stderr)
         return 2
     sources = build_live_sources(settings)
-    secrets = tuple(s for s in (settings.token, *(spec.token for spec in specs)) if s)
+    secrets = tuple(s for s in (settings.token, *(secret for spec in specs for secret in spec.secrets)) if s)
     try:
         summary = asyncio.run(record_async(sources, out, duration_s, secrets=secrets))
     except OSError as exc:
@@ -100,7 +100,7 @@ def record(settings: Settings, out: str, duration_s: float | None = None) -> int
         error = summary.controller_errors.get(controller_source(spec.name))
         why = f": {clean(error, 200)}" if error else ""
         named = f"controller {spec.name}" if spec.name else "the controller"
-        print(f"migration-tui record: never reached {named} at {clean(spec.url, 120)}{why}", file=sys.stderr)
+        print(f"migration-tui record: never reached {named} at {clean(spec.shown, 300)}{why}", file=sys.stderr)
     return 3 if missed else 0
 
 

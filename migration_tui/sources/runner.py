@@ -105,6 +105,9 @@ def build_live_sources(settings: Settings, **controller_options: Any) -> list[So
     sources: list[Source] = []
     controller = None
     for spec in settings.controller_specs():
+        if spec.kind != "http":
+            sources.append(_own_source(spec, settings))
+            continue
         source = ControllerSource.from_spec(spec, settings, **controller_options)
         controller = controller or source  # the PromQL follows the first controller's profile
         sources.append(source)
@@ -122,6 +125,15 @@ def build_live_sources(settings: Settings, **controller_options: Any) -> list[So
         if source is not None:
             sources.append(source)
     return sources
+
+
+def _own_source(spec: Any, settings: Settings) -> Source:
+    """The source of a system that reads its own servers (``[[controllers]] kind = ...``)."""
+    from migration_tui import systems
+    from migration_tui.systems.base import load
+
+    kind = systems.source_kinds()[spec.kind]
+    return load(kind.build)(spec, settings)
 
 
 def _optional(module_name: str, class_name: str, settings: Settings, **options: Any) -> Source | None:

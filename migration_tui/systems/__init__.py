@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-from migration_tui.systems.base import Figure, MetricSpec, ProfileEntry, Scenario, System, SystemUI, load
+from migration_tui.systems.base import Figure, MetricSpec, ProfileEntry, Scenario, SourceKind, System, SystemUI, load
 
 #: One line per built-in system, in the order they are listed, detected and shown.
 MODULES: tuple[str, ...] = (
@@ -21,6 +21,7 @@ MODULES: tuple[str, ...] = (
     "migration_tui.systems.canary",
     "migration_tui.systems.batch",
     "migration_tui.systems.dual_write",
+    "migration_tui.systems.pg_logical",
 )
 
 _registry: dict[str, System] = {}
@@ -105,6 +106,12 @@ def promql_text() -> str:
     return "\n".join(text for system in all_systems() if (text := system.data("promql.toml")))
 
 
+def source_kinds() -> dict[str, SourceKind]:
+    """The ``[[controllers]] kind``s systems read with sources of their own, by kind, in registry order."""
+    kinds = (system.source_kind() for system in all_systems())
+    return {kind.kind: kind for kind in kinds if kind is not None}
+
+
 def ui(name: str) -> SystemUI:
     """The dashboard and wall pieces of a system; empty ones for a system nobody registered."""
     system = get(name)
@@ -118,6 +125,7 @@ __all__ = [
     "MetricSpec",
     "ProfileEntry",
     "Scenario",
+    "SourceKind",
     "System",
     "SystemUI",
     "all_systems",
@@ -130,6 +138,7 @@ __all__ = [
     "promql_text",
     "register",
     "scenarios",
+    "source_kinds",
     "ui",
     "unregister",
     "view",

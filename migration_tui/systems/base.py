@@ -98,6 +98,34 @@ class SystemUI:
 
 
 @dataclass(frozen=True)
+class SourceKind:
+    """A source of a system's own, read from its servers rather than a controller's HTTP API.
+
+    A ``[[controllers]]`` block with ``kind = KIND`` (and the ``flags`` on watch, wall, record and
+    check) configures one; the keys besides ``name`` and ``kind`` are ``keys``. Values of
+    ``secret_keys`` may hold passwords: they are shown only through ``shown`` and every password
+    ``secrets`` finds in them is scrubbed from what is emitted, logged, audited and recorded.
+    The functions are ``"module:attribute"`` strings, imported when first used.
+    """
+
+    kind: str
+    keys: tuple[str, ...]
+    required: tuple[str, ...]
+    #: (flag, key, help) of the command-line flags that make an unnamed block of this kind.
+    flags: tuple[tuple[str, str, str], ...] = ()
+    #: ``(spec, settings) -> Source``
+    build: str = ""
+    #: ``options -> tuple of secrets`` (the passwords the options carry)
+    secrets: str = ""
+    #: ``options -> str``: the options fit to show (passwords masked)
+    shown: str = ""
+    #: ``(spec, settings) -> (ok, [lines])``: what ``check`` prints for one block
+    check: str = ""
+    #: ``(source, spec, audit, emit, settings) -> action client`` (record/send/in_flight); "" = read-only
+    actions: str = ""
+
+
+@dataclass(frozen=True)
 class System:
     """One migration system: the name in events and recordings, its words, phases and parts."""
 
@@ -119,6 +147,8 @@ class System:
     #: What ``migration-tui report`` charts and judges (its success criteria), inline instead of
     #: ``report.toml`` in ``data_package`` (format: ``migration_tui/criteria.py``).
     report_toml: str = ""
+    #: ``"module:attribute"`` of its ``SourceKind``, when it is read by a source of its own; "" = none.
+    source: str = ""
 
     def data(self, name: str) -> str:
         """The text of one of its data files (``rules.toml``, ``promql.toml``, ``report.toml``), "" if it has none."""
@@ -131,3 +161,6 @@ class System:
 
     def ui_pieces(self) -> SystemUI:
         return load(self.ui) if self.ui else SystemUI()
+
+    def source_kind(self) -> SourceKind | None:
+        return load(self.source) if self.source else None

@@ -57,8 +57,8 @@ def _recorder(settings: Settings):
         return None
     from migration_tui.recording import RecordingWriter
 
-    secrets = (settings.token,) if settings.token else ()
-    return RecordingWriter(settings.record, secrets=secrets)
+    every = (settings.token, *(secret for spec in settings.controller_specs() for secret in spec.secrets))
+    return RecordingWriter(settings.record, secrets=tuple(dict.fromkeys(s for s in every if s)))
 
 
 def run_demo(settings: Settings, scenario: str | None = None, speed: float = 1.0) -> int:
@@ -93,7 +93,7 @@ def build_watch(settings: Settings, wall: bool = False) -> tuple[LiveFeed, Any]:
     from migration_tui.ui.view import place_label
 
     specs = settings.controller_specs()
-    feed.place = place_label(settings.environment, specs[0].url if len(specs) == 1 else None)
+    feed.place = place_label(settings.environment, specs[0].url if len(specs) == 1 and specs[0].url else None)
     if not feed.place and len(specs) > 1:
         feed.place = f"{len(specs)} controllers"
     if not settings.environment and settings.relay:
@@ -111,22 +111,25 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
     so they never import ``migration_tui.actions``. The audit log goes to ``settings.audit_log``
     (MIGRATION_TUI_AUDIT_LOG or the config file), else under the user state directory.
     """
+    from migration_tui.config import HTTP_KIND
     from migration_tui.sources.controller import ControllerSource
 
     specs = {spec.name: spec for spec in settings.controller_specs()}
     polled = {s.controller_name: s for s in feed.sources if isinstance(s, ControllerSource)}
-    if not specs:
+    http = {name: spec for name, spec in specs.items() if spec.kind == HTTP_KIND}
+    own = _own_action_builders(feed, specs)
+    if not (http or own):
         return None
     from migration_tui.actions import ActionClient, ActionRouter, AuditLog
     from migration_tui.config import ConfigError
     from migration_tui.ui.screens.actions import ActionDashboard
 
-    secrets = tuple(s for s in (settings.token, *(spec.token for spec in specs.values())) if s)
+    secrets = tuple(s for s in (settings.token, *(x for spec in specs.values() for x in spec.secrets)) if s)
     try:
         audit = AuditLog(settings.audit_log, secrets=secrets)
     except OSError as exc:
         raise ConfigError(f"cannot create the audit log's directory ({exc}); set MIGRATION_TUI_AUDIT_LOG") from None
-    clients = [
+    clients: list[Any] = [
         ActionClient(
             spec.url,
             # The profile the polling source uses (it may detect it); a relay viewer polls nothing,
@@ -139,9 +142,29 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
             verify_tls=not settings.insecure,
             controller=name,
         )
-        for name, spec in specs.items()
+        for name, spec in http.items()
     ]
+    # A system's own source (``[[controllers]] kind = ...``) acts through its own client, if it has one.
+    clients += [build(source, spec, audit, feed.emit, settings) for source, spec, build in own]
+    if not clients:
+        return None
     return ActionDashboard.with_client(clients[0] if len(clients) == 1 else ActionRouter(clients))
+
+
+def _own_action_builders(feed: LiveFeed, specs: dict[Any, Any]) -> list[tuple[Any, Any, Any]]:
+    """(source, spec, build) for each system's own source whose kind has an action client."""
+    from migration_tui import systems
+    from migration_tui.model import controller_source
+    from migration_tui.systems.base import load
+
+    kinds = systems.source_kinds()
+    by_source = {controller_source(spec.name): spec for spec in specs.values() if spec.kind in kinds}
+    found = []
+    for source in feed.sources:
+        spec = by_source.get(source.name)
+        if spec is not None and kinds[spec.kind].actions:
+            found.append((source, spec, load(kinds[spec.kind].actions)))
+    return found
 
 
 def _profile_of(source: Any) -> Any:

@@ -24,6 +24,7 @@ SAMPLE_OFFSETS = {
     "canary": 100,  # the 25 % bump on the new side
     "batch": 110,  # failure-rate spike, health score down
     "dual-write": 100,  # object-write success dip, rollback countdown
+    "pg-logical": 50,  # a real run, paused under the write load: lag and retained WAL climbing, lag rule pending
 }
 
 

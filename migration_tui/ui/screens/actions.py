@@ -136,6 +136,9 @@ class ActionDashboard(MigrationScreen):
             return
 
         async def poll() -> None:
+            if not hasattr(source, "make_client"):  # a system's own source (no HTTP client)
+                await source.poll_once(self.feed.emit)
+                return
             async with source.make_client() as http:
                 await source.poll_once(http, self.feed.emit)
 

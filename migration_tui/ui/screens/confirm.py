@@ -212,6 +212,12 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             yield Static(id="result")
             yield Static(id="hint")
 
+    def effect(self) -> str:
+        """What the action will do: the client's own words for it (a system's own client), else the usual."""
+        consequence = getattr(self.client, "consequence", None)
+        said = consequence(self.action, self.migration_id) if callable(consequence) else ""
+        return said or CONSEQUENCES[self.action]
+
     def on_mount(self) -> None:
         self.client.record("opened", self.decision)
         if self.destructive:
@@ -258,7 +264,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             *((("Sent to", f"controller {self.controller} only"),) if self.controller else ()),
             ("Now", f"{current.status or '?'} / {current.phase or '?'}"),
             ("Action", self.action.upper()),
-            ("Effect", CONSEQUENCES[self.action]),
+            ("Effect", self.effect()),
             ("Data", _data_age(fresh.label, fresh.age_s, who)),
         )
         for number, (name, value) in enumerate(rows):
