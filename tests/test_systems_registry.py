@@ -114,3 +114,30 @@ def test_filling_the_registry_reads_no_registry() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_second_thread_never_sees_a_half_filled_registry(monkeypatch):
+    """A replay's index worker and the screen both ask the registry at start; the one that comes
+    second must wait for it to be whole (a half-filled one left a system without its rules)."""
+    import importlib
+    import threading
+    import time
+
+    from migration_tui import systems
+
+    monkeypatch.setattr(systems, "_registry", {})
+    monkeypatch.setattr(systems, "_ready", False)
+    real_import = importlib.import_module
+
+    def slow_import(name):
+        time.sleep(0.02)  # each system's import takes a moment, as a first import does
+        return real_import(name)
+
+    monkeypatch.setattr(systems.importlib, "import_module", slow_import)
+    seen: list[int] = []
+    first = threading.Thread(target=systems.all_systems)
+    first.start()
+    time.sleep(0.03)  # the first thread is filling now
+    seen.append(len(systems.all_systems()))
+    first.join()
+    assert seen == [len(systems.MODULES)]

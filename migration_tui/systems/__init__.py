@@ -11,6 +11,7 @@ write one.
 from __future__ import annotations
 
 import importlib
+import threading
 
 from migration_tui.systems.base import Figure, MetricSpec, ProfileEntry, Scenario, SourceKind, System, SystemUI, load
 
@@ -29,11 +30,29 @@ _registry: dict[str, System] = {}
 _generation = 0
 
 
+_ready = False
+_filling: int | None = None  # the thread filling the registry now
+_lock = threading.Lock()
+
+
 def _systems() -> dict[str, System]:
-    if not _registry:
-        for module in MODULES:
-            system: System = importlib.import_module(module).SYSTEM
-            _registry[system.name] = system
+    """The registry, filled on first use. Another thread waits until it is whole: a replay's index
+    worker and the screen both ask at start, and rules cached from a half-filled registry would
+    leave a system without its rules. (A call from the filling thread itself, during a system's
+    import, gets what is there so far.)"""
+    global _ready, _filling
+    if _ready or _filling == threading.get_ident():
+        return _registry
+    with _lock:
+        if not _ready:
+            _filling = threading.get_ident()
+            try:
+                for module in MODULES:
+                    system: System = importlib.import_module(module).SYSTEM
+                    _registry.setdefault(system.name, system)
+                _ready = True
+            finally:
+                _filling = None
     return _registry
 
 
