@@ -333,3 +333,42 @@ class TestManyControllersSnapshots:
             await settle(app, pilot)
 
         assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+async def test_an_action_one_controller_does_not_offer_is_refused_on_its_migrations_only(tmp_path):
+    """east's profile offers every action; west's profile file offers pause only. Abort on west's
+    migration says why and opens nothing; abort on east's opens the dialog."""
+    from migration_tui.actions import ActionClient, ActionRouter, AuditLog
+    from migration_tui.ui.screens.actions import ActionDashboard
+
+    profile = tmp_path / "west.toml"
+    profile.write_text(
+        'format = "migration-tui/profile"\nversion = 1\nname = "west-api"\nsystem = "2pc"\n'
+        '[migrations]\npath = "/m"\nitems = "@"\nid = "id"\nstatus = "status"\n'
+        '[actions]\npause = "POST /m/{id}/hold"\n'
+    )
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    router = ActionRouter(
+        [
+            ActionClient("http://127.0.0.1:9", "trading-service", audit, lambda e: None, controller="east"),
+            ActionClient("http://127.0.0.1:9", str(profile), audit, lambda e: None, controller="west"),
+        ]
+    )
+    feed = LiveFeed([], mode="LIVE")
+    feed.store = two_controllers(time.time(), west_fails=False)
+    app = MigrationApp(feed, dashboard=ActionDashboard.with_client(router))
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.dashboard.selected_id = "west:m1"
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        assert "abort" in app.dashboard.unoffered() and "pause" not in app.dashboard.unoffered()
+        app.dashboard.open_dialog("abort")
+        await pilot.pause()
+        assert app.dashboard.dialog is None
+        app.dashboard.selected_id = "east:m1"
+        app.dashboard.refresh_view()
+        await pilot.pause()
+        assert app.dashboard.unoffered() == {}
+        app.dashboard.open_dialog("abort")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)

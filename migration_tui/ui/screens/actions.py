@@ -71,8 +71,14 @@ class ActionDashboard(MigrationScreen):
         self._said_unoffered = ""
 
     def unoffered(self) -> dict[str, str]:
-        """The actions the controller's profile does not offer, with why (a profile file may leave some out)."""
-        unavailable = getattr(self.client, "unavailable", None)
+        """The actions the selected migration's controller does not offer, with why (a profile file may
+        leave some out; a system's own source may offer none of abort and rollback)."""
+        client: Any = self.client
+        route = getattr(client, "client_for", None)  # several controllers: the selected migration's own
+        selected = self.selected_migration
+        if route is not None and selected is not None:
+            client = route(selected.id) or client
+        unavailable = getattr(client, "unavailable", None)
         if unavailable is None:
             return {}
         return {action: why for action in ACTIONS if (why := unavailable(action))}
