@@ -342,7 +342,7 @@ class _Collector:
                     track.marks.append(Mark(times[-1], "breaker", f"breaker {clean(name, 60)} opened"))
 
     def _owners(self, breaker: str) -> list[_Track]:
-        """The migrations a breaker belongs to (its pair, as its controller files it, or its id)."""
+        """The migrations a breaker belongs to (its pair, as its controller files it, its id, or its id and a word)."""
         if len(self._owner_cache) > 10_000:
             self._owner_cache.clear()
         found = self._owner_cache.get(breaker)
@@ -360,6 +360,8 @@ class _Collector:
                     track.migration.id,
                 }
                 - {""}
+                # a breaker a migration files under its own id and a word ("orders_move slot")
+                or breaker.startswith(f"{track.migration.id} ")
             ]
         return found
 
