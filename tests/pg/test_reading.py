@@ -100,3 +100,12 @@ def test_the_hold_never_counts_while_catching_up() -> None:
         assert migration.phase == "catching up"
     migration = Migration.from_dict(read([sub("rr", lag_bytes=0)], memory, 112.0, True, low).migrations[0])
     assert migration.phase == "streaming" and migration.details["held_s"] == 0.0
+
+
+def test_a_table_is_heard_through_the_worker_that_moves_it_on() -> None:
+    """While it copies, its sync worker's last message; once synchronized or ready, the apply
+    worker's: a ready table's age must not grow from a sync worker that has finished."""
+    subscription = sub("dri", last_msg_receipt=97.0, sync_workers={("public", "t0"): 95.0})
+    reading, _ = one(subscription)
+    heard = {p["id"]: p["last_heartbeat"] for p in reading.participants["s"]}
+    assert heard == {"public.t0": 95.0, "public.t1": 97.0, "public.t2": None, "apply worker": 97.0}

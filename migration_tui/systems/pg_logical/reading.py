@@ -255,7 +255,12 @@ def _one(reading: Reading, sub: Subscription, mem: Memory, now: float, publisher
     )
     participants = []
     for (schema, table), state in states.items():
+        # A table's heartbeat is the worker that moves it on: its sync worker while it copies, then
+        # the apply worker (a synchronized or ready table is kept up by the apply). Before, a ready
+        # table kept its finished sync worker's last message and its age grew as if it were lost.
         worker_seen = sub.sync_workers.get((schema, table))
+        if worker_seen is None and state in ("s", "r"):
+            worker_seen = sub.last_msg_receipt
         participants.append(
             {
                 "id": table_id(schema, table),

@@ -96,7 +96,7 @@ UI = SystemUI(
     panel=pg_logical,
     metrics=(
         MetricSpec("lag_mib", "lag", " MiB", 2),
-        MetricSpec("lag_s", "lag", " s", 1),
+        MetricSpec("lag_s", "lag time", " s", 1),
         MetricSpec("apply_mib_s", "apply", " MiB/s", 2),
         MetricSpec("new_errors", "new errors", "", 0),
         MetricSpec("retained_wal_mib", "slot WAL", " MiB", 1),
