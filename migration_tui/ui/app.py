@@ -6,6 +6,7 @@ dashboard, which owns everything else.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
@@ -18,9 +19,10 @@ from migration_tui.feeds import LiveFeed, ReplayFeed
 from migration_tui.rules import Rule
 from migration_tui.ui.colors import with_aliases
 from migration_tui.ui.commands import DashboardCommands
+from migration_tui.ui.screen_diff import ScreenDiff
 from migration_tui.ui.screens.base import MigrationScreen
 from migration_tui.ui.screens.dashboard import DashboardScreen
-from migration_tui.ui.textual_compat import use_no_color_filter
+from migration_tui.ui.textual_compat import install_screen_diff, use_no_color_filter
 from migration_tui.ui.themes import DEFAULT_THEME, load_all, load_theme
 
 
@@ -60,6 +62,12 @@ class MigrationApp(App[int]):
             # NO_COLOR means no colour codes at all (no-color.org), not Textual's greys:
             # every state also has a symbol and a word, so nothing is lost.
             use_no_color_filter(self)
+        #: What the terminal shows, so that only changed cells are written (None: Textual writes as it does;
+        #: MIGRATION_TUI_FULL_REPAINT=1 for a terminal that loses what it was sent).
+        self.screen_diff: ScreenDiff | None = None
+        if not os.environ.get("MIGRATION_TUI_FULL_REPAINT"):
+            self.screen_diff = ScreenDiff()
+            install_screen_diff(self, self.screen_diff)
         self.feed = feed
         for item in load_all():
             self.register_theme(item)
@@ -69,6 +77,11 @@ class MigrationApp(App[int]):
         self.theme = chosen
         # The actions layer passes its screen with the keys (see screens/actions.py), the wall its own.
         self.dashboard = dashboard(feed, rules)
+
+    def _forget_screen(self, _app: object = None) -> None:
+        """Back from a suspension the terminal's content is unknown: every cell is written again."""
+        if self.screen_diff is not None:
+            self.screen_diff.reset(0, 0)
 
     def make_screen(self, name: str, *args: Any, **kwargs: Any) -> Screen[Any]:
         """The screens a screen opens, by name (``help``, ``fleet``, ``confirm``): no screen imports
@@ -114,6 +127,8 @@ class MigrationApp(App[int]):
         return self.dashboard
 
     def on_mount(self) -> None:
+        if self.screen_diff is not None:
+            self.app_resume_signal.subscribe(self, self._forget_screen)
         self.feed.attach(self, self.dashboard.refresh_view)
         self.theme_changed_signal.subscribe(self, lambda _theme: self.dashboard.restyle())
 

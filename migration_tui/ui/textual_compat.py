@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -30,6 +31,52 @@ from textual.widgets.data_table import ColumnKey, RowKey
 #: among others), cleared by ``write_cell_keeping_layout``: the ones
 #: ``DataTable.notify_style_update`` clears, less the styles caches a new value leaves alone.
 DATATABLE_RENDER_CACHES = ("_row_render_cache", "_cell_render_cache", "_row_renderable_cache", "_line_cache")
+
+
+__all__ = ["ChopsUpdate", "LayoutUpdate"]  # for ui.screen_diff, which reads what they hold
+
+
+def install_screen_diff(app: App[Any], diff: Any) -> None:
+    """Write only the cells that changed (``ui/screen_diff.py``) instead of Textual's updates as given.
+
+    Touches ``App._display(screen, renderable)``, the one place Textual turns a
+    compositor update (``textual._compositor.LayoutUpdate`` or ``ChopsUpdate``,
+    whose ``region``/``strips`` and ``spans``/``chops``/``chop_ends`` ``diff``
+    reads) into bytes for the driver. The app's bound method is wrapped on this
+    instance: a ``ChopsUpdate`` is replaced by an update whose bytes are
+    ``diff.render(...)``; anything else goes through unchanged (and a
+    ``LayoutUpdate`` is remembered as the terminal's content). Headless apps
+    (tests) never reach the driver and are not touched.
+
+    Public alternative: none. ``App.refresh`` and the driver's ``write`` see
+    either whole widgets or finished bytes; the per-cell picture is only here.
+    """
+    display = app._display
+
+    def _display(screen: Any, renderable: Any) -> None:
+        if (
+            isinstance(renderable, ChopsUpdate | LayoutUpdate)
+            and app._driver is not None
+            and not app._driver.is_inline
+            and not app.is_headless
+        ):
+            text = diff.render(renderable, app.console, (app.size.width, app.size.height))
+            if text is not None:
+                renderable = _Rendered(text)
+        display(screen, renderable)
+
+    app._display = _display  # type: ignore[method-assign]
+
+
+class _Rendered(ChopsUpdate):
+    """An update whose bytes are already made (``install_screen_diff``)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__([], [(0, 0, 0)], [])
+        self.text = text
+
+    def render_segments(self, console: Any) -> str:
+        return self.text
 
 
 def use_no_color_filter(app: App[Any]) -> None:
