@@ -17,6 +17,7 @@ known to show exactly it already.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import repeat
 
 from rich.cells import get_character_cell_size
 from rich.console import Console
@@ -40,6 +41,9 @@ def cells_of(strip: Strip | Iterable[Segment]) -> list[Cell]:
     append = cells.append
     for text, style, control in strip:
         if control:
+            continue
+        if text.isascii() and text.isprintable():  # the common case: one cell per character
+            cells.extend(zip(text, repeat(style)))
             continue
         for char in text:
             width = get_character_cell_size(char)
