@@ -87,7 +87,9 @@ async def test_a_real_controller_stopped_and_started_again_logs_its_recovery_onc
     """``migration-tui simulate`` as a process, killed (its sockets close with it) and started
     again on the same port: the controller source errors, then answers again."""
     sim = SimulateProcess("2pc-commit").start()
-    source = ControllerSource(sim.url, poll_interval_s=0.1, timeout_s=1.0, backoff=Backoff(base_s=0.05, cap_s=0.2))
+    # A stopped process refuses connections at once; the timeout only has to outlast a poll on a
+    # loaded machine (at 1 s, a slow answer before the stop was logged as an outage of its own).
+    source = ControllerSource(sim.url, poll_interval_s=0.1, timeout_s=10.0, backoff=Backoff(base_s=0.05, cap_s=0.2))
     feed = LiveFeed([source], poll_interval_s=0.1)
     app = MigrationApp(feed)
     try:
