@@ -463,6 +463,8 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
     def action_chart_window(self) -> None:
         """The Metrics charts' next window: 1 m, 5 m, 15 m, 1 h, all, and round again."""
         self.chart_window = (self.chart_window + 1) % len(WINDOWS)
+        for tab in self.query(MetricsTab):
+            tab.forget()  # a person asked: drawn at once, not after the once-a-second interval
         self.refresh_view()
 
     def action_step_migration(self, step: int) -> None:
