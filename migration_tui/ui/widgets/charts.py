@@ -123,7 +123,7 @@ class SeriesChart(PlotextPlot):
         plt.title(f"{data.title} ({data.unit})" if data.unit else data.title)
         lo, hi = data.y_range
         plt.ylim(lo, hi)
-        plt.yticks(*value_ticks(lo, hi, max(1, (height - 4) // 3)))
+        plt.yticks(*value_ticks(lo, hi, max(2, (height - 4) // 2)))
         plt.xlim(-data.span_s, 0.0)
         ticks, labels = time_ticks(data.span_s, max(2, (width - 8) // 10))
         plt.xticks(ticks, labels)
