@@ -114,7 +114,9 @@ class TestMetricsCharts:
         feed = ReplayFeed(SAMPLE_DATA / "orderbook-rollout.jsonl.gz", playing=False)
         app = MigrationApp(feed, theme=None if theme == "NO_COLOR" else theme)
         keys = (*self.SHOW["orderbook-rollout"], "4")
-        assert snap_compare(app, terminal_size=(120, 40), run_before=at(app, SAMPLE_OFFSETS["orderbook-rollout"], *keys))
+        assert snap_compare(
+            app, terminal_size=(120, 40), run_before=at(app, SAMPLE_OFFSETS["orderbook-rollout"], *keys)
+        )
 
     def test_metrics_tab_falls_back_to_sparklines_at_80x24(self, snap_compare):
         app = MigrationApp(ReplayFeed(SAMPLE_DATA / "2pc-commit.jsonl.gz", playing=False))
