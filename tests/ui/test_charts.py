@@ -193,3 +193,38 @@ async def test_below_the_minimum_size_the_tab_shows_sparklines_and_says_why(app)
         assert said == f"charts need at least {MIN_COLUMNS} columns × {MIN_ROWS} rows; showing sparklines"
         assert tab.boxes == []  # plotext never asked
         assert tab.query_one("#metrics-pane").display
+
+
+async def test_resizing_switches_between_sparklines_and_charts_at_once(app):
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab = await _open_metrics(app, pilot)
+        assert not tab.has_class("-charts") and tab.boxes == []
+        await pilot.resize_terminal(120, 40)  # the replay is paused: no new frame would come by itself
+        await pilot.pause(0.2)
+        await pilot.pause()
+        assert tab.has_class("-charts") and len(tab.boxes) == 2  # latency, errors
+        assert all(box.chart.builds == 1 and box.chart.size.width > 40 for box in tab.boxes)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.2)
+        assert not tab.has_class("-charts")
+        assert "showing sparklines" in str(tab.query_one("#metrics-header").render())
+
+
+async def test_the_wall_charts_its_figures_from_160x45_only(app):
+    from migration_tui.ui.screens.wall import WallCharts, WallScreen
+
+    wall = MigrationApp(app.feed, dashboard=WallScreen)
+    async with wall.run_test(size=(159, 50)) as pilot:
+        await settle(wall, pilot, at=300)
+        charts = wall.dashboard.query_one(WallCharts)
+        assert not charts.display and charts.boxes == []
+        await pilot.resize_terminal(200, 50)
+        await pilot.pause(0.2)
+        await pilot.pause()
+        assert charts.display and len(charts.boxes) == 2
+        error_chart, latency_chart = (box.chart.data for box in charts.boxes)
+        assert error_chart.threshold is not None and latency_chart.threshold is not None
+        assert len(latency_chart.lines[0].segments) >= 2  # the quiet half minute is a gap on the wall too
+        await pilot.resize_terminal(200, 44)
+        await pilot.pause(0.2)
+        assert not charts.display

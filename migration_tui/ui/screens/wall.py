@@ -275,12 +275,21 @@ class WallCharts(StoreView, Horizontal):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.boxes: list[Any] = []
+        self._last_view: View | None = None
 
     def view_key(self, view: View) -> tuple[Any, ...]:
         return (*super().view_key(view), tuple(self.size), view.now)
 
+    def on_resize(self) -> None:
+        # Shown (from 160x45) or resized: drawn for the new size at once, not after the interval.
+        self.forget()
+        if self._last_view is not None:
+            self.show(self._last_view)
+
     def draw(self, view: View) -> None:
         from migration_tui.ui.widgets.charts import ChartBox, palette  # plotext: only once there is room
+
+        self._last_view = view
 
         if not self.boxes:
             self.boxes = [ChartBox(), ChartBox()]

@@ -94,6 +94,7 @@ class MetricsTab(StoreView, Vertical):
         super().__init__(id=id, classes=classes)
         self._groups: list[tuple[str, tuple[MetricSpec, ...]]] | None = None
         self._boxes: list[ChartBox] = []
+        self._last_view: View | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="metrics-header", markup=False)
@@ -114,7 +115,14 @@ class MetricsTab(StoreView, Vertical):
     def view_key(self, view: View) -> tuple[Any, ...]:
         return (*super().view_key(view), view.chart_window, tuple(self.app.size), tuple(self.size), view.now)
 
+    def on_resize(self) -> None:
+        # A new size is not "too soon": charts or sparklines, and how many columns, at once.
+        self.forget()
+        if self._last_view is not None:
+            self.show(self._last_view)
+
     def draw(self, view: View) -> None:
+        self._last_view = view
         room = self.has_room
         migration = view.migration
         shown = specs(view) if migration is not None else []
