@@ -259,6 +259,51 @@ def value_ticks(lo: float, hi: float, slots: int) -> tuple[list[float], list[str
     return ticks, [_value_label(tick, step) for tick in ticks]
 
 
+def value_axis(
+    lo: float, hi: float, rows: int, exact: float | None = None
+) -> tuple[float, float, list[float], list[str]]:
+    """(bottom, top, ticks, labels) for a value axis drawn on ``rows`` rows: every tick on a row of its own.
+
+    plotext puts ``bottom`` on the lowest row and ``top`` on the highest, so a row is worth
+    ``(top - bottom) / (rows - 1)``: that is made a round unit (1, 2, 2.5, 4 or 5 times a power of
+    ten), and a tick is put on every row, or every other row on a tall chart. ``exact`` (the
+    threshold, drawn with a character, not braille) is put on a row of its own where a unit allows:
+    a dashed line a row off would say the limit is somewhere it is not.
+    """
+    intervals = max(1, rows - 1)
+    span = max(hi - lo, 1e-9)
+    power = 10 ** math.floor(math.log10(span / intervals))
+    chosen = None
+    for unit in (m * power for m in (1, 2, 2.5, 4, 5, 10, 20, 25, 40, 50, 100)):
+        bottom = math.floor(lo / unit + 1e-9) * unit
+        top = bottom + intervals * unit
+        if top < hi - unit * 1e-6:
+            continue
+        if chosen is None:
+            chosen = (unit, bottom, top)
+        steps = None if exact is None else (exact - bottom) / unit
+        if steps is None or abs(steps - round(steps)) < 1e-6:
+            chosen = (unit, bottom, top)
+            break
+    assert chosen is not None
+    unit, bottom, top = chosen
+    every = 1 if intervals <= 6 else 2
+    ticks = [round(bottom + j * unit, 10) for j in range(0, intervals + 1, every)]
+    labels = [_value_label(tick, unit * every if unit * every >= 1 else unit) for tick in ticks]
+    if (
+        exact is not None
+        and bottom <= exact <= top
+        and abs((exact - bottom) / unit - round((exact - bottom) / unit)) > 1e-6
+    ):
+        # No round unit puts it on a row: its row is labelled with its own value instead.
+        row = round((exact - bottom) / unit)
+        kept = [(t, label) for t, label in zip(ticks, labels, strict=True) if round((t - bottom) / unit) != row]
+        kept.append((exact, f"{exact:,g}"))
+        kept.sort()
+        ticks, labels = [t for t, _ in kept], [label for _, label in kept]
+    return bottom, top, ticks, labels
+
+
 def _value_label(value: float, step: float) -> str:
     digits = max(0, -math.floor(math.log10(step))) if step < 1 else 0
     if step == 2.5 * 10 ** math.floor(math.log10(step)) and step < 10:

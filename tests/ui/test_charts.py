@@ -228,3 +228,17 @@ async def test_the_wall_charts_its_figures_from_160x45_only(app):
         await pilot.resize_terminal(200, 44)
         await pilot.pause(0.2)
         assert not charts.display
+
+
+def test_the_value_axis_puts_every_tick_and_the_threshold_on_a_row():
+    from migration_tui.ui.chart_data import value_axis
+
+    for lo, hi, rows, limit in [(0, 330, 6, 500), (0, 1100, 6, 500), (0, 1.1, 6, 1.0), (0, 1650, 12, 1000)]:
+        bottom, top, ticks, _labels = value_axis(lo, hi, rows, limit)
+        unit = (top - bottom) / (rows - 1)
+        assert bottom <= lo and top >= hi
+        assert all(abs((t - bottom) / unit - round((t - bottom) / unit)) < 1e-6 for t in ticks)  # on a row each
+        assert abs((limit - bottom) / unit - round((limit - bottom) / unit)) < 1e-6 or limit > top
+    # No round unit puts 90 on a row of 6: the row it is drawn on is labelled 90 instead.
+    _bottom, _top, ticks, labels = value_axis(0, 99, 6, 90)
+    assert 90 in ticks and "90" in labels and 80 not in ticks

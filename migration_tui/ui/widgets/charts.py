@@ -21,7 +21,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
-from migration_tui.ui.chart_data import MARK_LETTERS, ChartData, time_ticks, value_ticks
+from migration_tui.ui.chart_data import MARK_LETTERS, ChartData, time_ticks, value_axis
 from migration_tui.ui.view import View
 
 #: The marker of each line of a chart, in order: told apart without colour (NO_COLOR).
@@ -122,8 +122,10 @@ class SeriesChart(PlotextPlot):
         plt.theme("clear")  # the widget's own foreground and background, whatever the app's theme
         plt.title(f"{data.title} ({data.unit})" if data.unit else data.title)
         lo, hi = data.y_range
+        # The rows between the title, the frame and the time axis; the threshold on a row of its own.
+        lo, hi, ticks, labels = value_axis(lo, hi, height - 4, data.threshold)
         plt.ylim(lo, hi)
-        plt.yticks(*value_ticks(lo, hi, max(2, (height - 4) // 2)))
+        plt.yticks(ticks, labels)
         plt.xlim(-data.span_s, 0.0)
         ticks, labels = time_ticks(data.span_s, max(2, (width - 8) // 10))
         plt.xticks(ticks, labels)
