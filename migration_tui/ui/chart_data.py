@@ -296,7 +296,7 @@ def value_axis(
         and abs((exact - bottom) / unit - round((exact - bottom) / unit)) > 1e-6
     ):
         # No round unit puts it on a row: its row is labelled with its own value instead.
-        row = round((exact - bottom) / unit)
+        row = math.floor((exact - bottom) / unit + 0.5)  # half a row up, as plotext rounds it
         kept = [(t, label) for t, label in zip(ticks, labels, strict=True) if round((t - bottom) / unit) != row]
         kept.append((exact, f"{exact:,g}"))
         kept.sort()
