@@ -242,3 +242,19 @@ def test_the_value_axis_puts_every_tick_and_the_threshold_on_a_row():
     # No round unit puts 90 on a row of 6: the row it is drawn on is labelled 90 instead.
     _bottom, _top, ticks, labels = value_axis(0, 99, 6, 90)
     assert 90 in ticks and "90" in labels and 100 not in ticks  # 4.5 rows up: drawn on the fifth, as plotext rounds
+
+
+async def test_a_rule_firing_is_marked_on_its_chart_from_the_rules_in_force(tmp_path):
+    # The rules file's, not the built-in ones: p99 over 40 ms for 20 s (it is 45 ms throughout).
+    rule = Rule(name="p99_high", systems=(SYSTEM,), series="latency_p99_ms", label="p99", threshold=40.0, for_s=20.0)
+    app = MigrationApp(ReplayFeed(_recording(tmp_path / "rules.jsonl"), playing=False), rules=(rule,))
+    async with app.run_test(size=(120, 40)) as pilot:
+        tab = await _open_metrics(app, pilot)
+        chart = _latency_box(tab).chart
+        assert chart.data.threshold == 40.0 and chart.data.threshold_words == "p99 ≤ 40 ms"
+        fired = [mark.x for mark in chart.data.marks if mark.kind == "rule"]
+        # 20 s after the first sample (a silence is not a sample within the threshold: no second firing,
+        # as the rules judge it). The end is now rounded up to a column (6 s at 5 m).
+        assert fired == [pytest.approx(20 - 300, abs=7)]
+        assert [args[0] for name, args, _ in chart.calls if name == "text"].count("R") == 1
+        assert "R rule firing" in str(tab.query_one("#metrics-header").render())
