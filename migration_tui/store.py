@@ -39,6 +39,12 @@ MAX_MIGRATIONS = 10_000
 MAX_PARTICIPANTS = 100_000
 #: Progress changes kept per migration (``progress_changes``): enough for a rate over a minute.
 PROGRESS_CHANGES = 128
+#: Moments kept per migration for the charts' time axis (phase changes, operator actions).
+MARKS = 256
+#: An action's "sent" and "answered" within this many seconds are one decision: one mark.
+ACTION_MARK_S = 30.0
+#: Invalid samples remembered per series (their times), for "N invalid values not drawn".
+INVALID_SAMPLES = 1024
 
 # Per migration: the last listed items by id -> (item, parsed, stored).
 _Memo = dict[str, tuple[Mapping[str, Any], Participant, Participant]]
@@ -75,6 +81,12 @@ class Store:
         self.progress_changes: dict[str, deque[tuple[float, float]]] = {}
         # Per migration: the last operator action event seen (its data, with "ts").
         self.last_action: dict[str, dict[str, Any]] = {}
+        # Per migration: (ts, kind, words) of the moments the charts mark on their time axis,
+        # kind "phase" or "action" (breaker opens are in ``breaker_opens``), oldest first.
+        self.marks: dict[str, deque[tuple[float, str, str]]] = {}
+        # Per series: when a sample was invalid (NaN, infinite, out of range, or declared so by
+        # its source). The series holds a gap there; the charts count these under the gap.
+        self.invalid_samples: dict[str, deque[float]] = {}
         self._sources: dict[str, _SourceRecord] = {}
         self.now: float = 0.0  # the newest event time seen
         self.events_applied = 0
@@ -166,12 +178,14 @@ class Store:
                 else:
                     change = f"{previous.phase} -> {migration.phase} ({migration.status})"
                 self._log(ts, _transition_level(migration), source, f"{migration.id}: {change}")
+                self._mark(migration.id, ts, "phase", change)
 
     def _on_migration_gone(self, ts: float, source: str, data: dict[str, Any]) -> None:
         migration_id = text(data["id"])
         if self.migrations.pop(migration_id, None) is not None:
             gone = self.participants.pop(migration_id, {})
             self.progress_changes.pop(migration_id, None)
+            self.marks.pop(migration_id, None)
             self._participant_memo.pop(migration_id, None)
             self.revision["migrations"] = next(_REVISIONS)
             self._participants_changed(migration_id, list(gone))
@@ -332,6 +346,8 @@ class Store:
         values = data["values"]
         if not isinstance(values, dict):
             raise TypeError("values must be an object")
+        declared = data.get("invalid")
+        declared = declared if isinstance(declared, list) and declared else ()
         series = self.series
         for name, value in values.items():
             target = series.get(name)
@@ -341,6 +357,13 @@ class Store:
                 target = series[name] = Series(self._series_capacity, self.series_resolution_s)
             number = value if type(value) is float and value == value and -1e15 < value < 1e15 else finite(value)
             target.append(ts, number)
+            if number is None and (value is not None or name in declared):
+                # A number that cannot be true (or one the source refused): a gap, counted as invalid.
+                invalid = self.invalid_samples.get(name)
+                if invalid is None:
+                    invalid = self.invalid_samples[name] = deque(maxlen=INVALID_SAMPLES)
+                if not invalid or invalid[-1] != ts:
+                    invalid.append(ts)
         self.revision["series"] = next(_REVISIONS)
 
     def _on_host(self, ts: float, source: str, data: dict[str, Any]) -> None:
@@ -386,9 +409,18 @@ class Store:
         result = text(data.get("result"), "", 300)
         message = f"action {action} on {migration_id}: {stage}" + (f" ({result})" if result else "")
         if stage in ("sent", "answered"):  # a decision that reached the controller, not one opened or cancelled
+            previous = self.last_action.get(migration_id)
+            if previous is None or previous.get("action") != data["action"] or ts - previous["ts"] > ACTION_MARK_S:
+                self._mark(migration_id, ts, "action", f"{action} ({stage})")  # one mark a decision, not one a stage
             self.last_action[migration_id] = {**data, "ts": ts}
             self.revision["migrations"] = next(_REVISIONS)
         self._log(ts, "warning", source, message)
+
+    def _mark(self, migration_id: str, ts: float, kind: str, words: str) -> None:
+        marks = self.marks.get(migration_id)
+        if marks is None:
+            marks = self.marks[migration_id] = deque(maxlen=MARKS)
+        marks.append((ts, kind, words))
 
     def note(self, ts: float, level: str, source: str, message: str) -> None:
         """A line for the event log from the screen itself (rule transitions), not from a source."""
@@ -436,6 +468,8 @@ class Store:
         copy.log = deque(self.log, maxlen=self.log.maxlen)
         copy.progress_changes = {k: deque(v, maxlen=v.maxlen) for k, v in self.progress_changes.items()}
         copy.last_action = dict(self.last_action)
+        copy.marks = {k: deque(v, maxlen=v.maxlen) for k, v in self.marks.items()}
+        copy.invalid_samples = {k: deque(v, maxlen=v.maxlen) for k, v in self.invalid_samples.items()}
         copy._sources = {k: replace(v) for k, v in self._sources.items()}
         copy.now = self.now
         copy.events_applied = self.events_applied

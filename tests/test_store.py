@@ -171,3 +171,31 @@ def test_duplicate_participant_ids_keep_the_last_and_hostile_ids_are_parsed_ever
     assert {p.id: p.vote for p in s.participants_of("m1")} == {"a": "yes", "7": "pending"}
     s.apply(participants_event(2, [{"id": "a", "vote": "yes"}, {"id": 7, "vote": "no"}]))
     assert {p.id: p.vote for p in s.participants_of("m1")} == {"a": "yes", "7": "no"}
+
+
+def test_invalid_metric_samples_are_gaps_counted_per_series():
+    store = Store()
+    store.apply(ev(1.0, "metrics", {"values": {"a": 1.0, "b": float("nan")}}))
+    store.apply(ev(2.0, "metrics", {"values": {"a": 1e300, "b": None}, "invalid": ["b"]}))
+    store.apply(ev(3.0, "metrics", {"values": {"a": None, "b": 2.0}}))  # None alone: no answer, not invalid
+    assert list(store.invalid_samples["a"]) == [2.0]
+    assert list(store.invalid_samples["b"]) == [1.0, 2.0]
+    assert store.series["a"].points() == [(1.0, 1.0), (2.0, None), (3.0, None)]
+    copy = store.snapshot()
+    store.apply(ev(4.0, "metrics", {"values": {"a": float("inf")}}))
+    assert list(copy.invalid_samples["a"]) == [2.0]
+
+
+def test_phase_changes_and_operator_actions_are_marked_once_each():
+    store = Store()
+    store.apply(ev(1.0, "migration", {"id": "m", "status": "in_progress", "phase": "one"}))
+    store.apply(ev(2.0, "migration", {"id": "m", "status": "in_progress", "phase": "two"}))
+    store.apply(ev(3.0, "migration", {"id": "m", "status": "in_progress", "phase": "two", "progress": 5.0}))
+    store.apply(ev(4.0, "action", {"action": "pause", "migration_id": "m", "stage": "sent"}))
+    store.apply(ev(4.5, "action", {"action": "pause", "migration_id": "m", "stage": "answered"}))
+    store.apply(ev(5.0, "migration", {"id": "m", "status": "paused", "phase": "two"}))
+    assert [(ts, kind) for ts, kind, _words in store.marks["m"]] == [
+        (2.0, "phase"),
+        (4.0, "action"),
+        (5.0, "phase"),
+    ]

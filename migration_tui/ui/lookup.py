@@ -19,6 +19,12 @@ from migration_tui.store import Store
 
 
 def series_for(store: Store, migration: Migration | None, name: str) -> Series | None:
+    key = series_key(store, migration, name)
+    return None if key is None else store.series[key]
+
+
+def series_key(store: Store, migration: Migration | None, name: str) -> str | None:
+    """The key under which the store holds this migration's series ``name`` (None: it holds none)."""
     if migration is not None:
         for key in (
             # A named controller files its pair series as ``NAME:PAIR/name``; Prometheus' are not scoped.
@@ -27,8 +33,8 @@ def series_for(store: Store, migration: Migration | None, name: str) -> Series |
             f"{migration.id}/{name}",
         ):
             if key and key in store.series:
-                return store.series[key]
-    return store.series.get(name)
+                return key
+    return name if name in store.series else None
 
 
 def breaker_for(store: Store, migration: Migration, pair: str | None = None) -> CircuitBreaker | None:

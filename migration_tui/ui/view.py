@@ -51,6 +51,8 @@ class View:
     place: str = ""
     #: Nothing can be sent from this screen (``watch --read-only``, the wall).
     read_only: bool = False
+    #: The Metrics tab's time window: an index into ``chart_data.WINDOWS`` (``w`` cycles it).
+    chart_window: int = 1
     #: The judgements of this repaint, shared by every widget that reads them.
     frame: Frame = None  # type: ignore[assignment]  # built in __post_init__ when not given
 

@@ -92,3 +92,39 @@ class TestWall:
         feed = ReplayFeed(SAMPLE_DATA / "orderbook-rollout.jsonl.gz", playing=False)
         app = MigrationApp(feed, theme="high-contrast", dashboard=WallScreen)
         assert snap_compare(app, terminal_size=(120, 40), run_before=at(app, SAMPLE_OFFSETS["orderbook-rollout"]))
+
+
+class TestMetricsCharts:
+    """Issue 21: the Metrics tab's charts (time axis, thresholds, marked moments) on the samples."""
+
+    #: The keys that show the migration each sample is about: SOLUSDT (third) in the rollout.
+    SHOW = {"2pc-commit": (), "orderbook-rollout": ("right_square_bracket", "right_square_bracket")}
+
+    @pytest.mark.parametrize("scenario", ["2pc-commit", "orderbook-rollout"])
+    @pytest.mark.parametrize("size", [(120, 40), (200, 50)], ids=["120x40", "200x50"])
+    def test_metrics_tab(self, snap_compare, scenario, size):
+        app = MigrationApp(ReplayFeed(SAMPLE_DATA / f"{scenario}.jsonl.gz", playing=False))
+        keys = (*self.SHOW[scenario], "4")
+        assert snap_compare(app, terminal_size=size, run_before=at(app, SAMPLE_OFFSETS[scenario], *keys))
+
+    @pytest.mark.parametrize("theme", ["high-contrast", "colorblind", "NO_COLOR"])
+    def test_metrics_tab_theme(self, snap_compare, monkeypatch, theme):
+        if theme == "NO_COLOR":
+            monkeypatch.setenv("NO_COLOR", "1")
+        feed = ReplayFeed(SAMPLE_DATA / "orderbook-rollout.jsonl.gz", playing=False)
+        app = MigrationApp(feed, theme=None if theme == "NO_COLOR" else theme)
+        keys = (*self.SHOW["orderbook-rollout"], "4")
+        assert snap_compare(
+            app, terminal_size=(120, 40), run_before=at(app, SAMPLE_OFFSETS["orderbook-rollout"], *keys)
+        )
+
+    def test_metrics_tab_falls_back_to_sparklines_at_80x24(self, snap_compare):
+        app = MigrationApp(ReplayFeed(SAMPLE_DATA / "2pc-commit.jsonl.gz", playing=False))
+        assert snap_compare(app, terminal_size=(80, 24), run_before=at(app, SAMPLE_OFFSETS["2pc-commit"], "4"))
+
+    def test_wall_orderbook_rollout_charts_at_200x50(self, snap_compare):
+        from migration_tui.ui.screens.wall import WallScreen
+
+        feed = ReplayFeed(SAMPLE_DATA / "orderbook-rollout.jsonl.gz", playing=False)
+        app = MigrationApp(feed, theme="high-contrast", dashboard=WallScreen)
+        assert snap_compare(app, terminal_size=(200, 50), run_before=at(app, SAMPLE_OFFSETS["orderbook-rollout"]))

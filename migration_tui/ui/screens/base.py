@@ -31,6 +31,7 @@ from textual.widgets import Input, Label, TabbedContent, TabPane
 
 from migration_tui.model import Migration
 from migration_tui.rules import Rule
+from migration_tui.ui.chart_data import DEFAULT_WINDOW, WINDOWS
 from migration_tui.ui.rule_watch import RuleWatch
 from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets import (
@@ -47,6 +48,7 @@ from migration_tui.ui.widgets import (
     SystemPanel,
 )
 from migration_tui.ui.widgets.footer import DeclaredKeyOrder, KeyBar
+from migration_tui.ui.widgets.metrics_tab import MetricsTab
 from migration_tui.ui.widgets.not_served import BREAKERS_PATH, NotServedNote
 
 if TYPE_CHECKING:
@@ -200,6 +202,14 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         Binding(
             "escape", "close_filter", "Close filter", show=False, id="close-filter", tooltip="Leave the filter box"
         ),
+        Binding(
+            "w",
+            "chart_window",
+            "Window",
+            show=False,
+            id="chart-window",
+            tooltip="Metrics charts: the next time window (1 m, 5 m, 15 m, 1 h, all)",
+        ),
         *(_tab_binding(number, tab_id, title) for number, (tab_id, title) in enumerate(TABS, 1)),
     ]
 
@@ -275,6 +285,8 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         self.rules = rules
         self.selected_id: str | None = None
         self.theme_generation = 0
+        #: The Metrics tab's window, an index into ``chart_data.WINDOWS`` (``w`` cycles it).
+        self.chart_window = DEFAULT_WINDOW
         self.rule_watch = RuleWatch(bell=self._ring)
 
     # --- layout ------------------------------------------------------------------
@@ -318,8 +330,7 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
                 yield NotServedNote(BREAKERS_PATH, id="breakers-not-served")
                 yield BreakersTable(id="breakers-table")
             with TabPane("4 Metrics", id="metrics"):
-                with VerticalScroll():
-                    yield MetricsPane(id="metrics-pane")
+                yield MetricsTab(id="metrics-tab")
             with TabPane("5 Host", id="host"):
                 yield ResourcesPane(id="host-pane")
             with TabPane("6 Log", id="log"):
@@ -364,6 +375,7 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
             warnings=feed.warnings,
             place=getattr(feed, "place", ""),
             read_only=getattr(feed, "read_only", False),
+            chart_window=self.chart_window,
         )
 
     def refresh_view(self) -> None:
@@ -427,6 +439,8 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
                 return False  # the keys are text while typing a filter
         if action == "close_filter":
             return isinstance(self.focused, Input)
+        if action == "chart_window":
+            return not isinstance(self.focused, Input)  # a "w" typed into the filter is text
         return True
 
     # --- actions -------------------------------------------------------------------
@@ -445,6 +459,13 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
             # focus while hidden, and the next focus (the filter box) would switch back to its tab.
             self.set_focus(None)
         tabs.active = tab_id
+
+    def action_chart_window(self) -> None:
+        """The Metrics charts' next window: 1 m, 5 m, 15 m, 1 h, all, and round again."""
+        self.chart_window = (self.chart_window + 1) % len(WINDOWS)
+        for tab in self.query(MetricsTab):
+            tab.forget()  # a person asked: drawn at once, not after the once-a-second interval
+        self.refresh_view()
 
     def action_step_migration(self, step: int) -> None:
         ids = list(self.feed.store.migrations)

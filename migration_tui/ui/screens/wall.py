@@ -27,14 +27,16 @@ from migration_tui.frame import active
 from migration_tui.model import FAILURE_PHASES, Migration
 from migration_tui.rules import Rule
 from migration_tui.safe_text import INVALID, MISSING, clean
-from migration_tui.systems.base import Figure
+from migration_tui.systems.base import Figure, MetricSpec
 from migration_tui.ui import states
+from migration_tui.ui.chart_data import chart_data, moments, quantised_end
 from migration_tui.ui.colors import level_alias
 from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.screens.base import MigrationScreen
-from migration_tui.ui.view import View
+from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets import MetricsPane, ProgressLine, StatusBar, SystemPanel
 from migration_tui.ui.widgets.alerts import needs_a_look
+from migration_tui.ui.widgets.metrics import window_for
 from migration_tui.ui.widgets.migration import controller_level, not_live_words, timeline
 from migration_tui.ui.widgets.text_pane import TextPane
 
@@ -43,6 +45,11 @@ if TYPE_CHECKING:
 
 #: Seconds each active migration is shown before the wall moves to the next.
 ROTATE_S = 15.0
+#: From this size the wall charts its error measure and latency under the large figures.
+CHART_COLUMNS = 160
+CHART_ROWS = 45
+#: Seconds the wall's charts span, ending now.
+WALL_CHART_S = 600.0
 #: Lines of the fleet summary before it says "+ N more".
 SUMMARY_LINES = 8
 FLEET_TOOLTIP = "Every migration in one list, worst first; Enter holds one on the wall"
@@ -248,6 +255,73 @@ class BigFigure(Vertical):
         self.set_class(level == "warn", "-warn")
 
 
+class WallCharts(StoreView, Horizontal):
+    """From 160x45: the error measure and the latency over the last minutes, against their limits.
+
+    The same charts as the Metrics tab (``charts.py``), over a fixed window; plotext is imported
+    at the first draw, so a wall smaller than that never loads it."""
+
+    SECTIONS = ("series", "migrations", "breakers")
+    MIN_INTERVAL_S = 1.0
+
+    DEFAULT_CSS = """
+    WallCharts {
+        height: 1fr;
+        min-height: 10;
+        display: none;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.boxes: list[Any] = []
+        self._last_view: View | None = None
+
+    def view_key(self, view: View) -> tuple[Any, ...]:
+        return (*super().view_key(view), tuple(self.size), view.now)
+
+    def on_resize(self) -> None:
+        # Shown (from 160x45) or resized: drawn for the new size at once, not after the interval.
+        self.forget()
+        if self._last_view is not None:
+            self.show(self._last_view)
+
+    def draw(self, view: View) -> None:
+        from migration_tui.ui.widgets.charts import ChartBox, palette  # plotext: only once there is room
+
+        self._last_view = view
+
+        if not self.boxes:
+            self.boxes = [ChartBox(), ChartBox()]
+            self.mount(*self.boxes)
+        migration = view.migration
+        if migration is None:
+            return
+        columns = max(10, (self.size.width or self.app.size.width) // 2 - 8)
+        figures = figures_of(migration.system)
+        # As the sparklines: the data's age rounded up to a minute, at most WALL_CHART_S.
+        found = (series_for(view.store, migration, figure.series) for figure in figures)
+        span = min(WALL_CHART_S, window_for([s.points(since=view.now - WALL_CHART_S) for s in found if s], view.now))
+        end = quantised_end(view.now, span, columns)
+        marked = moments(view.store, migration, end - span, end)
+        colors = palette(view)
+        for box, figure in zip(self.boxes, figures, strict=True):
+            spec = MetricSpec(figure.series, figure.title, f" {figure.unit}" if figure.unit else "", figure.digits)
+            data = chart_data(
+                view.store,
+                migration,
+                (spec,),
+                figure.title,
+                end,
+                span,
+                columns,
+                view.poll_interval_s,
+                view.rules,
+                marked,
+            )
+            box.show_data(data, view, colors)
+
+
 class WallScreen(MigrationScreen, inherit_bindings=False):
     """The wall: fleet summary, the migration shown in large figures, and loud dead sources."""
 
@@ -290,6 +364,12 @@ class WallScreen(MigrationScreen, inherit_bindings=False):
         height: auto;
         border-top: hkey $panel;
     }
+    WallScreen.-charts #figures {
+        height: auto;
+    }
+    WallScreen.-charts #wall-charts {
+        display: block;
+    }
     """
 
     rotate_s: ClassVar[float] = ROTATE_S
@@ -314,6 +394,8 @@ class WallScreen(MigrationScreen, inherit_bindings=False):
             yield BigFigure(id="figure-progress")
             yield BigFigure(id="figure-errors")
             yield BigFigure(id="figure-latency")
+        # With more room (160x45 and up): the error measure and latency charted against their limits.
+        yield WallCharts(id="wall-charts")
         # With room (120x36 and up): the progress line with its rate, the system's own panel
         # (participants, per-pair table, traffic split ...) and the sparklines, below the figures.
         with Vertical(id="wall-detail", classes="wide-only"):
@@ -331,6 +413,15 @@ class WallScreen(MigrationScreen, inherit_bindings=False):
             return migrations[self.selected_id]
         running = active(list(migrations.values()))
         return running[0] if running else None
+
+    def apply_breakpoints(self) -> None:
+        super().apply_breakpoints()
+        width, height = self.app.size
+        self.set_class(width >= CHART_COLUMNS and height >= CHART_ROWS, "-charts")
+
+    def on_resize(self) -> None:
+        # Textual calls the base screen's on_resize too (every class's handler in the MRO).
+        self.set_class(self.size.width >= CHART_COLUMNS and self.size.height >= CHART_ROWS, "-charts")
 
     def on_mount(self) -> None:
         super().on_mount()
