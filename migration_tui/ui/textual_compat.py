@@ -24,6 +24,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.filter import Monochrome, NoColor
+from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -145,3 +146,16 @@ def write_cell_keeping_layout(table: DataTable[Any], row_key: RowKey, column_key
         cache = getattr(table, name)
         if len(cache):
             cache.clear()
+
+
+def forget_dirty_regions(widget: Widget) -> None:
+    """Clear what a widget that draws line by line (``render_line``) was told to repaint.
+
+    Touches ``Widget._dirty_regions``: ``Widget.refresh(*regions)`` adds each region to it, and
+    only the default ``Widget.render_line`` (through ``_render_content``) clears it, by rendering
+    the whole widget again. ``TextPane.render_line`` renders only the lines that changed (its own
+    cache says which), so it clears the set itself; left alone it would grow with every refresh.
+
+    Public alternative: none; ``refresh()`` with no region would clear it but repaint everything.
+    """
+    widget._dirty_regions.clear()

@@ -89,3 +89,49 @@ def test_styled_characters_are_each_character_with_the_styles_on_it():
             start = rng.randrange(0, size + 3)  # some spans run past the end, or start after it
             text.spans.append(Span(start, rng.randrange(start, size + 6), rng.choice(["red", "blue", "dim"])))
         assert _styled_chars(text) == per_character(text), text.spans
+
+
+class ThreeLines(TextPane):
+    DEFAULT_CSS = "ThreeLines { width: 30; height: 3; }"
+
+    lines_to_show = ("one", "two", "three")
+
+    def build(self, view, width: int) -> list[Text]:
+        return [Text(line, end="") for line in self.lines_to_show]
+
+
+class ThreeHost(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ThreeLines()
+
+
+async def test_only_a_changed_line_is_converted_again_and_the_screen_shows_every_line(monkeypatch):
+    """Textual's own render_line converts every line of a widget whenever any part of it is
+    refreshed; a TextPane converts only the line that changed, and still draws each line right."""
+    from textual.visual import Visual
+
+    from migration_tui.ui.widgets import text_pane
+
+    converted: list[str] = []
+    real = Visual.to_strips
+
+    def counting(widget, visual, *args, **kwargs):
+        strips = real(widget, visual, *args, **kwargs)
+        if isinstance(widget, ThreeLines):
+            converted.extend(strip.text for strip in strips)
+        return strips
+
+    monkeypatch.setattr(text_pane.Visual, "to_strips", counting)
+    async with ThreeHost().run_test() as pilot:
+        pane = pilot.app.query_one(ThreeLines)
+        pane.draw(None)
+        await pilot.pause()
+        converted.clear()
+        pane.lines_to_show = ("one", "TWO", "three")
+        pane.draw(None)
+        await pilot.pause()
+        assert [text.rstrip() for text in converted] == ["TWO"]
+        shown = [strip.text.rstrip() for strip in (pane.render_line(y) for y in range(3))]
+        assert shown == ["one", "TWO", "three"]
+        screen = pilot.app.export_screenshot()
+        assert "TWO" in screen and "three" in screen and "two" not in screen

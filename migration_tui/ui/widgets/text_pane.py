@@ -18,8 +18,11 @@ from rich.cells import cell_len
 from rich.text import Span, Text
 from textual import events
 from textual.geometry import Region
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
 
+from migration_tui.ui.textual_compat import forget_dirty_regions
 from migration_tui.ui.view import StoreView, View
 
 
@@ -83,6 +86,9 @@ class TextPane(StoreView, Widget):
         self._view: View | None = None
         self._lines: list[Text] = []
         self._width: int | None = None  # the width ``_lines`` were built for
+        # Each line's strip as drawn, by line: only a changed line is converted again (``render_line``).
+        self._strips: dict[int, Strip] = {}
+        self._strips_for: tuple[object, ...] = ()
 
     def build(self, view: View, width: int) -> list[Text]:  # pragma: no cover - every pane overrides it
         raise NotImplementedError
@@ -105,6 +111,7 @@ class TextPane(StoreView, Widget):
         old = self._lines
         self._lines, self._width = new, width
         if len(new) != len(old):
+            self._strips.clear()
             self.refresh(layout=True)
             return
         dirty = []
@@ -118,12 +125,44 @@ class TextPane(StoreView, Widget):
                     # tail on screen: everything from the first change to the edge moves.
                     x2 = max(x2, width)
                 dirty.append(Region(x1, y, x2 - x1, 1))
+                self._strips.pop(y, None)
         if dirty:
             self.refresh(*dirty)
 
     def _build_for(self, width: int) -> None:
         if self._view is not None and width != self._width:
             self._lines, self._width = [merged(line) for line in self.build(self._view, width)], width
+            self._strips.clear()
+
+    def render_line(self, y: int) -> Strip:
+        """Line ``y`` as a strip: converted from its Text only when it changed (Textual's own
+        ``render_line`` converts every line of the widget whenever any part of it is refreshed).
+        A text selection (which counts lines across the widget) is drawn Textual's way."""
+        if self.text_selection is not None or self.styles.content_align != ("left", "top"):
+            self._strips.clear()
+            return super().render_line(y)
+        width = self.size.width
+        if width and width != self._width:
+            count = len(self._lines)
+            self._build_for(width)
+            if len(self._lines) != count:
+                self.refresh(layout=True)
+        style = self.visual_style
+        key = (width, style)
+        if key != self._strips_for:
+            self._strips.clear()
+            self._strips_for = key
+        forget_dirty_regions(self)
+        strip = self._strips.get(y)
+        if strip is None:
+            if y < len(self._lines):
+                line = Text("\n", end="", no_wrap=True).join([self._lines[y]])
+                strips = Visual.to_strips(self, visualize(self, line, markup=False), width, 1, style)
+                strip = strips[0] if strips else Strip.blank(width, style.rich_style)
+            else:
+                strip = Strip.blank(width, style.rich_style)
+            self._strips[y] = strip
+        return strip
 
     def on_resize(self, event: events.Resize) -> None:
         if self._view is not None and self._width != self.size.width:
