@@ -258,3 +258,11 @@ async def test_a_rule_firing_is_marked_on_its_chart_from_the_rules_in_force(tmp_
         assert fired == [pytest.approx(20 - 300, abs=7)]
         assert [args[0] for name, args, _ in chart.calls if name == "text"].count("R") == 1
         assert "R rule firing" in str(tab.query_one("#metrics-header").render())
+
+
+def test_a_chart_title_names_its_unit_once() -> None:
+    from migration_tui.ui.widgets.charts import chart_title
+
+    assert chart_title("latency p50/p95/p99", "ms") == "latency p50/p95/p99 (ms)"
+    assert chart_title("docs/s", "/s") == "docs/s"  # the demo's batch chart said "docs/s (/s)"
+    assert chart_title("tables", "") == "tables"

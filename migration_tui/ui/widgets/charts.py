@@ -41,6 +41,11 @@ MAX_MARK_LINES = 12
 Rgb = tuple[int, int, int]
 
 
+def chart_title(title: str, unit: str) -> str:
+    """The chart's name and its unit in brackets, unless the name already says it ("docs/s", not "docs/s (/s)")."""
+    return f"{title} ({unit})" if unit and not title.endswith(unit) else title
+
+
 @dataclass(frozen=True)
 class Palette:
     """The colours a chart draws with, from the theme; None under NO_COLOR-like themes without them."""
@@ -120,7 +125,7 @@ class SeriesChart(PlotextPlot):
         plt.plotsize(width, height)
         plt._set_size(width, height)  # as PlotextPlot.render does: plotsize alone does not always take
         plt.theme("clear")  # the widget's own foreground and background, whatever the app's theme
-        plt.title(f"{data.title} ({data.unit})" if data.unit else data.title)
+        plt.title(chart_title(data.title, data.unit))
         lo, hi = data.y_range
         # The rows between the title, the frame and the time axis; the threshold on a row of its own.
         lo, hi, ticks, labels = value_axis(lo, hi, height - 4, data.threshold)
