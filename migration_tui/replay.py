@@ -43,7 +43,7 @@ from migration_tui.store import Store
 MIN_SPEED = 0.1
 MAX_SPEED = 1000.0
 SPEED_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 100.0, 300.0, 1000.0)
-KEYFRAME_EVENTS = 4096
+KEYFRAME_EVENTS = 2048  # a seek reads at most this many events past its keyframe
 
 
 @dataclass(frozen=True, slots=True)

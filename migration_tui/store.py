@@ -172,9 +172,11 @@ class Store:
                             target = series[name] = Series(self._series_capacity, resolution)
                         if type(value) is not float or value != value or not -1e15 < value < 1e15:
                             value = finite(value)
-                        if bucket == target._bucket and target._ts:
+                            if value is None:
+                                value = _NAN  # a gap, as Series.append stores None
+                        if bucket == target._bucket:  # then its open chunk holds that sample
                             target._ts[-1] = ts
-                            target._vals[-1] = _NAN if value is None else value
+                            target._vals[-1] = value
                         else:
                             target.append(ts, value)
                     revision["series"] = next(revisions)
