@@ -258,6 +258,7 @@ class _Collector:
                     first = ts
                 count += 1
                 if ts >= next_judge and tracks:
+                    store.settle()  # the samples the fold keeps aside within a bucket
                     self._judge(now if now is not None else ts)
                     next_judge = (ts // step + 1) * step
                 before = store.rejected_events

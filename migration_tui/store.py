@@ -74,6 +74,13 @@ class Store:
         self.breakers: dict[str, CircuitBreaker] = {}
         self.breaker_opens: dict[str, deque[float]] = {}
         self.series: dict[str, Series] = {}
+        # Within ``fold``: the newest sample of each series in the current resolution bucket, not
+        # yet appended (only the last of a bucket survives in a series); ``settle`` appends them.
+        self._open: dict[Series, tuple[float, Any]] = {}
+        self._series_dirty = False
+        # Within ``fold``: heartbeats of known participants not yet applied, (migration, participant)
+        # -> the newest time, in the order of their last change; ``settle`` applies them.
+        self._beats: dict[tuple[str, str], float] = {}
         self.host: dict[str, HostResources] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         # Per migration: (ts, progress) each time its progress changed, the first sighting first.
@@ -141,15 +148,15 @@ class Store:
         sources = self._sources
         series = self.series
         participants = self.participants
-        changes_of = self._participant_changes
-        revision = self.revision
-        revisions = _REVISIONS
         resolution = self.series_resolution_s
         quiet = ("source_error", "action")
         wrong_shape = (TypeError, ValueError, AttributeError, KeyError)
         now = self.now
         offset = -1
         applied = 0
+        open_ = self._open
+        open_bucket: float | None = None
+        beats = self._beats
         try:
             for offset, ts, source, kind, data in rows:
                 if ts < clock:
@@ -159,27 +166,24 @@ class Store:
                 if ts > until:
                     return clock, offset, (offset, ts, source, kind, data)
                 if kind == "metrics" and type(data) is dict and type(values := data.get("values")) is dict:
-                    # _on_metrics inline, with Series.append's commonest case: a sample in the same
-                    # resolution bucket as the series' last one replaces it.
+                    # _on_metrics, coalesced: a series keeps one sample per resolution bucket (a
+                    # later one replaces it), so within a bucket only each series' newest sample
+                    # is kept aside, and appended (checked) when the bucket ends or the fold does.
                     if ts > now:
                         now = self.now = ts
                     bucket = ts // resolution if resolution > 0 else ts
+                    if bucket != open_bucket:
+                        if open_:
+                            self.settle()
+                        open_bucket = bucket
                     for name, value in values.items():
                         target = series.get(name)
                         if target is None:
                             if len(series) >= MAX_SERIES or not isinstance(name, str):
                                 continue
                             target = series[name] = Series(self._series_capacity, resolution)
-                        if type(value) is not float or value != value or not -1e15 < value < 1e15:
-                            value = finite(value)
-                            if value is None:
-                                value = _NAN  # a gap, as Series.append stores None
-                        if bucket == target._bucket:  # then its open chunk holds that sample
-                            target._ts[-1] = ts
-                            target._vals[-1] = value
-                        else:
-                            target.append(ts, value)
-                    revision["series"] = next(revisions)
+                        open_[target] = (ts, value)
+                    self._series_dirty = True
                 elif (
                     kind == "heartbeat"
                     and type(data) is dict
@@ -187,29 +191,23 @@ class Store:
                     and 0.0 <= at <= 1e11
                     and type(migration_id := data.get("migration_id")) is str
                     and type(participant_id := data.get("participant_id")) is str
-                    and (members := participants.get(migration_id[:256])) is not None
+                    and (members := participants.get(migration_id := migration_id[:256])) is not None
                     and (current := members.get(participant_id := participant_id[:256])) is not None
                 ):
-                    # _on_heartbeat inline, for a participant already known.
+                    # _on_heartbeat, coalesced, for a participant already known: only its newest
+                    # heartbeat matters until another kind of event (or the fold's end) settles it.
                     if ts > now:
                         now = self.now = ts
-                    if current.last_heartbeat is None or at > current.last_heartbeat:
-                        invalid = current.invalid
-                        if invalid and "last_heartbeat" in invalid:
-                            invalid = tuple(f for f in invalid if f != "last_heartbeat")
-                        members[participant_id] = make_participant(
-                            current.id, current.type, current.vote, current.healthy, at, invalid
-                        )
-                        number = revision["participants"] = next(revisions)
-                        changes = changes_of.get(migration_id := migration_id[:256])
-                        if changes is None:
-                            changes = changes_of[migration_id] = {}
-                        elif len(changes) + 1 > 2 * MAX_PARTICIPANTS:
-                            changes.clear()
-                            self._changes_since = number
-                        changes.pop(participant_id, None)  # newest last
-                        changes[participant_id] = number
+                    key = (migration_id, participant_id)
+                    held = beats.get(key)
+                    last = held if held is not None else current.last_heartbeat
+                    if last is None or at > last:
+                        if held is not None:
+                            del beats[key]  # newest change last, as the change log orders them
+                        beats[key] = at
                 else:
+                    if beats:
+                        self._settle_beats()
                     handler = handlers.get(kind)
                     if handler is None:
                         self.unknown_kinds += 1
@@ -242,7 +240,50 @@ class Store:
                 self._touch(source, ts)
         finally:
             self.events_applied += applied
+            self.settle()
         return clock, offset, None
+
+    def _settle_beats(self) -> None:
+        """Apply the heartbeats ``fold`` kept aside, as ``_on_heartbeat`` would have one by one."""
+        participants = self.participants
+        changes_of = self._participant_changes
+        revision = self.revision
+        for (migration_id, participant_id), at in self._beats.items():
+            members = participants[migration_id]
+            current = members[participant_id]
+            invalid = current.invalid
+            if invalid and "last_heartbeat" in invalid:
+                invalid = tuple(f for f in invalid if f != "last_heartbeat")
+            members[participant_id] = make_participant(
+                current.id, current.type, current.vote, current.healthy, at, invalid
+            )
+            number = revision["participants"] = next(_REVISIONS)
+            changes = changes_of.get(migration_id)
+            if changes is None:
+                changes = changes_of[migration_id] = {}
+            elif len(changes) + 1 > 2 * MAX_PARTICIPANTS:
+                changes.clear()
+                self._changes_since = number
+            changes.pop(participant_id, None)  # newest last
+            changes[participant_id] = number
+        self._beats.clear()
+
+    def settle(self) -> None:
+        """Append the samples ``fold`` kept aside (each series' newest in the current bucket).
+        ``fold`` settles before it returns; a reader inside a fold (the report's judgements)
+        calls it first."""
+        if self._beats:
+            self._settle_beats()
+        open_ = self._open
+        if open_:
+            for target, (ts, value) in open_.items():
+                if type(value) is not float or value != value or not -1e15 < value < 1e15:
+                    value = finite(value)
+                target.append(ts, value)
+            open_.clear()
+        if self._series_dirty:
+            self._series_dirty = False
+            self.revision["series"] = next(_REVISIONS)
 
     def _touch(self, source: str, ts: float) -> None:
         record = self._sources.get(source)
@@ -561,7 +602,11 @@ class Store:
 
     def snapshot(self) -> Store:
         """An independent copy; immutable values are shared, containers copied."""
+        self.settle()
         copy = Store.__new__(Store)
+        copy._open = {}
+        copy._series_dirty = False
+        copy._beats = {}
         copy.series_window_s = self.series_window_s
         copy.series_resolution_s = self.series_resolution_s
         copy._series_capacity = self._series_capacity
