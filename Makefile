@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint format servers bench sample-data clean
+.PHONY: demo test lint format servers bench bench-quick sample-data clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -33,6 +33,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+bench-quick: $(STAMP) servers  # prometheus_budget needs prometheus
+	$(PY) benchmarks/run_all.py --quick
 
 sample-data: $(STAMP)
 	$(PY) scripts/make_sample_data.py

@@ -7,6 +7,8 @@ against: the replay position in a replay, the wall clock when live.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -64,7 +66,7 @@ def reduce_recording(path: str, at: float, rules: Iterable[Rule] | None = None) 
     Streams (a gzip file is never decompressed to disk, and memory does not
     grow with the file). ``at`` past the end means the end.
     """
-    from migration_tui.recording import RecordingReader, monotonic
+    from migration_tui.recording import RecordingReader, decode_rows, open_binary
 
     reader = RecordingReader(path)
     store = Store()
@@ -72,14 +74,20 @@ def reduce_recording(path: str, at: float, rules: Iterable[Rule] | None = None) 
     at = max(0.0, at)
     last: float | None = None
     reached_end = True
-    for _offset, event in monotonic(reader.events_from(reader.data_offset)):
-        if start is None:
-            start = event.ts
-        if event.ts > start + at:
-            reached_end = False
-            break
-        store.apply(event)
-        last = event.ts
+    stats = reader.stats
+    with open_binary(reader.path) as fp:
+        if reader.data_offset:
+            fp.seek(reader.data_offset)
+        rows = decode_rows(fp, stats, reader.data_offset)
+        if start is None:  # no header: the recording starts at its first event
+            first = next(rows, None)
+            if first is not None:
+                start = first[1]
+                rows = itertools.chain((first,), rows)
+        if start is not None:
+            clock, _offset, pending = store.fold(rows, until=start + at)
+            reached_end = pending is None
+            last = clock if clock != -math.inf else None
     if start is None:
         start = 0.0
     duration = None

@@ -128,6 +128,12 @@ def _num(data: Mapping[str, Any], key: str, invalid: list[str], lo: float, hi: f
     return number
 
 
+def _system(value: Any) -> str:
+    """A migration's system from its data (``text``, the first registered system when it does not say)."""
+    fallback = default_system()
+    return text(value, fallback) or fallback
+
+
 def _declared_invalid(data: Mapping[str, Any], invalid: list[str]) -> None:
     """Add the field names a source already judged invalid (its ``invalid`` list)."""
     declared = data.get("invalid")
@@ -153,20 +159,26 @@ class Participant:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Participant:
+        # A controller lists every participant on every poll: the usual types are checked inline
+        # (the same results as text(), finite() and _num() give them), the rest go through them.
         invalid: list[str] = []
         healthy = data.get("healthy", data.get("is_healthy"))
-        if healthy is not None and not isinstance(healthy, bool):
+        if healthy is not None and healthy is not True and healthy is not False:
             invalid.append("healthy")
             healthy = None
-        heartbeat = _num(data, "last_heartbeat", invalid, 0.0, 1e11)
-        _declared_invalid(data, invalid)
-        return cls(
-            id=text(data.get("id"), "?"),
-            type=text(data.get("type")),
-            vote=text(data.get("vote"), "pending") or "pending",
-            healthy=healthy,
-            last_heartbeat=heartbeat,
-            invalid=tuple(invalid),
+        heartbeat = data.get("last_heartbeat")
+        if heartbeat is not None and (type(heartbeat) is not float or not 0.0 <= heartbeat <= 1e11):
+            heartbeat = _num(data, "last_heartbeat", invalid, 0.0, 1e11)
+        if "invalid" in data:
+            _declared_invalid(data, invalid)
+        key, kind, vote = data.get("id"), data.get("type"), data.get("vote")
+        return (make_participant if cls is Participant else cls)(
+            key[:256] if type(key) is str else text(key, "?"),
+            kind[:256] if type(kind) is str else text(kind),
+            (vote[:256] or "pending") if type(vote) is str else text(vote, "pending") or "pending",
+            healthy,
+            heartbeat,
+            tuple(invalid),
         )
 
     def heartbeat_age_s(self, now: float) -> float | None:
@@ -183,6 +195,35 @@ class Participant:
             "healthy": self.healthy,
             "heartbeat_age_s": None if age is None else round(age, 3),
         }
+
+
+_PARTICIPANT_SLOTS = {name: Participant.__dict__[name] for name in Participant.__slots__}  # type: ignore[attr-defined]
+
+
+def make_participant(
+    id: str,
+    type: str,
+    vote: str,
+    healthy: bool | None,
+    last_heartbeat: float | None,
+    invalid: tuple[str, ...],
+    *,
+    _new: Any = object.__new__,
+    _slots: tuple[Any, ...] = tuple(slot.__set__ for slot in _PARTICIPANT_SLOTS.values()),
+) -> Participant:
+    """``Participant(id, type, vote, healthy, last_heartbeat, invalid)``, the same object in about
+    half the time: the frozen ``__init__`` goes through ``object.__setattr__`` once per field,
+    this sets the slots directly. For the hot paths: a participant is made for every heartbeat
+    and every listed item that changed. (``tests/test_model.py`` checks it sets every field.)"""
+    obj = _new(Participant)
+    set_id, set_type, set_vote, set_healthy, set_heartbeat, set_invalid = _slots
+    set_id(obj, id)
+    set_type(obj, type)
+    set_vote(obj, vote)
+    set_healthy(obj, healthy)
+    set_heartbeat(obj, last_heartbeat)
+    set_invalid(obj, invalid)
+    return obj
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +309,7 @@ class Migration:
         _declared_invalid(data, invalid)
         return cls(
             id=text(data.get("id"), "?"),
-            system=text(data.get("system"), fallback := default_system()) or fallback,
+            system=system[:256] if type(system := data.get("system")) is str and system else _system(system),
             pair=text(data.get("pair", data.get("scope"))),
             status=text(data.get("status"), "unknown") or "unknown",
             phase=text(data.get("phase"), "unknown") or "unknown",

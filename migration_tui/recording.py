@@ -106,6 +106,68 @@ def decode_event(line: bytes, stats: ReadStats) -> Event | None:
     return Event(float(ts), source, kind, data)
 
 
+#: One decoded event as the fast readers yield it: (offset just past its line, ts, source, kind, data).
+Row = tuple[int, float, str, str, dict[str, Any]]
+
+
+def decode_rows(lines: Iterator[bytes], stats: ReadStats, position: int = 0) -> Iterator[Row]:
+    """``decode_event`` over many lines, as rows: the replay engine's and the headless reduction's
+    hot loop. The same checks, in the same order, with the same counts, without an ``Event`` or a
+    call per line. An over-long line is skipped and counted once, whether it comes whole or in
+    pieces of at most ``MAX_LINE_BYTES + 1`` bytes (``readline(limit)``; ``position`` counts
+    every piece). A stream
+    that fails (a gzip file cut short, a damaged member) ends the rows: what came before stands."""
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    kinds = KINDS
+    max_line = MAX_LINE_BYTES
+    max_ts = _MAX_TS
+    note = stats.note
+    skipping = False  # inside an over-long line read in pieces (``readline(limit)``)
+    try:
+        for line in lines:
+            position += len(line)
+            if skipping:
+                skipping = line[-1:] != b"\n"
+                continue
+            if len(line) > max_line:
+                note("line too long")
+                skipping = line[-1:] != b"\n"
+                continue
+            try:
+                obj = loads(line)
+            except decode_error:
+                if line.strip():
+                    note("not JSON")
+                continue
+            if type(obj) is not dict:
+                note("not an object")
+                continue
+            ts = obj.get("ts")
+            source = obj.get("source")
+            kind = obj.get("kind")
+            data = obj.get("data")
+            if type(source) is not str or type(kind) is not str or type(data) is not dict:
+                note("wrong field types")
+                continue
+            if type(ts) is not float:
+                if type(ts) is not int:
+                    note("wrong field types")
+                    continue
+                ts = float(ts)
+            if not (0 <= ts < max_ts):
+                note("wrong field types")
+                continue
+            if kind not in kinds:
+                stats.unknown_kinds += 1
+                continue
+            stats.events += 1
+            yield position, ts, source, kind, data
+    except (EOFError, OSError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        # A gzip stream cut short, or a damaged member: what came before stands.
+        note(f"stream ended early: {type(exc).__name__}")
+
+
 def monotonic(pairs: Iterator[tuple[int, Event]], clock: float = float("-inf")) -> Iterator[tuple[int, Event]]:
     """Events with ``effective_ts``: one stamped before its predecessor takes the predecessor's time."""
     for offset, event in pairs:
@@ -171,16 +233,8 @@ class RecordingReader:
         try:
             if offset:
                 fp.seek(offset)
-            position = offset
-            try:
-                for line in fp:
-                    position += len(line)
-                    event = decode_event(line, stats)
-                    if event is not None:
-                        yield position, event
-            except (EOFError, OSError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
-                # A gzip stream cut short, or a damaged member: what came before stands.
-                stats.note(f"stream ended early: {type(exc).__name__}")
+            for position, ts, source, kind, data in decode_rows(fp, stats, offset):
+                yield position, Event(ts, source, kind, data)
         finally:
             if own:
                 fp.close()
@@ -330,6 +384,8 @@ __all__ = [
     "check_recording",
     "RecordingWriter",
     "decode_event",
+    "decode_rows",
+    "Row",
     "monotonic",
     "decompress_to",
     "open_binary",

@@ -19,6 +19,8 @@ backwards (``effective_ts``).
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 import os
 import tempfile
 import threading
@@ -27,13 +29,21 @@ from dataclasses import dataclass
 from typing import IO
 
 from migration_tui.events import Event
-from migration_tui.recording import ReadStats, RecordingReader, decompress_to, is_gzip, monotonic
+from migration_tui.recording import (
+    MAX_LINE_BYTES,
+    ReadStats,
+    RecordingReader,
+    Row,
+    decode_rows,
+    decompress_to,
+    is_gzip,
+)
 from migration_tui.store import Store
 
 MIN_SPEED = 0.1
 MAX_SPEED = 1000.0
 SPEED_STEPS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 100.0, 300.0, 1000.0)
-KEYFRAME_EVENTS = 4096
+KEYFRAME_EVENTS = 2048  # a seek reads at most this many events past its keyframe
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +91,8 @@ class Replay:
     # --- reading ---------------------------------------------------------------
 
     def _first_event_ts(self) -> float | None:
-        for _offset, event in self._reader_for_offsets.events_from(self.reader.data_offset, ReadStats()):
-            return event.ts
+        for row in self._reader_for_offsets.rows_from(self.reader.data_offset, ReadStats()):
+            return row[1]
         return None
 
     def _reset_to(self, keyframe: Keyframe | None) -> None:
@@ -97,10 +107,8 @@ class Replay:
             self._clock = keyframe.clock
             self._target = keyframe.clock
             offset = keyframe.offset
-        self._events: Iterator[tuple[int, Event]] = monotonic(
-            self._reader_for_offsets.events_from(offset, self.stats), self._clock
-        )
-        self._pending: Event | None = None
+        self._rows: Iterator[Row] = self._reader_for_offsets.rows_from(offset, self.stats)
+        self._pending: Row | None = None
         self.finished = False
 
     def _advance_to(self, target: float) -> None:
@@ -109,17 +117,13 @@ class Replay:
         self._target = target
         pending = self._pending
         if pending is not None:
-            if pending.ts > target:
+            if pending[1] > target:
                 return
-            store.apply(pending)
+            store.fold((pending,), clock=pending[1])
             self._pending = None
-        for _offset, event in self._events:
-            self._clock = event.ts
-            if event.ts > target:
-                self._pending = event
-                return
-            store.apply(event)
-        self.finished = True
+        self._clock, _offset, self._pending = store.fold(self._rows, until=target, clock=self._clock)
+        if self._pending is None:
+            self.finished = True
 
     # --- keyframes -------------------------------------------------------------
 
@@ -129,19 +133,22 @@ class Replay:
         store = self._store_factory()
         clock = float("-inf")
         count = 0
+        every = self.keyframe_events
         with open(self._fp.name, "rb", buffering=1024 * 1024) as fp:
-            events = self._reader_for_offsets.events_from(self.reader.data_offset, stats, fp)
-            for offset, event in monotonic(events):
-                clock = event.ts
-                store.apply(event)
-                count += 1
-                if count % self.keyframe_events == 0:
-                    if should_stop():
-                        return
-                    frame = Keyframe(clock, offset, store.snapshot())
-                    with self._lock:
-                        self._keyframes.append(frame)
-                        self._clocks.append(clock)
+            rows = self._reader_for_offsets.rows_from(self.reader.data_offset, stats, fp)
+            while True:
+                read = stats.events
+                clock, offset, _pending = store.fold(itertools.islice(rows, every), clock=clock)
+                read = stats.events - read
+                count += read
+                if read < every:
+                    break
+                if should_stop():
+                    return
+                frame = Keyframe(clock, offset, store.snapshot())
+                with self._lock:
+                    self._keyframes.append(frame)
+                    self._clocks.append(clock)
         self.end_clock = clock if count else self.start
         self.index_stats = stats
 
@@ -228,24 +235,13 @@ class _PlainReader:
         self._reader = reader
         self._fp = fp
 
-    def events_from(self, offset: int, stats: ReadStats, fp: IO[bytes] | None = None) -> Iterator[tuple[int, Event]]:
-        from migration_tui.recording import MAX_LINE_BYTES, decode_event
-
+    def rows_from(self, offset: int, stats: ReadStats, fp: IO[bytes] | None = None) -> Iterator[Row]:
+        """Decoded rows (``recording.decode_rows``) from byte ``offset`` on; a line is read at
+        most ``MAX_LINE_BYTES + 1`` bytes at a time, so an over-long one never fills memory."""
         fp = fp if fp is not None else self._fp
         fp.seek(offset)
-        position = offset
-        while True:
-            line = fp.readline(MAX_LINE_BYTES + 1)
-            if not line:
-                return
-            position += len(line)
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                # Skip the rest of an over-long line.
-                while line and not line.endswith(b"\n"):
-                    line = fp.readline(MAX_LINE_BYTES)
-                    position += len(line)
-                stats.note("line too long")
-                continue
-            event = decode_event(line, stats)
-            if event is not None:
-                yield position, event
+        return decode_rows(iter(functools.partial(fp.readline, MAX_LINE_BYTES + 1), b""), stats, offset)
+
+    def events_from(self, offset: int, stats: ReadStats, fp: IO[bytes] | None = None) -> Iterator[tuple[int, Event]]:
+        for position, ts, source, kind, data in self.rows_from(offset, stats, fp):
+            yield position, Event(ts, source, kind, data)

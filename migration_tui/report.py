@@ -24,19 +24,18 @@ import html as _html
 import math
 import re
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from migration_tui import criteria as _criteria
-from migration_tui.events import Event
 from migration_tui.model import (
     HEARTBEAT_LOST_S,
     Migration,
     finite,
     text,
 )
-from migration_tui.recording import RecordingReader, monotonic
+from migration_tui.recording import RecordingReader, Row, decode_rows, open_binary
 from migration_tui.rules import DEFAULT_POLL_S, ENDED_PHASES, Rule, applies, default_rules, judge
 from migration_tui.safe_text import MISSING, clean
 from migration_tui.store import MAX_SERIES, Store
@@ -226,65 +225,78 @@ class _Collector:
         self._wanted_for = 0
         self._owners_of_tracks = 0
 
-    def run(self, events: Iterable[tuple[int, Event]]) -> tuple[float | None, float | None, int]:
-        """Apply every (offset, event) to the store and follow what the report needs; (first ts, last ts, count).
+    def run(self, rows: Iterable[Row]) -> tuple[float | None, float | None, int]:
+        """Apply every decoded row (``recording.decode_rows``) to the store at its effective time
+        and follow what the report needs; (first ts, last ts, count).
 
-        One loop with its names bound locally: it runs once per event of the recording, and
-        what it adds to ``Store.apply`` is what the report costs over ``replay --headless``.
+        The store folds the rows (``Store.fold``, the headless reduction's loop) from a generator
+        that gives it one row at a time: the generator resumes once the store has applied the
+        row it gave, and follows that row then. What it adds to the fold is what the report costs
+        over ``replay --headless``.
         """
         store = self.store
-        apply = store.apply
         tracks = self.tracks
         last_ok = self._last_ok
         failing = self._failing
         silent_after = self._silent_after
         step = self._step
-        next_judge = -math.inf
         first: float | None = None
         now: float | None = None
         count = 0
-        for _offset, event in events:
-            ts, source, kind, data = event
-            if first is None:
-                first = ts
-            count += 1
-            if ts >= next_judge and tracks:
-                self._judge(now if now is not None else ts)
-                next_judge = (ts // step + 1) * step
-            before = store.rejected_events
-            apply(event)
-            now = ts
-            if store.rejected_events != before:
-                continue
-            if kind == "metrics":
-                values = data.get("values")
-                if type(values) is dict:
-                    if self._wanted_for != len(tracks):
-                        self._want()
-                    wanted = self._wanted
-                    for name, value in values.items():
-                        if name in wanted:
-                            self._keep(ts, name, value)
-            elif kind == "migration":
-                self._on_migration(ts, data)
-            elif kind == "breakers":
-                self._on_breakers(ts, data)
-            elif kind == "action":
-                self._on_action(ts, source, data)
-                continue  # an operator's action is no answer from the source
-            elif kind == "source_error":
-                if source not in failing:
-                    outage = Outage(source, "failing", ts, None, clean(data.get("error"), 200))
-                    failing[source] = outage
-                    self.outages.append(outage)
-                continue
-            # An answer from the source: the end of its outage, or of a silence.
-            last = last_ok.get(source)
-            last_ok[source] = ts
-            if failing and source in failing:
-                failing.pop(source).end = ts
-            elif last is not None and ts - last > silent_after:
-                self.outages.append(Outage(source, "silent", last, ts, f"no answer for {_dur(ts - last)}"))
+
+        def feed() -> Iterator[Row]:
+            nonlocal first, now, count
+            next_judge = -math.inf
+            clock = -math.inf
+            for row in rows:
+                offset, ts, source, kind, data = row
+                if ts < clock:  # as recording.monotonic: the clock never runs backwards
+                    ts = clock
+                else:
+                    clock = ts
+                if first is None:
+                    first = ts
+                count += 1
+                if ts >= next_judge and tracks:
+                    store.settle()  # the samples the fold keeps aside within a bucket
+                    self._judge(now if now is not None else ts)
+                    next_judge = (ts // step + 1) * step
+                before = store.rejected_events
+                yield (offset, ts, source, kind, data)  # the store applies it, then asks for the next
+                now = ts
+                if store.rejected_events != before:
+                    continue
+                if kind == "metrics":
+                    values = data.get("values")
+                    if type(values) is dict:
+                        if self._wanted_for != len(tracks):
+                            self._want()
+                        wanted = self._wanted
+                        for name, value in values.items():
+                            if name in wanted:
+                                self._keep(ts, name, value)
+                elif kind == "migration":
+                    self._on_migration(ts, data)
+                elif kind == "breakers":
+                    self._on_breakers(ts, data)
+                elif kind == "action":
+                    self._on_action(ts, source, data)
+                    continue  # an operator's action is no answer from the source
+                elif kind == "source_error":
+                    if source not in failing:
+                        outage = Outage(source, "failing", ts, None, clean(data.get("error"), 200))
+                        failing[source] = outage
+                        self.outages.append(outage)
+                    continue
+                # An answer from the source: the end of its outage, or of a silence.
+                last = last_ok.get(source)
+                last_ok[source] = ts
+                if failing and source in failing:
+                    failing.pop(source).end = ts
+                elif last is not None and ts - last > silent_after:
+                    self.outages.append(Outage(source, "silent", last, ts, f"no answer for {_dur(ts - last)}"))
+
+        store.fold(feed())
         return first, now, count
 
     def _on_migration(self, ts: float, data: dict[str, Any]) -> None:
@@ -445,7 +457,10 @@ def collect(
     if not (type(poll) in (int, float) and 0 < poll < 3600):
         poll = DEFAULT_POLL_S
     collector = _Collector(tuple(rules), float(poll), migration_id)
-    first, last, events = collector.run(monotonic(reader.events_from(reader.data_offset)))
+    with open_binary(reader.path) as fp:
+        if reader.data_offset:
+            fp.seek(reader.data_offset)
+        first, last, events = collector.run(decode_rows(fp, reader.stats, reader.data_offset))
     start = reader.started_at if reader.started_at is not None else first
     if start is None:
         start = 0.0

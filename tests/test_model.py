@@ -105,3 +105,19 @@ def test_source_health_ok_and_age():
     assert fresh.ok() and fresh.to_dict(12.0) == {"ok": True, "age_s": 2.0, "error": None, "not_served": []}
     failing = SourceHealth("x", last_success=10.0, last_error_at=11.0, error="boom")
     assert not failing.ok() and failing.to_dict(12.0)["error"] == "boom"
+
+
+def test_make_participant_is_the_constructor_faster():
+    """``make_participant`` sets the slots itself: it must set every field, in order."""
+    import dataclasses
+
+    from migration_tui.model import Participant, make_participant
+
+    fields = [f.name for f in dataclasses.fields(Participant)]
+    assert fields == ["id", "type", "vote", "healthy", "last_heartbeat", "invalid"]
+    values = ("p1", "engine", "yes", False, 12.5, ("healthy",))
+    made, built = make_participant(*values), Participant(*values)
+    assert made == built and hash(made) == hash(built) and type(made) is Participant
+    assert [getattr(made, name) for name in fields] == list(values)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.vote = "no"  # type: ignore[misc]

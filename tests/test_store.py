@@ -199,3 +199,37 @@ def test_phase_changes_and_operator_actions_are_marked_once_each():
         (4.0, "action"),
         (5.0, "phase"),
     ]
+
+
+def test_the_replay_fold_counts_invalid_samples_and_marks_as_apply_does():
+    """The replay engine's fold (inline metrics) and Store.apply, one event at a time, agree on what
+    the Metrics tab's charts read: invalid samples per series and the marks."""
+    import orjson
+
+    from migration_tui.recording import ReadStats, decode_rows
+
+    events = [
+        (1.0, "metrics", {"values": {"a": 1.0, "b": "NaN"}}),  # what strict JSON can carry
+        (2.0, "metrics", {"values": {"a": 1e300, "b": None}, "invalid": ["b"]}),
+        (3.0, "metrics", {"values": {"a": None, "b": 2.0, "c": True}}),
+        (4.0, "migration", {"id": "m1", "system": "2pc", "status": "in_progress", "phase": "preparing"}),
+        (5.0, "migration", {"id": "m1", "system": "2pc", "status": "in_progress", "phase": "prepared"}),
+        (6.0, "metrics", {"values": {"a": -1e200}}),
+        # several in one second: the fold keeps only the newest aside, yet counts every invalid one
+        (7.1, "metrics", {"values": {"a": "bad", "b": 1.0}}),
+        (7.4, "metrics", {"values": {"a": 3.0}}),
+        (7.6, "metrics", {"values": {"a": None, "b": 5.0}, "invalid": ["a"]}),
+        (7.8, "metrics", {"values": {"a": 4.0}}),
+    ]
+    applied = Store()
+    for ts, kind, data in events:
+        applied.apply(ev(ts, kind, data))
+    lines = [orjson.dumps({"ts": ts, "source": "controller", "kind": kind, "data": data}) for ts, kind, data in events]
+    folded = Store()
+    folded.fold(decode_rows(iter(line + b"\n" for line in lines), ReadStats()))
+    assert {k: list(v) for k, v in folded.invalid_samples.items()} == {
+        k: list(v) for k, v in applied.invalid_samples.items()
+    }
+    assert folded.invalid_samples["a"] and 7.1 in folded.invalid_samples["a"]  # the case is exercised
+    assert {k: v.points() for k, v in folded.series.items()} == {k: v.points() for k, v in applied.series.items()}
+    assert {k: list(v) for k, v in folded.marks.items()} == {k: list(v) for k, v in applied.marks.items()}
