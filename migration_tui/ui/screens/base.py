@@ -41,6 +41,7 @@ from migration_tui.ui.widgets import (
     MetricsPane,
     MigrationPane,
     MigrationPicker,
+    ParticipantsNote,
     ParticipantsTable,
     ProgressLine,
     ResourcesPane,
@@ -99,6 +100,8 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         (SIDE_LOG_COLUMNS, "-xwide"),
     ]
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (36, "-tall")]
+    #: The view of the last repaint (None before the first).
+    last_view: View | None = None
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -325,7 +328,9 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
                 yield LogPane(id="overview-log-side", classes="xwide-only")
             with TabPane("2 Participants", id="participants"):
                 yield Input(placeholder="filter participants (Enter or Esc to leave)", id="filter")
-                yield ParticipantsTable(id="participants-table")
+                table = ParticipantsTable(id="participants-table")
+                yield table
+                yield ParticipantsNote(table, id="participants-note")
             with TabPane("3 Breakers", id="breakers"):
                 yield NotServedNote(BREAKERS_PATH, id="breakers-not-served")
                 yield BreakersTable(id="breakers-table")
@@ -496,7 +501,10 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_one(ParticipantsTable).set_filter(event.value.strip())
+        table = self.query_one(ParticipantsTable)
+        table.set_filter(event.value.strip())
+        if self.last_view is not None:  # the line saying why the table is empty, now (a paused replay does not tick)
+            self.query_one(ParticipantsNote).show(self.last_view)
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:

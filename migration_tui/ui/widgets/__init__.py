@@ -5,7 +5,7 @@ from migration_tui.ui.widgets.breakers import BreakersTable
 from migration_tui.ui.widgets.log import LogPane
 from migration_tui.ui.widgets.metrics import MetricsPane
 from migration_tui.ui.widgets.migration import MigrationPane, ProgressLine
-from migration_tui.ui.widgets.participants import ParticipantsTable
+from migration_tui.ui.widgets.participants import ParticipantsNote, ParticipantsTable
 from migration_tui.ui.widgets.picker import MigrationPicker
 from migration_tui.ui.widgets.resources import ResourcesPane
 from migration_tui.ui.widgets.statusbar import StatusBar
@@ -18,6 +18,7 @@ __all__ = [
     "MetricsPane",
     "MigrationPane",
     "MigrationPicker",
+    "ParticipantsNote",
     "ParticipantsTable",
     "ProgressLine",
     "ResourcesPane",

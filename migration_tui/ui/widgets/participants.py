@@ -24,6 +24,7 @@ from migration_tui.ui.colors import level_alias, mark
 from migration_tui.ui.textual_compat import write_cell_keeping_layout
 from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets.table_sync import Cell, TableRows
+from migration_tui.ui.widgets.text_pane import TextPane
 
 COLUMNS = ("id", "type", "vote", "health", "heartbeat")
 #: New rows added per frame: a list of 10,000 fills in a few frames instead of freezing the screen.
@@ -129,6 +130,11 @@ class ParticipantsTable(StoreView, DataTable):
         self.filter_text = text
         if self._last_view is not None:
             self.show(self._last_view)
+
+    @property
+    def shown_count(self) -> int:
+        """How many participants the table shows (after the filter)."""
+        return len(self._shown)
 
     @property
     def shown_ids(self) -> list[str]:
@@ -242,3 +248,39 @@ def _styled(view: View, cell: Cell) -> Text:
     text, level = cell
     style = view.style(level_alias(level)) if level else ""
     return Text(clean(text, 32), style=style, no_wrap=True, end="", overflow="ellipsis")
+
+
+class ParticipantsNote(TextPane):
+    """Why the participants table is empty, in one line above it; no lines (no height) when it is not.
+
+    Drawn after the table in each refresh (it follows it in the DOM and is docked above it), so
+    it reads what the table shows now."""
+
+    SECTIONS = ("participants",)
+
+    DEFAULT_CSS = """
+    ParticipantsNote {
+        dock: top;
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, table: ParticipantsTable, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.table = table
+
+    def view_key(self, view: View) -> tuple[object, ...]:
+        return (*super().view_key(view), self.table.filter_text, self.table.shown_count, self.table.is_filling)
+
+    def build(self, view: View, width: int) -> list[Text]:
+        migration_id = view.migration_id
+        if migration_id is None or self.table.shown_count or self.table.is_filling:
+            return []
+        muted = view.style("state-muted")
+        if not view.store.participants.get(migration_id):
+            return [Text("no participants: this migration's controller reports none", style=muted, end="")]
+        line = Text("no participant matches “", style=muted, end="")
+        line.append(clean(self.table.filter_text, 60))
+        line.append("” (/ to change the filter)", style=muted)
+        return [line]
