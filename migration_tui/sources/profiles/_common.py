@@ -320,11 +320,7 @@ def _parse_family(family: str, wanted: tuple[tuple[str, ...], str]) -> _Family:
 
 #: A ``# HELP NAME ...`` or ``# TYPE NAME TYPE`` line the parser cannot refuse: plain blanks, a plain name.
 _NAME = r"([a-zA-Z_:][a-zA-Z0-9_:]*)"
-_FAMILY_START = re.compile(
-    rf"^[ \t]*#[ \t]+(?:HELP[ \t]+{_NAME}(?=[ \t]|$)|TYPE[ \t]+{_NAME}[ \t]+[^\s])", re.MULTILINE
-)
-#: Any line with a ``#`` and later ``HELP`` or ``TYPE``: one the parser might read as either.
-_MAYBE_FAMILY_START = re.compile(r"^[^\n#]*#[^\n]*?(?:HELP|TYPE)", re.MULTILINE)
+_FAMILY_START = re.compile(rf"[ \t]*#[ \t]+(?:HELP[ \t]+{_NAME}(?=[ \t]|$)|TYPE[ \t]+{_NAME}[ \t]+[^\s])")
 
 
 def _families(metrics_text: str) -> list[str]:
@@ -333,17 +329,24 @@ def _families(metrics_text: str) -> list[str]:
     alone as it does in the whole text. Only at lines it cannot refuse (an error there would
     lose the family before, not yet handed out); and not at all when some line might be a
     ``HELP``/``TYPE`` line of another spelling (a quoted name), which could name the same metric."""
-    starts = list(_FAMILY_START.finditer(metrics_text))
-    if len(starts) != len(_MAYBE_FAMILY_START.findall(metrics_text)):
-        return [metrics_text]
     cuts = [0]
     current = None
-    for match in starts:
-        name = match.group(1) or match.group(2)
-        if name != current:
-            current = name
-            if match.start() > 0:
-                cuts.append(match.start())
+    at = metrics_text.find("#")
+    while at >= 0:  # a line at a time, only those with a "#" (few: a search in C finds them)
+        start = metrics_text.rfind("\n", 0, at) + 1
+        end = metrics_text.find("\n", at)
+        end = len(metrics_text) if end < 0 else end
+        line = metrics_text[start:end]
+        if "HELP" in line[at - start :] or "TYPE" in line[at - start :]:
+            match = _FAMILY_START.match(line)
+            if match is None:
+                return [metrics_text]
+            name = match.group(1) or match.group(2)
+            if name != current:
+                current = name
+                if start > 0:
+                    cuts.append(start)
+        at = metrics_text.find("#", end)
     cuts.append(len(metrics_text))
     return [metrics_text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 

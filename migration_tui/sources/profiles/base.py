@@ -207,7 +207,7 @@ def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list
         hit = memo.get(raw_id) if type(raw_id) is str else None  # type: ignore[arg-type]
         if hit is not None and hit[0] == item and hit[1] == tuple(map(type, item.values())):
             participant = hit[2]
-            seen[raw_id] = (item, hit[1], participant)  # type: ignore[index]
+            seen[raw_id] = hit  # type: ignore[index]  # its item is equal to this one
         else:
             if not isinstance(item, Mapping):
                 dropped += 1
