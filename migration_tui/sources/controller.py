@@ -46,7 +46,15 @@ from migration_tui.events import Event
 from migration_tui.model import controller_source, scoped_id
 from migration_tui.sources.base import INSECURE_WARNING, Backoff, Clock, Emit
 from migration_tui.sources.deltas import ParticipantsDiffer
-from migration_tui.sources.http import MAX_BODY_BYTES, FetchError, fetch_json, fetch_text, make_client, sanitise
+from migration_tui.sources.http import (
+    MAX_BODY_BYTES,
+    MAX_CONNECTIONS,
+    FetchError,
+    fetch_json,
+    fetch_text,
+    make_client,
+    sanitise,
+)
 from migration_tui.sources.profiles import (
     PROFILES,
     Profile,
@@ -116,6 +124,10 @@ class ControllerSource:
         self._token = token or None
         self._secrets: tuple[str, ...] = (self._token,) if self._token else ()
         self._transport = transport
+        #: Requests in flight at once: as many as the client keeps connections (``MAX_CONNECTIONS``);
+        #: the rest of a poll's wait here, each one's deadline starting when its turn comes. Queued
+        #: in httpcore's pool instead, every request's start and end walked the whole queue.
+        self._slots: asyncio.Semaphore | None = None
         self._seen_ids: set[str] = set()
         self._finished_ids: set[str] = set()  # ended migrations already read in full once
         self._final_details: dict[str, dict[str, Any]] = {}  # what that last full read said (votes, health)
@@ -276,7 +288,10 @@ class ControllerSource:
 
     async def _get(self, client: httpx.AsyncClient, path: str, as_text: bool = False) -> Any:
         fetch = fetch_text if as_text else fetch_json
-        return await fetch(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        async with self._slots:
+            return await fetch(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
 
     async def _get_all(
         self,
