@@ -29,9 +29,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 from contextlib import ExitStack
 
 from _common import HERE, PY, ROOT, ours, ratio, side_by_side, stamp
+
+#: The participants' votes arrive over the simulators' first 20 s (``_live_sim.py``).
+VOTES_SETTLED_S = 25.0
 
 
 def start_sim(stack: ExitStack, *args: str) -> str:
@@ -88,6 +92,7 @@ def main() -> None:
         if args.only in (None, "participants"):
             small, large = "50", str(args.participants)
             urls = {n: start_sim(stack, "participants", n) for n in (small, large)}
+            time.sleep(VOTES_SETTLED_S)  # measure the steady state: every participant has voted
             programs = {n: ours("watch", "--controller", urls[n]) for n in (small, large)}
             results["participants"] = compare(programs, small, large, args)
         if args.only in (None, "controllers"):
