@@ -43,6 +43,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "prometheus_budget": ([], ["--intervals", "5"]),
     "fleet_bench": ([], ["--seconds", "12", "--warmup", "6", "--reps", "1", "--duration", "45"]),
     "ssh_bytes": ([], ["--seconds", "5", "--warmup", "2", "--reps", "1"]),
+    "live_bench": ([], ["--seconds", "12", "--warmup", "6", "--reps", "1"]),
 }
 #: Too long for the default run (an hour): only with --soak or by name.
 LONG: dict[str, tuple[list[str], list[str]]] = {

@@ -46,7 +46,17 @@ from migration_tui.events import Event
 from migration_tui.model import controller_source, scoped_id
 from migration_tui.sources.base import INSECURE_WARNING, Backoff, Clock, Emit
 from migration_tui.sources.deltas import ParticipantsDiffer
-from migration_tui.sources.http import MAX_BODY_BYTES, FetchError, fetch_json, fetch_text, make_client, sanitise
+from migration_tui.sources.http import (
+    MAX_BODY_BYTES,
+    MAX_CONNECTIONS,
+    FetchError,
+    fetch_bytes,
+    fetch_json,
+    fetch_text,
+    make_client,
+    parse_json,
+    sanitise,
+)
 from migration_tui.sources.profiles import (
     PROFILES,
     Profile,
@@ -116,6 +126,14 @@ class ControllerSource:
         self._token = token or None
         self._secrets: tuple[str, ...] = (self._token,) if self._token else ()
         self._transport = transport
+        #: Requests in flight at once: as many as the client keeps connections (``MAX_CONNECTIONS``);
+        #: the rest of a poll's wait here, each one's deadline starting when its turn comes. Queued
+        #: in httpcore's pool instead, every request's start and end walked the whole queue.
+        #: (the event loop it belongs to, the semaphore): a source may be polled from more than one loop (tests).
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        #: Participants path -> (the body last read, its parsed value): an answer whose bytes are
+        #: the same as the last one is not parsed again (the value is only read, never changed).
+        self._last_lists: dict[str, tuple[bytes, Any]] = {}
         self._seen_ids: set[str] = set()
         self._finished_ids: set[str] = set()  # ended migrations already read in full once
         self._final_details: dict[str, dict[str, Any]] = {}  # what that last full read said (votes, health)
@@ -274,9 +292,28 @@ class ControllerSource:
 
     # --- steps ---------------------------------------------------------------
 
+    def _slot(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(MAX_CONNECTIONS))
+        return self._slots[1]
+
+    async def _get_list(self, client: httpx.AsyncClient, path: str) -> Any:
+        """A participants list: parsed only when its bytes differ from the last answer's."""
+        async with self._slot():
+            body = await fetch_bytes(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
+        last = self._last_lists.get(path)
+        if last is not None and last[0] == body:
+            return last[1]
+        self._last_lists.pop(path, None)
+        value = parse_json(path, body)
+        self._last_lists[path] = (body, value)
+        return value
+
     async def _get(self, client: httpx.AsyncClient, path: str, as_text: bool = False) -> Any:
         fetch = fetch_text if as_text else fetch_json
-        return await fetch(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
+        async with self._slot():
+            return await fetch(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
 
     async def _get_all(
         self,
@@ -293,8 +330,17 @@ class ControllerSource:
         """
         keys = list(paths)
         answers = await asyncio.gather(
-            *(self._get(client, paths[key], as_text=key == "metrics") for key in keys), return_exceptions=True
+            *(
+                self._get_list(client, paths[key])
+                if key.startswith("participants:")
+                else self._get(client, paths[key], as_text=key == "metrics")
+                for key in keys
+            ),
+            return_exceptions=True,
         )
+        asked = {paths[key] for key in keys if key.startswith("participants:")}
+        for path in [path for path in self._last_lists if path not in asked]:  # a migration no longer detailed
+            del self._last_lists[path]
         bodies: dict[str, Any] = {}
         # endpoint path -> the one "not served" status every request to it got this poll, else None
         not_served: dict[str, int | None] = {}

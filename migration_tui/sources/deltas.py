@@ -49,7 +49,8 @@ def diff_participants(
         if type(key) is not str or len(key) > MAX_ID or key in current:
             return None
         current[key] = item
-    changed = [item for key, item in current.items() if previous.get(key) != item]
+    # ``is`` first: an unchanged participant is often the very dict of the last list (``participant_dicts``)
+    changed = [item for key, item in current.items() if (last := previous.get(key)) is not item and last != item]
     removed = [key for key in previous if key not in current]
     if removed or len(current) != len(previous):
         kept = [key for key in previous if key in current]

@@ -443,3 +443,38 @@ async def test_after_a_failed_poll_the_participants_are_whole_again(local_server
     assert participants_seen(failed) == []
     assert participants_seen(recovered) == [("participants", ["orderbook", "engine"])]
     assert recovered[-1].kind == "source_ok"
+
+
+async def test_a_participants_answer_with_the_same_bytes_is_not_parsed_again(
+    local_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 20: the list is parsed when its bytes change, not when the same bytes come again;
+    a body that is not JSON is still refused every time it comes."""
+    from migration_tui.sources import controller as controller_module
+
+    parsed: list[str] = []
+    real = controller_module.parse_json
+    monkeypatch.setattr(controller_module, "parse_json", lambda path, body: parsed.append(path) or real(path, body))
+    two_pc(local_server)
+    path = "/api/v1/migrations/m1/participants"
+    source = ControllerSource(local_server.url, profile="trading-service", clock=lambda: 1010.0)
+    async with source.make_client() as client:
+        events: list[Event] = []
+        for _ in range(2):
+            assert await source.poll_once(client, events.append)
+        assert parsed == [path]
+        assert errors_of(events) == ""
+        changed = [
+            {"id": "orderbook", "type": "orderbook", "vote": "yes", "is_healthy": True, "last_heartbeat": 1005.0}
+        ]
+        local_server.json(path, changed)
+        events.clear()
+        assert await source.poll_once(client, events.append)
+        assert parsed == [path, path]
+        assert of_kind(events, "participants_delta")[0]["changed"][0]["last_heartbeat"] == 1005.0
+        local_server.raw(path, b"[not json")
+        for _ in range(2):
+            events.clear()
+            assert await source.poll_once(client, events.append)
+            assert "not JSON" in errors_of(events)
+        assert parsed == [path] * 4

@@ -9,6 +9,9 @@ input of the wrong type; they return ``None`` and name the field invalid.
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,8 +20,12 @@ from urllib.parse import quote
 
 from migration_tui.model import finite, text
 
-#: Most migrations or participants taken from one list; the rest is reported and dropped.
+#: Most migrations (or rows of any other list) taken from one list; the rest is reported and dropped.
 MAX_ITEMS = 1000
+#: Most participants taken from one migration's list: as many as the store keeps
+#: (``store.MAX_PARTICIPANTS``; a test keeps the two equal). 10,000 participants were cut to
+#: 1,000 with an error every poll before, which also made every list go out whole.
+MAX_PARTICIPANT_ITEMS = 100_000
 #: Largest count accepted (documents, events, retries).
 MAX_COUNT = 1e13
 #: Largest latency accepted, in milliseconds (one day).
@@ -206,7 +213,46 @@ def prometheus_series(
     ``table``: metric name -> (series, scale to the series' unit, largest valid raw value). A sample
     labelled ``by`` (a pair) is filed as ``<value>/<series>`` when its value is in ``prefixed`` or is
     not ``plain`` (the one pair whose series go unprefixed).
+
+    The text is read a family at a time (``_families``: the parser starts afresh at each), and
+    what a big family says is remembered by its digest: a controller may serve a sample per
+    participant (10,000 lines), the same from one poll to the next, which was parsed every
+    poll. The result is the whole text's: samples filed in order up to the first malformed
+    line, then one error; past ``MAX_SAMPLES`` samples the whole text is read as it always was.
     """
+    wanted = (tuple(table), by)
+    found: list[tuple[str, str, float]] = []
+    samples = 0
+    error = None
+    for family in _families(metrics_text):
+        count, family_error, family_found = _read_family(family, wanted)
+        samples += count
+        found.extend(family_found)
+        if family_error is not None or samples > MAX_SAMPLES:
+            error = family_error
+            break
+    if samples > MAX_SAMPLES:
+        _read_whole(metrics_text, table, by, prefixed, plain, reading, where)
+        return
+    for name, value, raw in found:
+        series, scale, largest = table[name]
+        if value and (value in prefixed or value != plain):
+            series = f"{value}/{series}"
+        reading.series(series, raw, 0.0, largest, scale)
+    if error is not None:
+        reading.errors.append(f"{where}: not Prometheus text format ({error})")
+
+
+def _read_whole(
+    metrics_text: str,
+    table: Mapping[str, tuple[str, float, float]],
+    by: str,
+    prefixed: set[str],
+    plain: str | None,
+    reading: Reading,
+    where: str,
+) -> None:
+    """``prometheus_series`` in one pass of the parser over the whole text (past the cap)."""
     from prometheus_client.parser import text_string_to_metric_families
 
     samples = 0
@@ -227,6 +273,82 @@ def prometheus_series(
                 reading.series(series, sample.value, 0.0, largest, scale)
     except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
         reading.errors.append(f"{where}: not Prometheus text format ({type(exc).__name__})")
+
+
+_Family = tuple[int, "str | None", list[tuple[str, str, float]]]
+#: (digest of a big family, the names and label asked for) -> what it said; the newest last.
+_FAMILIES: OrderedDict[tuple[bytes, tuple[tuple[str, ...], str]], _Family] = OrderedDict()
+_FAMILIES_KEPT = 64
+#: A family of at least this many characters is remembered; smaller ones are parsed each time.
+_BIG_FAMILY = 4096
+
+
+def _read_family(family: str, wanted: tuple[tuple[str, ...], str]) -> _Family:
+    """(samples, the error's type name or None, (name, ``by`` label, value) of each sample named in
+    ``wanted`` before the error) of one family's text; a big one remembered by digest."""
+    if len(family) < _BIG_FAMILY:
+        return _parse_family(family, wanted)
+    key = (hashlib.blake2b(family.encode("utf-8", "surrogatepass"), digest_size=16).digest(), wanted)
+    said = _FAMILIES.get(key)
+    if said is None:
+        said = _FAMILIES[key] = _parse_family(family, wanted)
+        while len(_FAMILIES) > _FAMILIES_KEPT:
+            _FAMILIES.popitem(last=False)
+    else:
+        _FAMILIES.move_to_end(key)
+    return said
+
+
+def _parse_family(family: str, wanted: tuple[tuple[str, ...], str]) -> _Family:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    names, by = wanted
+    samples = 0
+    found: list[tuple[str, str, float]] = []
+    try:
+        for metric in text_string_to_metric_families(family):
+            for sample in metric.samples:
+                samples += 1
+                if samples > MAX_SAMPLES:
+                    return samples, None, found
+                if sample.name in names:
+                    found.append((sample.name, text(sample.labels.get(by), "", 64) if by else "", sample.value))
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        return samples, type(exc).__name__, found
+    return samples, None, found
+
+
+#: A ``# HELP NAME ...`` or ``# TYPE NAME TYPE`` line the parser cannot refuse: plain blanks, a plain name.
+_NAME = r"([a-zA-Z_:][a-zA-Z0-9_:]*)"
+_FAMILY_START = re.compile(rf"[ \t]*#[ \t]+(?:HELP[ \t]+{_NAME}(?=[ \t]|$)|TYPE[ \t]+{_NAME}[ \t]+[^\s])")
+
+
+def _families(metrics_text: str) -> list[str]:
+    """The text cut before each ``# HELP``/``# TYPE`` line naming another metric than the one
+    before: the parser starts a new family there, whatever came before, so each piece parses
+    alone as it does in the whole text. Only at lines it cannot refuse (an error there would
+    lose the family before, not yet handed out); and not at all when some line might be a
+    ``HELP``/``TYPE`` line of another spelling (a quoted name), which could name the same metric."""
+    cuts = [0]
+    current = None
+    at = metrics_text.find("#")
+    while at >= 0:  # a line at a time, only those with a "#" (few: a search in C finds them)
+        start = metrics_text.rfind("\n", 0, at) + 1
+        end = metrics_text.find("\n", at)
+        end = len(metrics_text) if end < 0 else end
+        line = metrics_text[start:end]
+        if "HELP" in line[at - start :] or "TYPE" in line[at - start :]:
+            match = _FAMILY_START.match(line)
+            if match is None:
+                return [metrics_text]
+            name = match.group(1) or match.group(2)
+            if name != current:
+                current = name
+                if start > 0:
+                    cuts.append(start)
+        at = metrics_text.find("#", end)
+    cuts.append(len(metrics_text))
+    return [metrics_text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
 def label_values(metrics_text: str, by: str) -> set[str]:

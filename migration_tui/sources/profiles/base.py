@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from migration_tui.model import TERMINAL_STATUSES, text
-from migration_tui.sources.profiles._common import MAX_ITEMS, Reading, boolean, epoch_field, label
+from migration_tui.sources.profiles._common import (
+    MAX_ITEMS,
+    MAX_PARTICIPANT_ITEMS,
+    Reading,
+    boolean,
+    epoch_field,
+    label,
+)
 
 #: Answers that mean "this server has no such endpoint" (not "it failed"), for an optional endpoint.
 NOT_SERVED_STATUSES = frozenset({404, 405, 501})
@@ -145,15 +152,18 @@ def kind_of(value: Any) -> str:
     return type(value).__name__
 
 
-def unique_items(body: Any, where: str, key: str = "id") -> tuple[list[Mapping[str, Any]], list[str]]:
-    """Objects of a JSON list, keyed by a string ``key``; a duplicate key is reported and the last one wins."""
+def unique_items(
+    body: Any, where: str, key: str = "id", limit: int = MAX_ITEMS
+) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """Objects of a JSON list (the first ``limit``), keyed by a string ``key``; a duplicate key is
+    reported and the last one wins."""
     if not isinstance(body, list):
         return [], [f"{where}: expected a list, got {kind_of(body)}"]
     errors: list[str] = []
     by_key: dict[str, Mapping[str, Any]] = {}
     dropped = 0
     duplicates: list[str] = []
-    for item in body[:MAX_ITEMS]:
+    for item in body[:limit]:
         if not isinstance(item, Mapping):
             dropped += 1
             continue
@@ -170,26 +180,86 @@ def unique_items(body: Any, where: str, key: str = "id") -> tuple[list[Mapping[s
     if duplicates:
         shown = ", ".join(repr(d[:40]) for d in duplicates[:3])
         errors.append(f"{where}: duplicate {key} {shown} (the last one is used)")
-    if len(body) > MAX_ITEMS:
-        errors.append(f"{where}: {len(body)} items, only the first {MAX_ITEMS} read")
+    if len(body) > limit:
+        errors.append(f"{where}: {len(body)} items, only the first {limit} read")
     return list(by_key.values()), errors
 
 
 def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """Participants as event dicts ``{id, type, vote, healthy, last_heartbeat, invalid}``."""
-    items, errors = unique_items(body, where)
-    participants = []
-    for item in items:
-        invalid: list[str] = []
-        healthy_key = "is_healthy" if "is_healthy" in item else "healthy"
-        participants.append(
-            {
-                "id": item["id"],
-                "type": label(item.get("type")),
-                "vote": label(item.get("vote"), "pending") or "pending",
-                "healthy": boolean(item, healthy_key, invalid, "healthy"),
-                "last_heartbeat": epoch_field(item, "last_heartbeat", invalid),
-                "invalid": invalid,
-            }
-        )
-    return participants, errors
+    """Participants as event dicts ``{id, type, vote, healthy, last_heartbeat, invalid}``.
+
+    A controller lists every participant on every poll and few change in between, so the
+    dict made for an item is remembered (per ``where``, for the ids of the last list) with
+    the item and its values' types; an item equal to it, its values of the same types, gets
+    the same dict again (one object: treat it as read-only), not a second judging. The list as
+    a whole (not a list, items that are not objects or have no usable id, duplicates, more
+    than ``MAX_PARTICIPANT_ITEMS``) is judged as ``unique_items`` judges it.
+    """
+    if not isinstance(body, list):
+        return [], unique_items(body, where, limit=MAX_PARTICIPANT_ITEMS)[1]
+    memo = _PARTICIPANT_MEMO.pop(where, {})
+    seen: dict[str, tuple[dict[str, Any], tuple[type, ...], dict[str, Any]]] = {}
+    by_key: dict[str, dict[str, Any]] = {}
+    dropped = 0
+    duplicates: list[str] = []
+    for item in body[:MAX_PARTICIPANT_ITEMS]:
+        raw_id = item.get("id") if type(item) is dict else None
+        hit = memo.get(raw_id) if type(raw_id) is str else None  # type: ignore[arg-type]
+        if hit is not None and hit[0] == item and hit[1] == tuple(map(type, item.values())):
+            participant = hit[2]
+            seen[raw_id] = hit  # type: ignore[index]  # its item is equal to this one
+        else:
+            if not isinstance(item, Mapping):
+                dropped += 1
+                continue
+            key = text(item.get("id"))
+            if not key:
+                dropped += 1
+                continue
+            participant = _participant_dict({**item, "id": key})
+            if type(raw_id) is str and _plain(item):
+                seen[raw_id] = (item, tuple(map(type, item.values())), participant)  # type: ignore[index, arg-type]
+        key = participant["id"]
+        if key in by_key:
+            duplicates.append(key)
+            del by_key[key]  # the last one wins, in the place it was last listed
+        by_key[key] = participant
+    _PARTICIPANT_MEMO[where] = seen
+    while len(_PARTICIPANT_MEMO) > _PARTICIPANT_MEMO_KEPT:
+        del _PARTICIPANT_MEMO[next(iter(_PARTICIPANT_MEMO))]
+    errors: list[str] = []
+    if dropped:
+        errors.append(f"{where}: {dropped} item(s) without a usable id ignored")
+    if duplicates:
+        shown = ", ".join(repr(d[:40]) for d in duplicates[:3])
+        errors.append(f"{where}: duplicate id {shown} (the last one is used)")
+    if len(body) > MAX_PARTICIPANT_ITEMS:
+        errors.append(f"{where}: {len(body)} items, only the first {MAX_PARTICIPANT_ITEMS} read")
+    return list(by_key.values()), errors
+
+
+def _participant_dict(item: Mapping[str, Any]) -> dict[str, Any]:
+    invalid: list[str] = []
+    healthy_key = "is_healthy" if "is_healthy" in item else "healthy"
+    return {
+        "id": item["id"],
+        "type": label(item.get("type")),
+        "vote": label(item.get("vote"), "pending") or "pending",
+        "healthy": boolean(item, healthy_key, invalid, "healthy"),
+        "last_heartbeat": epoch_field(item, "last_heartbeat", invalid),
+        "invalid": invalid,
+    }
+
+
+#: ``participant_dicts``' memory: where -> raw id -> (the item, its values' types, its dict); newest last.
+_PARTICIPANT_MEMO: dict[str, dict[str, tuple[dict[str, Any], tuple[type, ...], dict[str, Any]]]] = {}
+_PARTICIPANT_MEMO_KEPT = 64
+_READ = ("id", "type", "vote", "is_healthy", "healthy", "last_heartbeat")
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(item: dict[str, Any]) -> bool:
+    """Whether every field ``_participant_dict`` reads is a plain scalar: then an equal item
+    whose values have the same types (``True == 1``, but they are judged differently) makes
+    the same dict. A NaN never matches the last poll's (NaN != NaN): judged each time."""
+    return all(type(item.get(name)) in _SCALARS for name in _READ)
