@@ -103,7 +103,23 @@ def _dashboard(result: dict[str, Any]) -> list[Check]:
             (f"{size} bytes / bare app", sized["bytes_ratio"], "<=", 0.5),
             (f"{size} first paint s", sized["replay"]["first_paint_s"], "<=", 0.6),
         ]
+    # Issue 20, target 2 (at 120x40, the 2pc sample at 1x): about htop's bytes, a quarter of the bare app's CPU.
+    sized = result.get("120x40")
+    if sized is not None:
+        checks += [
+            ("120x40 bytes/s (issue 20)", sized["replay"]["bytes_per_s"], "<=", 600.0),
+            ("120x40 CPU / bare app (issue 20)", sized["cpu_ratio"], "<=", 0.25),
+            ("120x40 first paint / bare app (issue 20)", sized.get("first_paint_ratio"), "<=", 1.1),
+        ]
     return checks
+
+
+def _live(result: dict[str, Any]) -> list[Check]:
+    names = {
+        "participants": "live watch: 10,000 participants / 50, CPU",
+        "controllers": "live watch: 5 controllers / 1, CPU",
+    }
+    return [(what, result[key]["cpu_ratio"], "<=", 2.0) for key, what in names.items() if key in result]
 
 
 def _scale(result: dict[str, Any]) -> list[Check]:
@@ -142,6 +158,7 @@ CHECKS: dict[str, Callable[[dict[str, Any]], list[Check]]] = {
     "prometheus_budget": _prometheus,
     "fleet_bench": _fleet,
     "soak_bench": _soak,
+    "live_bench": _live,
     # ssh_bytes: a figure to know, no target.
 }
 
