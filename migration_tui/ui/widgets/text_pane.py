@@ -134,6 +134,15 @@ class TextPane(StoreView, Widget):
             self._lines, self._width = [merged(line) for line in self.build(self._view, width)], width
             self._strips.clear()
 
+    def _build_to_size(self) -> None:
+        """Lines for the pane's width now, if they were built for another (a new line count lays out again)."""
+        width = self.size.width
+        if width and width != self._width:
+            count = len(self._lines)
+            self._build_for(width)
+            if len(self._lines) != count:
+                self.refresh(layout=True)
+
     def render_line(self, y: int) -> Strip:
         """Line ``y`` as a strip: converted from its Text only when it changed (Textual's own
         ``render_line`` converts every line of the widget whenever any part of it is refreshed).
@@ -141,12 +150,8 @@ class TextPane(StoreView, Widget):
         if self.text_selection is not None or self.styles.content_align != ("left", "top"):
             self._strips.clear()
             return super().render_line(y)
+        self._build_to_size()
         width = self.size.width
-        if width and width != self._width:
-            count = len(self._lines)
-            self._build_for(width)
-            if len(self._lines) != count:
-                self.refresh(layout=True)
         style = self.visual_style
         key = (width, style)
         if key != self._strips_for:
@@ -179,12 +184,7 @@ class TextPane(StoreView, Widget):
     def render(self) -> Text:
         # A pane of fixed height is never asked its content height: it builds for its width
         # here, in the first frame that has one, not a frame later on the Resize event.
-        width = self.size.width
-        if width and width != self._width:
-            count = len(self._lines)
-            self._build_for(width)
-            if len(self._lines) != count:
-                self.refresh(layout=True)
+        self._build_to_size()
         return Text("\n", end="", no_wrap=True).join(self._lines)
 
 
