@@ -171,12 +171,11 @@ def serve(
     extras = [f"speed {speed:g}x"]
     extras.append("redis publishing on" if redis_url else "no redis")
     extras.append("actions need a bearer token" if token else "no token")
-    print(
+    _wait(
+        [running],
         f"migration-tui simulate: {scenario} ({running.controller.profile} profile) on {running.url} "
         f"({', '.join(extras)}); Ctrl-C stops",
-        flush=True,
     )
-    _wait([running])
     return 0
 
 
@@ -191,9 +190,12 @@ def _prepare(token: str | None) -> str | None:
     return token or os.environ.get(TOKEN_ENV) or None
 
 
-def _wait(running: list[RunningSimulator]) -> None:
-    """Until Ctrl-C or SIGTERM (or every server thread ended); then stop them all."""
+def _wait(running: list[RunningSimulator], ready: str) -> None:
+    """Say ``ready`` (the line scripts wait for), then serve until Ctrl-C or SIGTERM (or every server
+    thread ended); then stop them all. The line is said inside the ``try``: a script that sends Ctrl-C
+    as soon as it reads it got exit 130 from a KeyboardInterrupt between the line and the wait."""
     try:
+        print(ready, flush=True)
         while any(one.thread.is_alive() for one in running):
             for one in running:
                 one.thread.join(timeout=0.5 / len(running))
@@ -246,10 +248,9 @@ def serve_many(
     extras = [f"speed {speed:g}x", "redis publishing on" if redis_url else "no redis"]
     extras.append("actions need a bearer token" if token else "no token")
     flags = " ".join(f"--controller {name}={one.url}" for name, one in zip(names, running, strict=True))
-    print(
+    _wait(
+        running,
         f"migration-tui simulate: {len(running)} controllers ({', '.join(extras)}); Ctrl-C stops. "
         f"Watch them: migration-tui watch {flags}",
-        flush=True,
     )
-    _wait(running)
     return 0
