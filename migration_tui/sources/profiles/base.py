@@ -175,14 +175,22 @@ def unique_items(
             duplicates.append(item_key)
             del by_key[item_key]  # the last one wins, in the place it was last listed
         by_key[item_key] = {**item, key: item_key}
+    errors += list_errors(where, key, dropped, duplicates, len(body), limit)
+    return list(by_key.values()), errors
+
+
+def list_errors(where: str, key: str, dropped: int, duplicates: list[str], total: int, limit: int) -> list[str]:
+    """What a list answer got wrong, one line each: items without a usable ``key``, duplicate keys
+    (the last one is used), more items than ``limit``."""
+    errors: list[str] = []
     if dropped:
         errors.append(f"{where}: {dropped} item(s) without a usable {key} ignored")
     if duplicates:
         shown = ", ".join(repr(d[:40]) for d in duplicates[:3])
         errors.append(f"{where}: duplicate {key} {shown} (the last one is used)")
-    if len(body) > limit:
-        errors.append(f"{where}: {len(body)} items, only the first {limit} read")
-    return list(by_key.values()), errors
+    if total > limit:
+        errors.append(f"{where}: {total} items, only the first {limit} read")
+    return errors
 
 
 def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list[str]]:
@@ -227,15 +235,7 @@ def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list
     _PARTICIPANT_MEMO[where] = seen
     while len(_PARTICIPANT_MEMO) > _PARTICIPANT_MEMO_KEPT:
         del _PARTICIPANT_MEMO[next(iter(_PARTICIPANT_MEMO))]
-    errors: list[str] = []
-    if dropped:
-        errors.append(f"{where}: {dropped} item(s) without a usable id ignored")
-    if duplicates:
-        shown = ", ".join(repr(d[:40]) for d in duplicates[:3])
-        errors.append(f"{where}: duplicate id {shown} (the last one is used)")
-    if len(body) > MAX_PARTICIPANT_ITEMS:
-        errors.append(f"{where}: {len(body)} items, only the first {MAX_PARTICIPANT_ITEMS} read")
-    return list(by_key.values()), errors
+    return list(by_key.values()), list_errors(where, "id", dropped, duplicates, len(body), MAX_PARTICIPANT_ITEMS)
 
 
 def _participant_dict(item: Mapping[str, Any]) -> dict[str, Any]:
