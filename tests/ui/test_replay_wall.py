@@ -75,3 +75,36 @@ async def test_the_wall_judges_by_the_rules_file():
         latency = app.dashboard.query_one("#figure-latency", BigFigure)
         assert "limit ≤ 5ms" in str(latency.query_one(".figure-note").render())
         assert latency.has_class("-bad")  # the sample's p95 is well over 5 ms
+
+
+async def test_a_repaint_that_arrives_while_the_app_exits_draws_nothing_and_raises_nothing(monkeypatch):
+    """CI saw it once: the live clock's tick came while the wall's figures were being removed (NoMatches).
+
+    Here every figure, as it is unmounted during the exit, asks the wall and the fleet beneath to repaint,
+    as a feed's flush or the clock's tick would at that moment.
+    """
+    from migration_tui.ui.screens.fleet import FleetScreen
+
+    asked: list[str] = []
+    failed: list[str] = []
+
+    def on_unmount(figure: BigFigure) -> None:
+        asked.append(figure.id or "")
+        for screen in (figure.screen, *fleets):
+            try:
+                screen.refresh_view()
+            except Exception as error:  # noqa: BLE001 - the test reports any
+                failed.append(f"{type(screen).__name__}: {error!r}")
+
+    fleets: list[FleetScreen] = []
+    monkeypatch.setattr(BigFigure, "on_unmount", on_unmount, raising=False)
+    settings, screen = _wall(Settings(), 2.0)
+    app = MigrationApp(ReplayFeed(SAMPLE, playing=False), theme=settings.theme, dashboard=screen)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(app, pilot, at=60)
+        await pilot.press("f")
+        await pilot.pause()
+        assert isinstance(app.screen, FleetScreen)
+        fleets.append(app.screen)
+    assert sorted(asked) == ["figure-errors", "figure-latency", "figure-phase", "figure-progress"]
+    assert failed == []

@@ -385,7 +385,7 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
 
     def refresh_view(self) -> None:
         """Let every visible widget redraw what changed; hidden ones catch up when shown."""
-        if not hasattr(self, "_views"):
+        if not can_draw(self):
             return
         view = self.last_view = self.build_view()  # one view, one frame: every pane reads the same judgements
         if self.is_attached and self.app.screen is not self and not self.app.screen.is_modal:
@@ -534,3 +534,10 @@ def _is_displayed(widget: Widget, screen: Screen[Any]) -> bool:
             return False
         node = node.parent
     return True
+
+
+def can_draw(screen: Screen[Any]) -> bool:
+    """Mounted and not being taken down: a feed's flush or the clock's tick can arrive while the
+    app exits, when the screen's widgets are already gone (``display`` is False for a node that is
+    closing or being removed, Textual's public word for it)."""
+    return hasattr(screen, "_views") and screen.display

@@ -64,6 +64,8 @@ class FleetScreen(Screen["str | None"]):
         self.query_one(FleetList).focus()
 
     def refresh_view(self) -> None:
+        if not self.display:  # being taken down as the app exits: its widgets may be gone (see can_draw)
+            return
         fleet = self.query_one(FleetList)
         view = self.dashboard.build_view()
         # The screen beneath draws nothing while the fleet covers it: the rules are watched (logged,

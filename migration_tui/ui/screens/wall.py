@@ -32,7 +32,7 @@ from migration_tui.ui import states
 from migration_tui.ui.chart_data import chart_data, moments, quantised_end
 from migration_tui.ui.colors import level_alias
 from migration_tui.ui.lookup import series_for, threshold_rule
-from migration_tui.ui.screens.base import MigrationScreen
+from migration_tui.ui.screens.base import MigrationScreen, can_draw
 from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets import MetricsPane, ProgressLine, StatusBar, SystemPanel
 from migration_tui.ui.widgets.alerts import needs_a_look
@@ -475,7 +475,7 @@ class WallScreen(MigrationScreen, inherit_bindings=False):
 
     def refresh_view(self) -> None:
         super().refresh_view()
-        if not hasattr(self, "_views"):
+        if not can_draw(self):
             return
         self._show_figures(self.last_view)  # this repaint's view and frame, not a second one
 
