@@ -80,6 +80,7 @@ class ReplayFeed:
         self._resume_after_start = playing
         self._on_change: OnChange = lambda: None
         self._last_tick: float | None = None
+        self._last_repaint = float("-inf")
         self._index_error: str | None = None
         self._announced_index = False
         self._stop_indexing = threading.Event()
@@ -155,7 +156,7 @@ class ReplayFeed:
             self._announced_index = True
             if self._start_s:
                 self._seek_to_start()
-            self._on_change()
+            self._repaint()
 
     def _tick(self) -> None:
         wall_now = time.monotonic()
@@ -163,12 +164,29 @@ class ReplayFeed:
         self._last_tick = wall_now
         changed = False
         if self.replay.playing:
-            self.replay.tick(wall_dt)
-            changed = True
+            replay = self.replay
+            events, moment = self._shown_moment()
+            replay.tick(wall_dt)
+            events_now, moment_now = self._shown_moment()
+            # The screen shows the recording a second at a time, as its clock does (every age and
+            # figure on it is in whole seconds): a repaint when the clock's second changes, play
+            # stops or a seek replaced the store; events alone repaint only a screen a second old
+            # (played slower than 1x). Not five repaints a second for one poll round's events.
+            changed = moment_now != moment or (events_now != events and wall_now - self._last_repaint >= 1.0)
         if not self._announced_index and (self.replay.indexed or self._index_error):
             self._announce_index()  # in case the worker's own call did not get through
         elif changed:
-            self._on_change()
+            self._repaint()
+
+    def _repaint(self) -> None:
+        self._last_repaint = time.monotonic()
+        self._on_change()
+
+    def _shown_moment(self) -> tuple[int, tuple[int, int, bool]]:
+        """Events applied so far, and the moment shown: the store (a seek replaces it), the second, play."""
+        replay = self.replay
+        store = replay.store
+        return store.events_applied, (id(store), int(replay.position), replay.playing)
 
     def _seek_to_start(self) -> None:
         start = self._start_s
@@ -190,29 +208,29 @@ class ReplayFeed:
     def toggle(self) -> None:
         if self._start_s:  # still waiting to seek: play or pause once there
             self._resume_after_start = not self._resume_after_start
-            self._on_change()
+            self._repaint()
             return
         self.replay.toggle()
         self._last_tick = time.monotonic()
-        self._on_change()
+        self._repaint()
 
     def seek_by(self, delta_s: float) -> None:
         self._drop_start()
         self.replay.seek(max(0.0, self.replay.position + delta_s))
-        self._on_change()
+        self._repaint()
 
     def seek_to(self, position_s: float) -> None:
         self._drop_start()
         self.replay.seek(position_s)
-        self._on_change()
+        self._repaint()
 
     def faster(self) -> None:
         self.replay.faster()
-        self._on_change()
+        self._repaint()
 
     def slower(self) -> None:
         self.replay.slower()
-        self._on_change()
+        self._repaint()
 
 
 class LiveFeed:

@@ -216,3 +216,43 @@ async def test_the_status_bar_learns_the_length_when_the_index_ends_not_at_a_tic
             break
         await asyncio.sleep(0.01)
     assert changes == [True]
+
+
+def _play(path, speed: float, wall_s: float, monkeypatch) -> tuple[list[float], list[float]]:
+    """Ticks of a replay on a wall clock the test moves; (when it repainted, how late each round was shown)."""
+    from migration_tui import feeds
+    from migration_tui.feeds import TICK_S
+
+    wall = [1000.0]
+    monkeypatch.setattr(feeds.time, "monotonic", lambda: wall[0])  # the test's clock, not a fault
+    feed = ReplayFeed(path, speed=speed)
+    repaints: list[float] = []
+    feed.attach(NoTimers(), lambda: repaints.append(wall[0]))  # type: ignore[arg-type]
+    feed._announced_index = True  # no index worker runs here: its one repaint is another test's
+    repaints.clear()
+    waiting_since: float | None = None
+    lateness: list[float] = []
+    while wall[0] < 1000.0 + wall_s:
+        wall[0] += TICK_S
+        applied, count = feed.store.events_applied, len(repaints)
+        feed._tick()
+        if feed.store.events_applied != applied and waiting_since is None:
+            waiting_since = wall[0]
+        if len(repaints) != count and waiting_since is not None:
+            lateness.append(wall[0] - waiting_since)
+            waiting_since = None
+    return repaints, lateness
+
+
+async def test_a_replay_at_1x_repaints_once_a_clock_second_not_every_tick(recordings, monkeypatch):
+    """Five ticks a second each repainted for one poll round's events; the screen is in whole seconds."""
+    repaints, lateness = _play(recordings["2pc"], 1.0, 20.0, monkeypatch)
+    assert 18 <= len(repaints) <= 21  # one a second of the clock (the ticks were 100)
+    assert lateness and max(lateness) < 1.0 + 1e-6  # every round on screen by the next second
+
+
+async def test_a_slow_replay_still_shows_events_within_a_second(recordings, monkeypatch):
+    """At 0.25x the clock's second lasts four real ones: events alone repaint a screen a second old."""
+    repaints, lateness = _play(recordings["2pc"], 0.25, 20.0, monkeypatch)
+    assert lateness and max(lateness) <= 1.2 + 1e-6  # at most a second and a tick late
+    assert len(repaints) <= 2 * 20 / 4 + 2  # the clock's seconds (5), and the rounds between them
