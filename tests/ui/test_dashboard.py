@@ -530,3 +530,31 @@ async def test_the_log_follows_the_newest_line_unless_scrolled_back(make_app):
         app.feed.seek_to(app.feed.replay.duration)
         await settle(app, pilot)
         assert log.is_vertical_scroll_end
+
+
+async def test_the_other_tabs_arrive_after_the_first_frame_and_show_at_once(make_app, monkeypatch):
+    """Tabs 2-6 are mounted just after the first frame (the first paint is the Overview's alone);
+    a tab chosen before they are in still fills once they are, with no further key or event."""
+    from migration_tui.ui.screens.base import LaterView, MigrationScreen
+
+    app = make_app("2pc")
+    first: list[bool] = []  # at each time the screen re-read its views: were tabs still waiting?
+    views_changed = MigrationScreen.views_changed
+
+    def spy(screen: MigrationScreen) -> None:
+        first.append(bool(screen.query(ParticipantsTable)))
+        views_changed(screen)
+
+    monkeypatch.setattr(MigrationScreen, "views_changed", spy)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")  # at once, before anything settles
+        await app.workers.wait_for_complete()
+        for _ in range(5):
+            await pilot.pause()
+        assert first[0] is False and first[-1] is True  # mounted: no table yet; it came later
+        assert not app.dashboard.query(LaterView)  # and now every one is in
+        table = app.dashboard.query_one(ParticipantsTable)
+        assert table.row_count == 4  # the 2pc recording's participants, drawn with no repaint asked for
+        await pilot.press("4")
+        await pilot.pause()
+        assert app.dashboard.query_one("#metrics-tab").display

@@ -25,6 +25,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Label, TabbedContent, TabPane
@@ -326,20 +327,22 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
                         yield ResourcesPane(id="overview-host", classes="wide-only")
                     yield LogPane(id="overview-log", classes="wide-only")
                 yield LogPane(id="overview-log-side", classes="xwide-only")
+            # The other tabs' widgets are mounted just after the first frame (Textual's Lazy): they
+            # start hidden, and styling and laying them out first made the first paint later.
             with TabPane("2 Participants", id="participants"):
-                yield Input(placeholder="filter participants (Enter or Esc to leave)", id="filter")
+                yield LaterView(Input(placeholder="filter participants (Enter or Esc to leave)", id="filter"))
                 table = ParticipantsTable(id="participants-table")
-                yield table
-                yield ParticipantsNote(table, id="participants-note")
+                yield LaterView(table)
+                yield LaterView(ParticipantsNote(table, id="participants-note"))
             with TabPane("3 Breakers", id="breakers"):
-                yield NotServedNote(BREAKERS_PATH, id="breakers-not-served")
-                yield BreakersTable(id="breakers-table")
+                yield LaterView(NotServedNote(BREAKERS_PATH, id="breakers-not-served"))
+                yield LaterView(BreakersTable(id="breakers-table"))
             with TabPane("4 Metrics", id="metrics"):
-                yield MetricsTab(id="metrics-tab")
+                yield LaterView(MetricsTab(id="metrics-tab"))
             with TabPane("5 Host", id="host"):
-                yield ResourcesPane(id="host-pane")
+                yield LaterView(ResourcesPane(id="host-pane"))
             with TabPane("6 Log", id="log"):
-                yield LogPane(id="log-pane")
+                yield LaterView(LogPane(id="log-pane"))
         yield StatusBar(id="status")
         yield self.footer()
 
@@ -349,6 +352,10 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         return KeyBar(compact=width < 120, show_command_palette=width >= 100)
 
     def on_mount(self) -> None:
+        self.views_changed()
+
+    def views_changed(self) -> None:
+        """The widgets that draw from the store, in screen order (again once a ``LaterView`` is in)."""
         self._views: list[StoreView] = [w for w in self.query("*") if isinstance(w, StoreView)]
         self.refresh_view()
 
@@ -534,6 +541,19 @@ def _is_displayed(widget: Widget, screen: Screen[Any]) -> bool:
             return False
         node = node.parent
     return True
+
+
+class LaterView(Lazy):
+    """Textual's ``Lazy``: its widget is mounted after the first frame; then the screen hears of it."""
+
+    def on_mount(self) -> None:
+        self._host = self.screen
+
+    def on_unmount(self) -> None:
+        # Lazy removes itself once its widget is mounted: the screen now has that widget to draw.
+        host = getattr(self, "_host", None)
+        if isinstance(host, MigrationScreen) and can_draw(host):
+            host.views_changed()
 
 
 def can_draw(screen: Screen[Any]) -> bool:
