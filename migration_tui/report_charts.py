@@ -1,4 +1,4 @@
-"""The report's charts, drawn with matplotlib (Agg, SVG): one figure per migration.
+"""The report's charts, drawn with matplotlib (its SVG backend, no pyplot): one figure per migration.
 
 Four panels over the whole run, sharing the time axis (minutes from the
 recording's start): progress, latency, error rate and throughput (the series
@@ -18,16 +18,12 @@ import io
 import math
 from array import array
 
-import matplotlib
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from migration_tui.report import ChartSeries, MigrationReport, Report  # noqa: E402
-from migration_tui.safe_text import clean  # noqa: E402
+from migration_tui.report import ChartSeries, MigrationReport, Report
+from migration_tui.safe_text import clean
 
 MAX_POINTS = 2000
 #: How each kind of mark is drawn: colour, line style, legend label. Never colour alone: the styles differ.
@@ -73,7 +69,7 @@ def thin(ts: array, values: array, limit: int = MAX_POINTS) -> tuple[np.ndarray,
 
 def figure(report: Report, migration: MigrationReport) -> Figure:
     start = report.started_at
-    with plt.rc_context(_RC):
+    with rc_context(_RC):
         fig = Figure(figsize=(10, 9), dpi=100, layout="constrained")
         axes = fig.subplots(len(migration.charts), 1, sharex=True)
         fig.suptitle(f"{clean(migration.id, 80)} ({clean(migration.system, 40)}): {clean(migration.outcome, 120)}")
@@ -181,7 +177,7 @@ def svg(report: Report, migration: MigrationReport) -> str:
     """One migration's charts as SVG text."""
     fig = figure(report, migration)
     out = io.StringIO()
-    with plt.rc_context(_RC):
+    with rc_context(_RC):
         fig.savefig(out, format="svg", metadata={"Date": None})
     return out.getvalue()
 
