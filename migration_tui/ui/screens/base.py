@@ -352,12 +352,24 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         return KeyBar(compact=width < 120, show_command_palette=width >= 100)
 
     def on_mount(self) -> None:
-        self.views_changed()
+        self._views: list[StoreView] = self._find_views()
+        self.refresh_view()
+
+    def _find_views(self) -> list[StoreView]:
+        """The widgets that draw from the store, in screen order."""
+        return [w for w in self.query("*") if isinstance(w, StoreView)]
 
     def views_changed(self) -> None:
-        """The widgets that draw from the store, in screen order (again once a ``LaterView`` is in)."""
-        self._views: list[StoreView] = [w for w in self.query("*") if isinstance(w, StoreView)]
-        self.refresh_view()
+        """A ``LaterView``'s widget is in: drawn now from the last repaint's view if it is on screen
+        (a tab chosen before it arrived), else when its tab is shown. Not a repaint of the rest."""
+        known = set(self._views)
+        self._views = self._find_views()
+        view = getattr(self, "last_view", None)
+        if view is None:
+            return
+        for widget in self._views:
+            if widget not in known and _is_displayed(widget, self):  # type: ignore[arg-type]
+                widget.show(view)
 
     # --- the repaint ---------------------------------------------------------------
 
