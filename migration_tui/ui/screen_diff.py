@@ -8,9 +8,10 @@ Textual's partial updates into the runs of cells that differ from it: a clock
 tick costs a cursor move, a colour and one digit.
 
 Full updates (Textual's ``LayoutUpdate``: a new screen, a resize, a layout
-change) are written whole, as Textual would, and remembered; a cell the
-terminal may not show as remembered (after a resize) is unknown and always
-written. Nothing is ever left out: a cell is skipped only when the terminal is
+change) are written whole, as Textual would, and remembered, unless the
+terminal is known to show every cell they cover: then they too cost only the
+cells that differ. A cell the terminal may not show as remembered (after a
+resize, or back from a suspension) is unknown and always written. Nothing is ever left out: a cell is skipped only when the terminal is
 known to show exactly it already.
 """
 
@@ -81,9 +82,21 @@ class ScreenDiff:
             self.reset(*size)
         if isinstance(update, LayoutUpdate):
             region = update.region
-            for y, line in enumerate(update.strips, region.y):  # a line: the strips of its chops
-                self._remember(y, region.x, [cell for strip in line for cell in cells_of(strip)])
-            return None  # written whole, as Textual writes it
+            lines = [  # a line: the strips of its chops
+                (y, [cell for strip in line for cell in cells_of(strip)])
+                for y, line in enumerate(update.strips, region.y)
+            ]
+            if not self._knows(region.x, [y for y, _cells in lines]):
+                for y, cells in lines:
+                    self._remember(y, region.x, cells)
+                return None  # written whole, as Textual writes it
+            # The terminal shows every cell of the region: a new layout that looks the same (the
+            # other tabs' widgets mounted, hidden, after the first frame) costs only what differs.
+            out: list[str] = []
+            for y, cells in lines:
+                if 0 <= y < self.height:
+                    out.extend(self._changed(console, y, region.x, cells))
+            return "".join(out)
         if not isinstance(update, ChopsUpdate):
             return None
         out: list[str] = []
@@ -98,6 +111,10 @@ class ScreenDiff:
                 cells = cells_of(strip.crop(start - x, min(end, x2) - x))
                 out.extend(self._changed(console, y, start, cells))
         return "".join(out)
+
+    def _knows(self, x: int, ys: list[int]) -> bool:
+        """True if the terminal is known to show every cell from column ``x`` on lines ``ys``."""
+        return all(0 <= y < self.height and None not in self.rows[y][x:] for y in ys)
 
     def _remember(self, y: int, x: int, cells: list[Cell]) -> None:
         if 0 <= y < self.height:

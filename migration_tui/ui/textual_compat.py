@@ -45,8 +45,9 @@ def install_screen_diff(app: App[Any], diff: Any) -> None:
     whose ``region``/``strips`` and ``spans``/``chops``/``chop_ends`` ``diff``
     reads) into bytes for the driver. The app's bound method is wrapped on this
     instance: a ``ChopsUpdate`` is replaced by an update whose bytes are
-    ``diff.render(...)``; anything else goes through unchanged (and a
-    ``LayoutUpdate`` is remembered as the terminal's content). Headless apps
+    ``diff.render(...)``, and nothing at all is written when that is empty;
+    anything else goes through unchanged (and a ``LayoutUpdate`` is remembered
+    as the terminal's content). Headless apps
     (tests) never reach the driver and are not touched.
 
     Public alternative: none. ``App.refresh`` and the driver's ``write`` see
@@ -62,6 +63,8 @@ def install_screen_diff(app: App[Any], diff: Any) -> None:
             and not app.is_headless
         ):
             text = diff.render(renderable, app.console, (app.size.width, app.size.height))
+            if text == "":
+                return  # the terminal shows it all already: not even the cursor move Textual adds
             if text is not None:
                 renderable = _Rendered(text)
         display(screen, renderable)

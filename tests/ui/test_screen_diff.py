@@ -82,6 +82,25 @@ def test_unknown_cells_are_always_written_and_a_new_size_forgets_the_screen() ->
     assert again is not None and "hello" in again
 
 
+def test_a_full_update_over_a_known_screen_writes_only_what_differs() -> None:
+    """A new layout that looks the same (the other tabs mounted, hidden, after the first frame) was
+    a second full frame of about 11 KB at 120x40; over cells the terminal is known to show, only the
+    cells that differ are written, and the terminal shows what Textual's own bytes would show."""
+    diff = ScreenDiff()
+    first = full([Segment("hello world", RED)], [Segment("status 0:01", BLUE)], width=11)
+    assert diff.render(first, CONSOLE, (11, 2)) is None  # unknown cells: Textual writes it whole
+    assert diff.render(first, CONSOLE, (11, 2)) == ""  # the same again: nothing at all
+    later = full([Segment("hello world", RED)], [Segment("status 0:02", BLUE)], width=11)
+    ours = diff.render(later, CONSOLE, (11, 2))
+    assert ours is not None and "2" in ours and "hello" not in ours and "status" not in ours
+    textual = first.render_segments(CONSOLE)
+    assert shown(textual, ours, width=11, height=2) == shown(
+        textual, later.render_segments(CONSOLE), width=11, height=2
+    )
+    diff.reset(0, 0)  # back from a suspension: the terminal may show anything
+    assert diff.render(later, CONSOLE, (11, 2)) is None
+
+
 def test_wide_characters_are_never_split_and_combining_marks_stay_on_their_cell() -> None:
     assert [text for text, _ in cells_of(Strip([Segment("a界e\u0301")]))] == ["a", "界", "", "e\u0301"]
     diff = ScreenDiff()
