@@ -162,3 +162,32 @@ def forget_dirty_regions(widget: Widget) -> None:
     Public alternative: none; ``refresh()`` with no region would clear it but repaint everything.
     """
     widget._dirty_regions.clear()
+
+
+def place_tab_underline(tabs: Widget) -> None:
+    """Put the underline of a ``Tabs`` under its active tab now, before the first frame.
+
+    Touches ``textual.widgets._tabs.Underline`` (not exported) and its ``highlight_start`` /
+    ``highlight_end``: Textual moves the underline only after the first refresh (it needs the
+    tab's region), so the first frame had no highlight and a second frame 100-150 ms later drew
+    it: the first paint ended a frame late. The tabs are laid out left to right with their
+    labels and gutters (``Tab``: ``width: auto; padding: 0 1``), so the active tab's columns
+    are known from the styles already applied at mount. Textual moves it again after the
+    first refresh, to the same place (a test checks that it agrees).
+
+    Public alternative: none; ``Tabs`` has no way to place the underline without a layout.
+    """
+    from textual.widgets._tabs import Tab, Underline
+
+    x = 0
+    for tab in tabs.query(Tab):
+        if not tab.display:
+            continue
+        gutter = tab.styles.gutter
+        width = tab.label.cell_length
+        if tab.has_class("-active"):
+            underline = tabs.query_one(Underline)
+            underline.highlight_start = x + gutter.left
+            underline.highlight_end = x + gutter.left + width
+            return
+        x += width + gutter.width

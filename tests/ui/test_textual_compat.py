@@ -280,3 +280,31 @@ async def test_dashboard_breakpoints_agree_with_textual(size):
         screen.apply_breakpoints()
         assert names & set(screen.classes) == by_textual
         assert len(by_textual) == 2  # one width class, one height class
+
+
+# --- the tab underline, placed before the first frame ---------------------------------
+
+
+@pytest.mark.parametrize("key", ["1", "3", "6"])
+async def test_place_tab_underline_puts_it_where_textual_does(key):
+    """Textual moves the underline after a refresh; where it puts it is where ours already was."""
+    from textual.widgets import Tabs
+    from textual.widgets._tabs import Underline
+
+    from migration_tui.feeds import LiveFeed
+    from migration_tui.ui.app import MigrationApp
+
+    app = MigrationApp(LiveFeed([]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        tabs = app.dashboard.query_one(Tabs)
+        underline = tabs.query_one(Underline)
+        first = (underline.highlight_start, underline.highlight_end)
+        await pilot.pause()
+        if key == "1":
+            assert first == (1, 11)  # set at mount, before the first frame: under "1 Overview"
+        await pilot.press(key)
+        await pilot.pause(0.5)  # Textual's move, animated for a later tab, has ended
+        by_textual = (underline.highlight_start, underline.highlight_end)
+        assert by_textual[1] > by_textual[0]
+        textual_compat.place_tab_underline(tabs)
+        assert (underline.highlight_start, underline.highlight_end) == by_textual

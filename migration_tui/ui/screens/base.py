@@ -28,12 +28,13 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Input, Label, TabbedContent, TabPane
+from textual.widgets import Input, Label, TabbedContent, TabPane, Tabs
 
 from migration_tui.model import Migration
 from migration_tui.rules import Rule
 from migration_tui.ui.chart_data import DEFAULT_WINDOW, WINDOWS
 from migration_tui.ui.rule_watch import RuleWatch
+from migration_tui.ui.textual_compat import place_tab_underline
 from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets import (
     AlertsPane,
@@ -353,6 +354,8 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
 
     def on_mount(self) -> None:
         self._views: list[StoreView] = self._find_views()
+        for tabs in self.query(Tabs):
+            place_tab_underline(tabs)  # in the first frame, not a frame after it
         self.refresh_view()
 
     def _find_views(self) -> list[StoreView]:
