@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +29,7 @@ from migration_tui.model import (
     make_participant,
     text,
 )
+from migration_tui.recording import HeartbeatEvent, MetricsEvent
 from migration_tui.series import _NAN, Series
 
 if TYPE_CHECKING:
@@ -87,6 +88,9 @@ class Store:
         # Within ``fold``: heartbeats of known participants not yet applied, (migration, participant)
         # -> the newest time, in the order of their last change; ``settle`` applies them.
         self._beats: dict[tuple[str, str], float] = {}
+        # Within ``fold_events``: series name -> (time, the values of the newest metrics event in
+        # the current resolution bucket that has it); ``settle`` appends them.
+        self._samples: dict[str, tuple[float, dict[str, float | None]]] = {}
         self.host: dict[str, HostResources] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         # Per migration: (ts, progress) each time its progress changed, the first sighting first.
@@ -268,6 +272,133 @@ class Store:
             self.settle()
         return clock, offset, None
 
+    def fold_events(
+        self, events: Iterable[Any], until: float = math.inf, clock: float = -math.inf
+    ) -> tuple[float, Any | None]:
+        """``fold`` for the events of ``recording.decode_chunks`` (typed events, and rows of chunks
+        decoded line by line): the same state as ``fold`` gives for the same lines. Returns the
+        effective time of the last event read and the event past ``until`` if one stopped the
+        fold (not applied), else None. The headless reduction's and the index's loop."""
+        handlers = self._handlers
+        sources = self._sources
+        participants = self.participants
+        resolution = self.series_resolution_s
+        quiet = ("source_error", "action")
+        wrong_shape = (TypeError, ValueError, AttributeError, KeyError)
+        now = self.now
+        applied = 0
+        samples = self._samples
+        open_bucket: float | None = None
+        dirty = False
+        beats = self._beats
+        metrics_event = MetricsEvent
+        heartbeat_event = HeartbeatEvent
+        try:
+            for event in events:
+                ts = event.ts
+                if ts < clock:
+                    ts = clock
+                else:
+                    clock = ts
+                if ts > until:
+                    return clock, event
+                cls = type(event)
+                if cls is metrics_event and not (data := event.data).invalid:
+                    # _on_metrics, coalesced as in ``fold``: within a resolution bucket only each
+                    # series' newest sample survives, so the newest event that has it is kept
+                    # aside (the samples are numbers in range or null: decoded so).
+                    if ts > now:
+                        now = ts
+                    bucket = ts // resolution if resolution > 0 else ts
+                    if bucket != open_bucket:
+                        if samples:
+                            self._settle_samples()
+                        open_bucket = bucket
+                    values = data.values
+                    sample = (ts, values)
+                    for name in values:
+                        samples[name] = sample
+                    dirty = True
+                elif (
+                    cls is heartbeat_event
+                    and (members := participants.get(migration_id := (beat := event.data).migration_id[:256]))
+                    is not None
+                    and (current := members.get(participant_id := beat.participant_id[:256])) is not None
+                ):
+                    # _on_heartbeat, coalesced as in ``fold``, for a participant already known.
+                    if ts > now:
+                        now = ts
+                    at = beat.at
+                    key = (migration_id, participant_id)
+                    held = beats.get(key)
+                    last = held if held is not None else current.last_heartbeat
+                    if last is None or at > last:
+                        if held is not None:
+                            del beats[key]  # newest change last, as the change log orders them
+                        beats[key] = at
+                else:
+                    if beats:
+                        self._settle_beats()
+                    kind = event.kind
+                    data = event.data
+                    if cls is metrics_event:
+                        data = {"values": data.values, "invalid": data.invalid}
+                    elif cls is heartbeat_event:
+                        data = {"migration_id": data.migration_id, "participant_id": data.participant_id, "at": data.at}
+                    if kind == "metrics" and (samples or self._open):
+                        if dirty:
+                            self._series_dirty = True
+                            dirty = False
+                        self.settle()  # a metrics event the long way: after the samples kept aside
+                    handler = handlers.get(kind)
+                    if handler is None:
+                        self.unknown_kinds += 1
+                        continue
+                    if ts > now:
+                        now = ts
+                    self.now = now
+                    try:
+                        handler(ts, event.source, data)
+                    except wrong_shape:
+                        self.rejected_events += 1
+                        continue
+                    if kind in quiet:
+                        applied += 1
+                        continue
+                applied += 1
+                # _touch's common case inline: a known source that is not failing, answering again.
+                source = event.source
+                record = sources.get(source)
+                if record is not None:
+                    last = record.last_success
+                    if last is not None:
+                        if ts <= last:
+                            continue
+                        error_at = record.last_error_at
+                        if error_at is None or last >= error_at:
+                            record.last_success = ts
+                            continue
+                self._touch(source, ts)
+        finally:
+            self.now = now
+            self.events_applied += applied
+            if dirty:
+                self._series_dirty = True
+            self.settle()
+        return clock, None
+
+    def _settle_samples(self) -> None:
+        """Append the samples ``fold_events`` kept aside, as ``_on_metrics`` would have one by one."""
+        series = self.series
+        for name, (ts, values) in self._samples.items():
+            target = series.get(name)
+            if target is None:
+                if len(series) >= MAX_SERIES:
+                    continue
+                target = series[name] = Series(self._series_capacity, self.series_resolution_s)
+            target.append(ts, values[name])
+        self._samples.clear()
+
     def _settle_beats(self) -> None:
         """Apply the heartbeats ``fold`` kept aside, as ``_on_heartbeat`` would have one by one."""
         participants = self.participants
@@ -299,6 +430,8 @@ class Store:
         calls it first."""
         if self._beats:
             self._settle_beats()
+        if self._samples:
+            self._settle_samples()
         open_ = self._open
         if open_:
             for target, (ts, value) in open_.items():
@@ -655,6 +788,7 @@ class Store:
         copy._open = {}
         copy._series_dirty = False
         copy._beats = {}
+        copy._samples = {}
         copy.series_window_s = self.series_window_s
         copy.series_resolution_s = self.series_resolution_s
         copy._series_capacity = self._series_capacity
