@@ -179,7 +179,7 @@ def decode_rows(lines: Iterator[bytes], stats: ReadStats, position: int = 0) -> 
 # (and, for the two commonest kinds, the data's shape: a metrics sample is a number in range or
 # null, a heartbeat names its migration and participant and gives a time in range). A chunk
 # that is not all such events (a bad line, an unknown kind, a value out of range, a line that
-# does not look like one object) is decoded again line by line by ``decode_rows``, so what is
+# is not one value) is decoded again line by line by ``decode_rows``, so what is
 # skipped and counted is exactly what it skips and counts; typed decoding only ever takes the
 # lines both decoders accept. The data of the other kinds is kept raw by msgspec and decoded by
 # ``orjson.loads``, as ``decode_rows`` decodes it.
@@ -297,16 +297,13 @@ class Chunk:
 
 def _typed_chunk(text: bytes) -> list[Any] | None:
     """The events of ``text`` (whole lines) if every line is one event msgspec can type, else None."""
-    lines = text.count(b"\n")
-    # Every line must be one object: each starts with "{" and ends with "}" (so no value spans
-    # two lines: a line cannot go on after a "}" with a "{"), and there are as many events as lines.
-    if text[:1] != b"{" or text[-2:] != b"}\n" or text.count(b"}\n{") != lines - 1:
-        return None
+    lines = text.split(b"\n")
+    if not lines[-1]:
+        lines.pop()  # after the last newline
     try:
-        events = _DECODER.decode_lines(text)
+        # One line, one value (msgspec refuses what follows a value on its line, as orjson does).
+        events = list(map(_DECODER.decode, lines))
     except (msgspec.DecodeError, RecursionError):
-        return None
-    if len(events) != lines:
         return None
     loads = orjson.loads
     try:

@@ -291,6 +291,7 @@ class Store:
         open_bucket: float | None = None
         dirty = False
         beats = self._beats
+        healthy: dict[str, _SourceRecord] = {}  # sources answering, not failing, within this fold
         metrics_event = MetricsEvent
         heartbeat_event = HeartbeatEvent
         try:
@@ -337,9 +338,10 @@ class Store:
                             del beats[key]  # newest change last, as the change log orders them
                         beats[key] = at
                 else:
-                    if beats:
-                        self._settle_beats()
                     kind = event.kind
+                    if beats and kind in _READ_PARTICIPANTS:  # no other kind reads or writes them
+                        self._settle_beats()
+                    healthy.clear()
                     data = event.data
                     if cls is metrics_event:
                         data = {"values": data.values, "invalid": data.invalid}
@@ -366,8 +368,13 @@ class Store:
                         applied += 1
                         continue
                 applied += 1
-                # _touch's common case inline: a known source that is not failing, answering again.
+                # _touch's common case inline: a known source that is not failing, answering again;
+                # once seen so, until an event of another kind, its time is set (times only grow).
                 source = event.source
+                record = healthy.get(source)
+                if record is not None:
+                    record.last_success = ts
+                    continue
                 record = sources.get(source)
                 if record is not None:
                     last = record.last_success
@@ -377,6 +384,7 @@ class Store:
                         error_at = record.last_error_at
                         if error_at is None or last >= error_at:
                             record.last_success = ts
+                            healthy[source] = record
                             continue
                 self._touch(source, ts)
         finally:
@@ -833,6 +841,9 @@ class _SourceRecord:
         return self.last_error_at is not None and (self.last_success is None or self.last_success < self.last_error_at)
 
 
+#: The kinds whose handlers read or write participants (``fold_events`` settles heartbeats first).
+_READ_PARTICIPANTS = frozenset({"participants", "participants_delta", "migration_gone", "heartbeat"})
+
 #: A migration in one of these statuses or phases is logged as an error: it failed.
 _ERROR_STATES = frozenset({"failed", "rollback_failed"})
 #: ... as a warning: it is being undone, was undone, or stopped moving.
@@ -865,6 +876,23 @@ def _reduce_item(
         current = old.get(parsed.id)
         if current is hit[2]:  # the same item, and no heartbeat since
             return current, hit
+    elif hit is not None and (heartbeat := _moved_heartbeat(item, hit[0], hit[1])) is not None:
+        # The usual poll: only the heartbeat moved. ``from_dict`` would give the last parse with it.
+        seen = hit[1]
+        parsed = make_participant(seen.id, seen.type, seen.vote, seen.healthy, heartbeat, seen.invalid)
+        current = old.get(parsed.id)
+        if (
+            current is not None
+            and (held := current.last_heartbeat) is not None
+            and held >= heartbeat
+            and current.id == seen.id
+            and current.type == seen.type
+            and current.vote == seen.vote
+            and current.healthy == seen.healthy
+            and current.invalid == seen.invalid
+        ):
+            # _keep_later_heartbeat keeps the held heartbeat: the result equals what is held.
+            return current, (item, parsed, current)
     else:
         parsed = Participant.from_dict(item)
         current = old.get(parsed.id)
@@ -872,6 +900,35 @@ def _reduce_item(
     if participant == current:
         participant = current
     return participant, ((item, parsed, participant) if type(raw_id) is str else None)
+
+
+def _moved_heartbeat(item: Mapping[str, Any], seen: Mapping[str, Any], parsed: Participant) -> float | None:
+    """The new ``last_heartbeat`` of ``item`` when ``item`` is ``seen`` (whose participant is
+    ``parsed``) but for that valid heartbeat, so that ``Participant.from_dict(item)`` is ``parsed``
+    with it; else None. The other values must be the same strings, booleans, None or lists of
+    strings (1 == 1.0 == True would not do: ``from_dict`` tells them apart)."""
+    heartbeat = item.get("last_heartbeat")
+    if (
+        type(heartbeat) is not float
+        or not 0.0 <= heartbeat <= 1e11
+        or len(item) != len(seen)
+        or "last_heartbeat" not in seen
+        or "last_heartbeat" in parsed.invalid
+    ):
+        return None
+    for key, value in item.items():
+        other = seen.get(key, _MISSING)
+        if value is other or key == "last_heartbeat":
+            continue
+        kind = type(value)
+        if kind is not type(other) or value != other:
+            return None
+        if kind is not str and (kind is not list or not all(type(name) is str for name in value)):
+            return None
+    return heartbeat
+
+
+_MISSING = object()
 
 
 def _keep_later_heartbeat(polled: Participant, current: Participant | None) -> Participant:
