@@ -66,7 +66,7 @@ def reduce_recording(path: str, at: float, rules: Iterable[Rule] | None = None) 
     Streams (a gzip file is never decompressed to disk, and memory does not
     grow with the file). ``at`` past the end means the end.
     """
-    from migration_tui.recording import RecordingReader, decode_chunks, open_binary
+    from migration_tui.recording import RecordingReader, decode_chunks, is_gzip, open_binary
 
     reader = RecordingReader(path)
     store = Store()
@@ -75,7 +75,8 @@ def reduce_recording(path: str, at: float, rules: Iterable[Rule] | None = None) 
     last: float | None = None
     reached_end = True
     stats = reader.stats
-    with open_binary(reader.path) as fp:
+    # decode_chunks reads large pieces: a plain file needs no buffer of its own.
+    with open_binary(reader.path) if is_gzip(reader.path) else open(reader.path, "rb", buffering=0) as fp:
         if reader.data_offset:
             fp.seek(reader.data_offset)
         chunks = decode_chunks(fp, stats, reader.data_offset)
@@ -100,6 +101,7 @@ def reduce_recording(path: str, at: float, rules: Iterable[Rule] | None = None) 
                     chunk.stopped_at(pending)
                     reached_end = False
                     break
+                chunk = None  # freed before the next one is read
                 chunk = next(chunks, None)
             last = clock if clock != -math.inf else None
     if start is None:

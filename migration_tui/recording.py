@@ -253,7 +253,7 @@ class RowEvent(msgspec.Struct, gc=False):
 
 
 #: How many bytes of whole lines are decoded at once.
-CHUNK_BYTES = 256 * 1024
+CHUNK_BYTES = 65536
 
 
 class Chunk:

@@ -135,7 +135,7 @@ class Replay:
         count = 0
         every = self.keyframe_events
         since = 0  # events since the last keyframe
-        with open(self._fp.name, "rb", buffering=1024 * 1024) as fp:
+        with open(self._fp.name, "rb", buffering=0) as fp:  # decode_chunks reads large pieces
             fp.seek(self.reader.data_offset)
             for chunk in decode_chunks(fp, stats, self.reader.data_offset):
                 events = chunk.all()
