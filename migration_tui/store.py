@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from migration_tui.events import Event
 from migration_tui.freshness import format_age
 from migration_tui.model import (
@@ -75,6 +77,8 @@ class Store:
         self.participants: dict[str, dict[str, Participant]] = {}
         # Per migration: the items last listed (a full list, then deltas), by id.
         self._participant_memo: dict[str, _Memo] = {}
+        # The last migration event's data and migration, by its id as given.
+        self._migration_memo: dict[str, tuple[Mapping[str, Any], Migration]] = {}
         # Per migration: participant id -> revision of its last change, oldest first.
         self._participant_changes: dict[str, dict[str, int]] = {}
         self._changes_since = next(_REVISIONS)
@@ -468,11 +472,20 @@ class Store:
             record.last_success = ts
 
     def _on_migration(self, ts: float, source: str, data: dict[str, Any]) -> None:
-        migration = Migration.from_dict(data)
+        # A controller reports every migration on every poll, mostly with only its progress
+        # moved: then the last parse with the new progress is what ``from_dict`` would give.
+        raw_id = data.get("id")
+        seen = self._migration_memo.get(raw_id) if type(raw_id) is str else None
+        migration = (seen is not None and _moved_progress(data, *seen)) or Migration.from_dict(data)
         previous = self.migrations.get(migration.id)
         if previous is None and len(self.migrations) >= MAX_MIGRATIONS:
             self.rejected_events += 1
             return
+        if type(raw_id) is str:
+            memo = self._migration_memo
+            if len(memo) >= MAX_MIGRATIONS and raw_id not in memo:
+                memo.clear()
+            memo[raw_id] = (data, migration)
         if migration.progress is not None:
             changes = self.progress_changes.get(migration.id)
             if changes is None:
@@ -804,6 +817,7 @@ class Store:
         copy.participants = {k: dict(v) for k, v in self.participants.items()}
         # The memo and the change log are caches: a copy starts without them.
         copy._participant_memo = {}
+        copy._migration_memo = {}
         copy._participant_changes = {}
         copy._changes_since = next(_REVISIONS)
         copy.breakers = dict(self.breakers)
@@ -929,6 +943,44 @@ def _moved_heartbeat(item: Mapping[str, Any], seen: Mapping[str, Any], parsed: P
 
 
 _MISSING = object()
+_MIGRATION_SLOTS = tuple((name, Migration.__dict__[name].__set__) for name in Migration.__slots__)  # type: ignore[attr-defined]
+
+
+def _moved_progress(data: Mapping[str, Any], seen: Mapping[str, Any], parsed: Migration) -> Migration | None:
+    """``Migration.from_dict(data)`` when ``data`` is ``seen`` (whose migration is ``parsed``) but
+    for a valid ``progress``, else None. The other values must be the same JSON values, types
+    and order included (``from_dict`` tells 1, 1.0 and True apart)."""
+    progress = data.get("progress")
+    if (
+        type(progress) is not float
+        and (type(progress) is not int or progress > 100)  # a big int is not a float's equal
+        or not 0.0 <= progress <= 100.0
+        or len(data) != len(seen)
+        or "progress" not in seen
+        or "progress" in parsed.invalid
+    ):
+        return None
+    for key, value in data.items():
+        other = seen.get(key, _MISSING)
+        if value is other or key == "progress":
+            continue
+        kind = type(value)
+        if kind is not type(other) or value != other:
+            return None
+        if kind is float:
+            if value == 0.0 and math.copysign(1.0, value) != math.copysign(1.0, other):
+                return None
+        elif kind is not str and kind is not int:
+            try:
+                if orjson.dumps(value) != orjson.dumps(other):  # nested: the same types and order
+                    return None
+            except TypeError:
+                return None
+    migration = object.__new__(Migration)
+    for name, set_slot in _MIGRATION_SLOTS:
+        set_slot(migration, getattr(parsed, name))
+    _MIGRATION_SLOTS[5][1](migration, float(progress))
+    return migration
 
 
 def _keep_later_heartbeat(polled: Participant, current: Participant | None) -> Participant:

@@ -71,3 +71,73 @@ def test_the_heartbeat_shortcut_gives_what_a_full_parse_gives(monkeypatch, seed)
     assert fast.participants_changed_since("m", 0) == slow.participants_changed_since("m", 0) or (
         fast.participants_changed_since("m", 0) is None and slow.participants_changed_since("m", 0) is None
     )
+
+
+MIGRATION_VALUES = {
+    "progress": [None, "50", True, -1.0, 101, 10**30, 0, -0.0, 42],
+    "status": ["in_progress", "paused", 1],
+    "phase": ["preparing", "committing", None],
+    "started_at": [T, T + 1, int(T), "x"],
+    "health_score": [90.0, 90, 200.0, None],
+    "details": [{"a": 1}, {"a": 1.0}, {"a": True}, {"b": 1, "a": 1}, {"a": 1, "b": 1}, {"a": -0.0}, {"a": 0.0}],
+    "config": [{"x": [1, 2]}, {"x": [1.0, 2]}, None],
+    "invalid": [[], ["phase"], "x"],
+}
+
+
+def _migration_polls(seed: int, count: int = 500):
+    rng = random.Random(seed)
+    data = {
+        "id": "m",
+        "system": "2pc",
+        "pair": "BTCUSDT",
+        "status": "in_progress",
+        "phase": "preparing",
+        "progress": 0.0,
+    }
+    for i in range(count):
+        data = dict(data)
+        data["progress"] = (
+            round(rng.uniform(0, 100), 2) if rng.random() < 0.9 else rng.choice(MIGRATION_VALUES["progress"])
+        )
+        if rng.random() < 0.2:
+            field = rng.choice(list(MIGRATION_VALUES))
+            if rng.random() < 0.2:
+                data.pop(field, None)
+            else:
+                data[field] = rng.choice(MIGRATION_VALUES[field])
+        yield Event(T + i, "controller", "migration", data)
+
+
+def _run_migrations(events):
+    store = Store()
+    states = []
+    for event in events:
+        store.apply(event)
+        states.append((store.migrations.get("m"), store.rejected_events))
+    return store, states
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_progress_shortcut_gives_what_a_full_parse_gives(monkeypatch, seed):
+    events = list(_migration_polls(seed))
+    fast, fast_states = _run_migrations(events)
+    used = [0]
+    original = store_module._moved_progress
+
+    def counted(*args):
+        result = original(*args)
+        used[0] += result is not None
+        return result
+
+    monkeypatch.setattr(store_module, "_moved_progress", counted)
+    _run_migrations(events)
+    assert used[0] > 200  # the shortcut is what is tested
+    monkeypatch.setattr(store_module, "_moved_progress", lambda data, seen, parsed: None)
+    slow, slow_states = _run_migrations(events)
+    for (fast_migration, fast_rejected), (slow_migration, slow_rejected) in zip(fast_states, slow_states, strict=True):
+        assert fast_rejected == slow_rejected
+        assert fast_migration == slow_migration
+        assert repr(fast_migration) == repr(slow_migration)  # -0.0 and 0.0 are equal, not the same
+    assert list(fast.log) == list(slow.log)
+    assert fast.progress_changes == slow.progress_changes and fast.marks == slow.marks
