@@ -943,7 +943,6 @@ def _moved_heartbeat(item: Mapping[str, Any], seen: Mapping[str, Any], parsed: P
 
 
 _MISSING = object()
-_MIGRATION_SLOTS = tuple((name, Migration.__dict__[name].__set__) for name in Migration.__slots__)  # type: ignore[attr-defined]
 
 
 def _moved_progress(data: Mapping[str, Any], seen: Mapping[str, Any], parsed: Migration) -> Migration | None:
@@ -976,11 +975,47 @@ def _moved_progress(data: Mapping[str, Any], seen: Mapping[str, Any], parsed: Mi
                     return None
             except TypeError:
                 return None
-    migration = object.__new__(Migration)
-    for name, set_slot in _MIGRATION_SLOTS:
-        set_slot(migration, getattr(parsed, name))
-    _MIGRATION_SLOTS[5][1](migration, float(progress))
-    return migration
+    return _with_progress(parsed, float(progress))
+
+
+def _with_progress(
+    parsed: Migration,
+    progress: float,
+    *,
+    _new: Any = object.__new__,
+    _slots: tuple[Any, ...] = tuple(Migration.__dict__[name].__set__ for name in Migration.__slots__),  # type: ignore[attr-defined]
+) -> Migration:
+    """``parsed`` with another progress, its slots set directly (as ``model.make_participant``)."""
+    obj = _new(Migration)
+    (
+        s_id,
+        s_system,
+        s_pair,
+        s_status,
+        s_phase,
+        s_progress,
+        s_started,
+        s_health,
+        s_score,
+        s_details,
+        s_config,
+        s_invalid,
+        s_controller,
+    ) = _slots
+    s_id(obj, parsed.id)
+    s_system(obj, parsed.system)
+    s_pair(obj, parsed.pair)
+    s_status(obj, parsed.status)
+    s_phase(obj, parsed.phase)
+    s_progress(obj, progress)
+    s_started(obj, parsed.started_at)
+    s_health(obj, parsed.health)
+    s_score(obj, parsed.health_score)
+    s_details(obj, parsed.details)
+    s_config(obj, parsed.config)
+    s_invalid(obj, parsed.invalid)
+    s_controller(obj, parsed.controller)
+    return obj
 
 
 def _keep_later_heartbeat(polled: Participant, current: Participant | None) -> Participant:

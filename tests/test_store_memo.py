@@ -141,3 +141,28 @@ def test_the_progress_shortcut_gives_what_a_full_parse_gives(monkeypatch, seed):
         assert repr(fast_migration) == repr(slow_migration)  # -0.0 and 0.0 are equal, not the same
     assert list(fast.log) == list(slow.log)
     assert fast.progress_changes == slow.progress_changes and fast.marks == slow.marks
+
+
+def test_with_progress_sets_every_field():
+    import dataclasses
+
+    from migration_tui.model import Migration
+
+    values = {
+        "id": "x",
+        "system": "2pc",
+        "pair": "P",
+        "status": "s",
+        "phase": "p",
+        "progress": 3.0,
+        "started_at": 1.0,
+        "health": "h",
+        "health_score": 5.0,
+        "details": {"a": 1.0},
+        "config": {"k": 1},
+        "invalid": ("v",),
+        "controller": "c",
+    }
+    assert [field.name for field in dataclasses.fields(Migration)] == list(values)
+    parsed = Migration(**values)
+    assert store_module._with_progress(parsed, 7.5) == dataclasses.replace(parsed, progress=7.5)
