@@ -174,15 +174,16 @@ def decode_rows(lines: Iterator[bytes], stats: ReadStats, position: int = 0) -> 
 
 # --- decoding many lines at once (the headless reduction's and the index's reader) -------------
 #
-# A chunk of whole lines is decoded in one call by msgspec into typed events, which check in C
-# what ``decode_rows`` checks in Python: the four fields' types, ``ts`` in range, a known kind
-# (and, for the two commonest kinds, the data's shape: a metrics sample is a number in range or
-# null, a heartbeat names its migration and participant and gives a time in range). A chunk
-# that is not all such events (a bad line, an unknown kind, a value out of range, a line that
-# is not one value) is decoded again line by line by ``decode_rows``, so what is
-# skipped and counted is exactly what it skips and counts; typed decoding only ever takes the
-# lines both decoders accept. The data of the other kinds is kept raw by msgspec and decoded by
-# ``orjson.loads``, as ``decode_rows`` decodes it.
+# A chunk of whole lines is split, and each line decoded by msgspec (``map``: no Python code
+# runs per line) into typed events, which check in C what ``decode_rows`` checks in Python: the
+# four fields' types, ``ts`` in range, a known kind (and, for the two commonest kinds, the data's
+# shape: a metrics sample is a number in range or null, a heartbeat names its migration and
+# participant and gives a time in range; unknown fields are refused). A chunk that is not all
+# such events (a bad line, an unknown kind, a value out of range, a line that is not one value)
+# is decoded again line by line by ``decode_rows``, so what is skipped and counted is exactly
+# what it skips and counts: typed decoding only ever takes lines that both decoders read alike.
+# The data of the other kinds is kept raw by msgspec and decoded by ``orjson.loads``, as
+# ``decode_rows`` decodes it.
 
 _TS = Annotated[float, msgspec.Meta(ge=0.0, lt=_MAX_TS)]
 _SAMPLE = Annotated[float, msgspec.Meta(ge=-MAX_ABS, le=MAX_ABS)] | None
@@ -242,7 +243,7 @@ _OTHER_SET = frozenset(_OTHER_TYPES)
 _DECODER = msgspec.json.Decoder(Union[(MetricsEvent, HeartbeatEvent, *_OTHER_TYPES)])  # type: ignore[valid-type]
 
 
-class RowEvent(msgspec.Struct, gc=False):
+class RowEvent(msgspec.Struct):
     """A row of ``decode_rows`` (a chunk decoded line by line) as an event of the typed stream."""
 
     ts: float
