@@ -66,7 +66,7 @@ def reduce_recording(path: str, at: float, rules: Iterable[Rule] | None = None) 
     Streams (a gzip file is never decompressed to disk, and memory does not
     grow with the file). ``at`` past the end means the end.
     """
-    from migration_tui.recording import RecordingReader, decode_rows, open_binary
+    from migration_tui.recording import RecordingReader, decode_chunks, is_gzip, open_binary
 
     reader = RecordingReader(path)
     store = Store()
@@ -75,18 +75,34 @@ def reduce_recording(path: str, at: float, rules: Iterable[Rule] | None = None) 
     last: float | None = None
     reached_end = True
     stats = reader.stats
-    with open_binary(reader.path) as fp:
+    # decode_chunks reads large pieces: a plain file needs no buffer of its own.
+    with open_binary(reader.path) if is_gzip(reader.path) else open(reader.path, "rb", buffering=0) as fp:
         if reader.data_offset:
             fp.seek(reader.data_offset)
-        rows = decode_rows(fp, stats, reader.data_offset)
+        chunks = decode_chunks(fp, stats, reader.data_offset)
+        chunk = next(chunks, None)
         if start is None:  # no header: the recording starts at its first event
-            first = next(rows, None)
-            if first is not None:
-                start = first[1]
-                rows = itertools.chain((first,), rows)
+            while chunk is not None:
+                if chunk.typed:  # never empty
+                    start = chunk.events[0].ts  # type: ignore[index]
+                    break
+                first = next(chunk.events, None)  # type: ignore[call-overload]
+                if first is not None:
+                    start = first.ts
+                    chunk.events = itertools.chain((first,), chunk.events)
+                    break
+                chunk = next(chunks, None)
         if start is not None:
-            clock, _offset, pending = store.fold(rows, until=start + at)
-            reached_end = pending is None
+            clock = -math.inf
+            until = start + at
+            while chunk is not None:
+                clock, pending = store.fold_events(chunk.events, until, clock)
+                if pending is not None:
+                    chunk.stopped_at(pending)
+                    reached_end = False
+                    break
+                chunk = None  # freed before the next one is read
+                chunk = next(chunks, None)
             last = clock if clock != -math.inf else None
     if start is None:
         start = 0.0

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import itertools
 import os
 import tempfile
 import threading
@@ -34,6 +33,7 @@ from migration_tui.recording import (
     ReadStats,
     RecordingReader,
     Row,
+    decode_chunks,
     decode_rows,
     decompress_to,
     is_gzip,
@@ -134,21 +134,28 @@ class Replay:
         clock = float("-inf")
         count = 0
         every = self.keyframe_events
-        with open(self._fp.name, "rb", buffering=1024 * 1024) as fp:
-            rows = self._reader_for_offsets.rows_from(self.reader.data_offset, stats, fp)
-            while True:
-                read = stats.events
-                clock, offset, _pending = store.fold(itertools.islice(rows, every), clock=clock)
-                read = stats.events - read
-                count += read
-                if read < every:
-                    break
-                if should_stop():
-                    return
-                frame = Keyframe(clock, offset, store.snapshot())
-                with self._lock:
-                    self._keyframes.append(frame)
-                    self._clocks.append(clock)
+        since = 0  # events since the last keyframe
+        with open(self._fp.name, "rb", buffering=0) as fp:  # decode_chunks reads large pieces
+            fp.seek(self.reader.data_offset)
+            for chunk in decode_chunks(fp, stats, self.reader.data_offset):
+                events = chunk.all()
+                done = 0
+                while done < len(events):
+                    take = min(every - since, len(events) - done)
+                    part = events if take == len(events) else events[done : done + take]
+                    clock, _pending = store.fold_events(part, clock=clock)
+                    done += take
+                    since += take
+                    count += take
+                    if since < every:
+                        break
+                    since = 0
+                    if should_stop():
+                        return
+                    frame = Keyframe(clock, chunk.offset_after(done - 1), store.snapshot())
+                    with self._lock:
+                        self._keyframes.append(frame)
+                        self._clocks.append(clock)
         self.end_clock = clock if count else self.start
         self.index_stats = stats
 

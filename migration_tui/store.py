@@ -13,9 +13,11 @@ from __future__ import annotations
 import itertools
 import math
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from migration_tui.events import Event
 from migration_tui.freshness import format_age
@@ -29,6 +31,7 @@ from migration_tui.model import (
     make_participant,
     text,
 )
+from migration_tui.recording import HeartbeatEvent, MetricsEvent
 from migration_tui.series import _NAN, Series
 
 if TYPE_CHECKING:
@@ -74,6 +77,8 @@ class Store:
         self.participants: dict[str, dict[str, Participant]] = {}
         # Per migration: the items last listed (a full list, then deltas), by id.
         self._participant_memo: dict[str, _Memo] = {}
+        # The last migration event's data and migration, by its id as given.
+        self._migration_memo: dict[str, tuple[Mapping[str, Any], Migration]] = {}
         # Per migration: participant id -> revision of its last change, oldest first.
         self._participant_changes: dict[str, dict[str, int]] = {}
         self._changes_since = next(_REVISIONS)
@@ -87,6 +92,9 @@ class Store:
         # Within ``fold``: heartbeats of known participants not yet applied, (migration, participant)
         # -> the newest time, in the order of their last change; ``settle`` applies them.
         self._beats: dict[tuple[str, str], float] = {}
+        # Within ``fold_events``: series name -> (time, the values of the newest metrics event in
+        # the current resolution bucket that has it); ``settle`` appends them.
+        self._samples: dict[str, tuple[float, dict[str, float | None]]] = {}
         self.host: dict[str, HostResources] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         # Per migration: (ts, progress) each time its progress changed, the first sighting first.
@@ -268,6 +276,141 @@ class Store:
             self.settle()
         return clock, offset, None
 
+    def fold_events(
+        self, events: Iterable[Any], until: float = math.inf, clock: float = -math.inf
+    ) -> tuple[float, Any | None]:
+        """``fold`` for the events of ``recording.decode_chunks`` (typed events, and rows of chunks
+        decoded line by line): the same state as ``fold`` gives for the same lines. Returns the
+        effective time of the last event read and the event past ``until`` if one stopped the
+        fold (not applied), else None. The headless reduction's and the index's loop."""
+        handlers = self._handlers
+        sources = self._sources
+        participants = self.participants
+        resolution = self.series_resolution_s
+        quiet = ("source_error", "action")
+        wrong_shape = (TypeError, ValueError, AttributeError, KeyError)
+        now = self.now
+        applied = 0
+        samples = self._samples
+        open_bucket: float | None = None
+        dirty = False
+        beats = self._beats
+        healthy: dict[str, _SourceRecord] = {}  # sources answering, not failing, within this fold
+        metrics_event = MetricsEvent
+        heartbeat_event = HeartbeatEvent
+        try:
+            for event in events:
+                ts = event.ts
+                if ts < clock:
+                    ts = clock
+                else:
+                    clock = ts
+                if ts > until:
+                    return clock, event
+                cls = type(event)
+                if cls is metrics_event and not (data := event.data).invalid:
+                    # _on_metrics, coalesced as in ``fold``: within a resolution bucket only each
+                    # series' newest sample survives, so the newest event that has it is kept
+                    # aside (the samples are numbers in range or null: decoded so).
+                    if ts > now:
+                        now = ts
+                    bucket = ts // resolution if resolution > 0 else ts
+                    if bucket != open_bucket:
+                        if samples:
+                            self._settle_samples()
+                        open_bucket = bucket
+                    values = data.values
+                    sample = (ts, values)
+                    for name in values:
+                        samples[name] = sample
+                    dirty = True
+                elif (
+                    cls is heartbeat_event
+                    and (members := participants.get(migration_id := (beat := event.data).migration_id[:256]))
+                    is not None
+                    and (current := members.get(participant_id := beat.participant_id[:256])) is not None
+                ):
+                    # _on_heartbeat, coalesced as in ``fold``, for a participant already known.
+                    if ts > now:
+                        now = ts
+                    at = beat.at
+                    key = (migration_id, participant_id)
+                    held = beats.get(key)
+                    last = held if held is not None else current.last_heartbeat
+                    if last is None or at > last:
+                        if held is not None:
+                            del beats[key]  # newest change last, as the change log orders them
+                        beats[key] = at
+                else:
+                    kind = event.kind
+                    if beats and kind in _READ_PARTICIPANTS:  # no other kind reads or writes them
+                        self._settle_beats()
+                    healthy.clear()
+                    data = event.data
+                    if cls is metrics_event:
+                        data = {"values": data.values, "invalid": data.invalid}
+                    elif cls is heartbeat_event:
+                        data = {"migration_id": data.migration_id, "participant_id": data.participant_id, "at": data.at}
+                    if kind == "metrics" and (samples or self._open):
+                        if dirty:
+                            self._series_dirty = True
+                            dirty = False
+                        self.settle()  # a metrics event the long way: after the samples kept aside
+                    handler = handlers.get(kind)
+                    if handler is None:
+                        self.unknown_kinds += 1
+                        continue
+                    if ts > now:
+                        now = ts
+                    self.now = now
+                    try:
+                        handler(ts, event.source, data)
+                    except wrong_shape:
+                        self.rejected_events += 1
+                        continue
+                    if kind in quiet:
+                        applied += 1
+                        continue
+                applied += 1
+                # _touch's common case inline: a known source that is not failing, answering again;
+                # once seen so, until an event of another kind, its time is set (times only grow).
+                source = event.source
+                record = healthy.get(source)
+                if record is not None:
+                    record.last_success = ts
+                    continue
+                record = sources.get(source)
+                if record is not None:
+                    last = record.last_success
+                    if last is not None:
+                        if ts <= last:
+                            continue
+                        error_at = record.last_error_at
+                        if error_at is None or last >= error_at:
+                            record.last_success = ts
+                            healthy[source] = record
+                            continue
+                self._touch(source, ts)
+        finally:
+            self.now = now
+            self.events_applied += applied
+            if dirty:
+                self._series_dirty = True
+            self.settle()
+        return clock, None
+
+    def _settle_samples(self) -> None:
+        """Append the samples ``fold_events`` kept aside, as ``_on_metrics`` would have one by one."""
+        series = self.series
+        for name, (ts, values) in self._samples.items():
+            target = series.get(name)
+            if target is None:
+                if len(series) >= MAX_SERIES:
+                    continue
+                target = series[name] = Series(self._series_capacity, self.series_resolution_s)
+            target.append(ts, values[name])
+        self._samples.clear()
+
     def _settle_beats(self) -> None:
         """Apply the heartbeats ``fold`` kept aside, as ``_on_heartbeat`` would have one by one."""
         participants = self.participants
@@ -299,6 +442,8 @@ class Store:
         calls it first."""
         if self._beats:
             self._settle_beats()
+        if self._samples:
+            self._settle_samples()
         open_ = self._open
         if open_:
             for target, (ts, value) in open_.items():
@@ -327,11 +472,20 @@ class Store:
             record.last_success = ts
 
     def _on_migration(self, ts: float, source: str, data: dict[str, Any]) -> None:
-        migration = Migration.from_dict(data)
+        # A controller reports every migration on every poll, mostly with only its progress
+        # moved: then the last parse with the new progress is what ``from_dict`` would give.
+        raw_id = data.get("id")
+        seen = self._migration_memo.get(raw_id) if type(raw_id) is str else None
+        migration = (seen is not None and _moved_progress(data, *seen)) or Migration.from_dict(data)
         previous = self.migrations.get(migration.id)
         if previous is None and len(self.migrations) >= MAX_MIGRATIONS:
             self.rejected_events += 1
             return
+        if type(raw_id) is str:
+            memo = self._migration_memo
+            if len(memo) >= MAX_MIGRATIONS and raw_id not in memo:
+                memo.clear()
+            memo[raw_id] = (data, migration)
         if migration.progress is not None:
             changes = self.progress_changes.get(migration.id)
             if changes is None:
@@ -655,6 +809,7 @@ class Store:
         copy._open = {}
         copy._series_dirty = False
         copy._beats = {}
+        copy._samples = {}
         copy.series_window_s = self.series_window_s
         copy.series_resolution_s = self.series_resolution_s
         copy._series_capacity = self._series_capacity
@@ -662,6 +817,7 @@ class Store:
         copy.participants = {k: dict(v) for k, v in self.participants.items()}
         # The memo and the change log are caches: a copy starts without them.
         copy._participant_memo = {}
+        copy._migration_memo = {}
         copy._participant_changes = {}
         copy._changes_since = next(_REVISIONS)
         copy.breakers = dict(self.breakers)
@@ -699,6 +855,9 @@ class _SourceRecord:
         return self.last_error_at is not None and (self.last_success is None or self.last_success < self.last_error_at)
 
 
+#: The kinds whose handlers read or write participants (``fold_events`` settles heartbeats first).
+_READ_PARTICIPANTS = frozenset({"participants", "participants_delta", "migration_gone", "heartbeat"})
+
 #: A migration in one of these statuses or phases is logged as an error: it failed.
 _ERROR_STATES = frozenset({"failed", "rollback_failed"})
 #: ... as a warning: it is being undone, was undone, or stopped moving.
@@ -731,6 +890,23 @@ def _reduce_item(
         current = old.get(parsed.id)
         if current is hit[2]:  # the same item, and no heartbeat since
             return current, hit
+    elif hit is not None and (heartbeat := _moved_heartbeat(item, hit[0], hit[1])) is not None:
+        # The usual poll: only the heartbeat moved. ``from_dict`` would give the last parse with it.
+        seen = hit[1]
+        parsed = make_participant(seen.id, seen.type, seen.vote, seen.healthy, heartbeat, seen.invalid)
+        current = old.get(parsed.id)
+        if (
+            current is not None
+            and (held := current.last_heartbeat) is not None
+            and held >= heartbeat
+            and current.id == seen.id
+            and current.type == seen.type
+            and current.vote == seen.vote
+            and current.healthy == seen.healthy
+            and current.invalid == seen.invalid
+        ):
+            # _keep_later_heartbeat keeps the held heartbeat: the result equals what is held.
+            return current, (item, parsed, current)
     else:
         parsed = Participant.from_dict(item)
         current = old.get(parsed.id)
@@ -738,6 +914,108 @@ def _reduce_item(
     if participant == current:
         participant = current
     return participant, ((item, parsed, participant) if type(raw_id) is str else None)
+
+
+def _moved_heartbeat(item: Mapping[str, Any], seen: Mapping[str, Any], parsed: Participant) -> float | None:
+    """The new ``last_heartbeat`` of ``item`` when ``item`` is ``seen`` (whose participant is
+    ``parsed``) but for that valid heartbeat, so that ``Participant.from_dict(item)`` is ``parsed``
+    with it; else None. The other values must be the same strings, booleans, None or lists of
+    strings (1 == 1.0 == True would not do: ``from_dict`` tells them apart)."""
+    heartbeat = item.get("last_heartbeat")
+    if (
+        type(heartbeat) is not float
+        or not 0.0 <= heartbeat <= 1e11
+        or len(item) != len(seen)
+        or "last_heartbeat" not in seen
+        or "last_heartbeat" in parsed.invalid
+    ):
+        return None
+    for key, value in item.items():
+        other = seen.get(key, _MISSING)
+        if value is other or key == "last_heartbeat":
+            continue
+        kind = type(value)
+        if kind is not type(other) or value != other:
+            return None
+        if kind is not str and (kind is not list or not all(type(name) is str for name in value)):
+            return None
+    return heartbeat
+
+
+_MISSING = object()
+
+
+def _moved_progress(data: Mapping[str, Any], seen: Mapping[str, Any], parsed: Migration) -> Migration | None:
+    """``Migration.from_dict(data)`` when ``data`` is ``seen`` (whose migration is ``parsed``) but
+    for a valid ``progress``, else None. The other values must be the same JSON values, types
+    and order included (``from_dict`` tells 1, 1.0 and True apart)."""
+    progress = data.get("progress")
+    if (
+        type(progress) is not float
+        and (type(progress) is not int or progress > 100)  # a big int is not a float's equal
+        or not 0.0 <= progress <= 100.0
+        or len(data) != len(seen)
+        or "progress" not in seen
+        or "progress" in parsed.invalid
+    ):
+        return None
+    for key, value in data.items():
+        other = seen.get(key, _MISSING)
+        if value is other or key == "progress":
+            continue
+        kind = type(value)
+        if kind is not type(other) or value != other:
+            return None
+        if kind is float:
+            if value == 0.0 and math.copysign(1.0, value) != math.copysign(1.0, other):
+                return None
+        elif kind is not str and kind is not int:
+            try:
+                if orjson.dumps(value) != orjson.dumps(other):  # nested: the same types and order
+                    return None
+            except TypeError:
+                return None
+    return _with_progress(parsed, float(progress))
+
+
+def _with_progress(
+    parsed: Migration,
+    progress: float,
+    *,
+    _new: Any = object.__new__,
+    _slots: tuple[Any, ...] = tuple(Migration.__dict__[name].__set__ for name in Migration.__slots__),  # type: ignore[attr-defined]
+) -> Migration:
+    """``parsed`` with another progress, its slots set directly (as ``model.make_participant``)."""
+    obj = _new(Migration)
+    (
+        s_id,
+        s_system,
+        s_pair,
+        s_status,
+        s_phase,
+        s_progress,
+        s_started,
+        s_health,
+        s_score,
+        s_details,
+        s_config,
+        s_invalid,
+        s_controller,
+    ) = _slots
+    s_id(obj, parsed.id)
+    s_system(obj, parsed.system)
+    s_pair(obj, parsed.pair)
+    s_status(obj, parsed.status)
+    s_phase(obj, parsed.phase)
+    s_progress(obj, progress)
+    s_started(obj, parsed.started_at)
+    s_health(obj, parsed.health)
+    s_score(obj, parsed.health_score)
+    s_details(obj, parsed.details)
+    s_config(obj, parsed.config)
+    s_invalid(obj, parsed.invalid)
+    s_controller(obj, parsed.controller)
+    return obj
 
 
 def _keep_later_heartbeat(polled: Participant, current: Participant | None) -> Participant:

@@ -1,0 +1,274 @@
+"""``decode_chunks`` (msgspec, a chunk of lines at a time) against ``decode_rows`` (line by line).
+
+The headless reduction and the replay's index read recordings with ``decode_chunks`` and fold
+them with ``Store.fold_events``; a chunk that is not all events msgspec can type is decoded line
+by line. Whatever the chunk size, they must give the events, offsets, skips and counts that
+``decode_rows`` gives, and the state that ``Store.fold`` gives from its rows: lines msgspec and
+orjson read differently (big integers, duplicate keys, two objects on a line, one object on two)
+must never reach the typed path.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import random
+
+import orjson
+import pytest
+
+from migration_tui import recording
+from migration_tui.headless import reduce_recording, state_dict
+from migration_tui.recording import (
+    HeartbeatEvent,
+    MetricsEvent,
+    ReadStats,
+    RecordingReader,
+    decode_chunks,
+    decode_rows,
+    open_binary,
+)
+from migration_tui.replay import Replay
+from migration_tui.store import Store
+from tests.replay_corpus import INSTANTS, write_corpus
+from tests.test_replay_corpus import GOLDEN, without
+
+START = 1_700_000_000.0
+
+
+def _line(ts, source, kind, data):
+    return orjson.dumps({"ts": ts, "source": source, "kind": kind, "data": data}) + b"\n"
+
+
+def _good(i: int) -> bytes:
+    ts = START + i * 0.3
+    slot = i % 7
+    if slot == 0:
+        return _line(
+            ts, "controller", "migration", {"id": "m1", "status": "in_progress", "phase": "p", "progress": i % 100}
+        )
+    if slot == 1:
+        items = [{"id": p, "vote": "yes", "is_healthy": True, "last_heartbeat": ts - 1} for p in ("a", "b")]
+        return _line(ts, "controller", "participants", {"migration_id": "m1", "participants": items})
+    if slot in (2, 3):
+        return _line(ts, "redis", "heartbeat", {"migration_id": "m1", "participant_id": "ab"[i % 2], "at": ts})
+    return _line(ts, "prometheus", "metrics", {"values": {"x": i * 1.5, "y": None, f"s{i % 5}": i}})
+
+
+#: Lines that only the line-by-line reader may judge (each with good lines around it).
+ODD = [
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":1}}}{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":2}}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":1}}} {"ts":%(ts)s,"source":"p","kind":"log","data":{"message":"m"}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"log","data":{"message":\n"two lines"}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":123456789012345678901234567890}}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"migration","data":{"id":123456789012345678901234567890,"progress":5}}\n',
+    b'{"ts":"x","ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"dup":1}}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":3}},"kind":"log"}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":1},"values":{"z":2}}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"bad":1},"invalid":["bad"]}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"w":1},"invalid":[]}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"w":1},"invalid":"yes"}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"t":true,"s":"1","big":1e16,"edge":-1e15,"n":null}}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":1},"unit":"ms"}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":[1]}}\n',
+    b'{"ts":%(ts)s,"source":"r","kind":"heartbeat","data":{"migration_id":"m1","participant_id":"a","at":1700000500}}\n',
+    b'{"ts":%(ts)s,"source":"r","kind":"heartbeat","data":{"migration_id":"m1","participant_id":"a","at":1e12}}\n',
+    b'{"ts":%(ts)s,"source":"r","kind":"heartbeat","data":{"migration_id":"m1","participant_id":"new","at":%(ts)s}}\n',
+    b'{"ts":%(ts)s,"source":"r","kind":"heartbeat","data":{"migration_id":"m1","participant_id":"a","at":%(ts)s,"x":1}}\n',
+    b'{"ts":%(ts)s,"source":"r","kind":"heartbeat","data":{"migration_id":7,"participant_id":"a","at":%(ts)s}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"telepathy","data":{}}\n',
+    b'{"ts":1700000001,"source":"p","kind":"metrics","data":{"values":{"early":1}}}\n',
+    b'{"ts":-1,"source":"p","kind":"metrics","data":{"values":{"x":1}}}\n',
+    b'{"ts":1e11,"source":"p","kind":"metrics","data":{"values":{"x":1}}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":1}}}\r\n',
+    b"\n",
+    b"   \n",
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":1}},"extra":1}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"migration","data":[1,2]}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"log","data":{"message":"\\ud800 lone"}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"log","data":{"message":"\xff bad utf-8"}}\n',
+    b'{"ts":%(ts)s,"source":"c\xff","kind":"log","data":{"message":"m"}}\n',
+    b'{"ts":%(ts)s,"source":"p","kind":"metrics","data":{"values":{"x":NaN}}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"log","data":{"message":"deep","x":' + b"[" * 3000 + b"]" * 3000 + b"}}\n",
+    b'{"ts":%(ts)s,"source":"c","kind":"log","data":{"message":"' + b"long " * 800 + b'"}}\n',
+    b"not json at all\n",
+    b"[1, 2, 3]\n",
+]
+
+
+def _recording(path, odd_lines, goods=3000, seed=1, tail=b""):
+    rng = random.Random(seed)
+    lines = [orjson.dumps({"format": "migration-tui/recording", "version": 2, "started_at": START}) + b"\n"]
+    places = sorted(rng.sample(range(goods), len(odd_lines)))
+    odd = iter(odd_lines)
+    for i in range(goods):
+        lines.append(_good(i))
+        if places and i == places[0]:
+            places.pop(0)
+            lines.append(next(odd) % {b"ts": repr(START + i * 0.3).encode()})
+    data = b"".join(lines) + tail
+    if str(path).endswith(".gz"):
+        path.write_bytes(gzip.compress(data))
+    else:
+        path.write_bytes(data)
+    return path
+
+
+def _typed_as_row(event):
+    if type(event) is MetricsEvent:
+        data = {"values": event.data.values}
+        if event.data.invalid is not None:
+            data["invalid"] = event.data.invalid
+    elif type(event) is HeartbeatEvent:
+        data = {
+            "migration_id": event.data.migration_id,
+            "participant_id": event.data.participant_id,
+            "at": event.data.at,
+        }
+    else:
+        data = event.data
+    return event.ts, event.source, event.kind, data
+
+
+def _normal(row):
+    """A row with the numbers msgspec makes floats (samples, heartbeat times) as floats."""
+    ts, source, kind, data = row
+    if kind == "metrics" and type(data.get("values")) is dict and type(data.get("invalid", [])) is list:
+        data = {**data, "values": {k: float(v) if type(v) is int else v for k, v in data["values"].items()}}
+    if kind == "heartbeat" and type(data.get("at")) is int:
+        data = {**data, "at": float(data["at"])}
+    return ts, source, kind, data
+
+
+def _both(path):
+    reader = RecordingReader(path)
+    rows_stats, chunk_stats = ReadStats(), ReadStats()
+    with open_binary(path) as fp:
+        fp.seek(reader.data_offset)
+        rows = list(decode_rows(fp, rows_stats, reader.data_offset))
+    events, offsets, typed = [], [], 0
+    with open_binary(path) as fp:
+        fp.seek(reader.data_offset)
+        for chunk in decode_chunks(fp, chunk_stats, reader.data_offset):
+            items = chunk.all()
+            typed += len(items) if chunk.typed else 0
+            for index, event in enumerate(items):
+                row = _typed_as_row(event) if chunk.typed else (event.ts, event.source, event.kind, event.data)
+                events.append((chunk.typed, row))
+                offsets.append(chunk.offset_after(index))
+    return rows, rows_stats, events, offsets, chunk_stats, typed
+
+
+def _same(a, b):
+    """Equal, with the same types (1 is not 1.0 here) and the same sign of zero."""
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if type(a) in (list, tuple):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if type(a) is float:
+        return a == b and math.copysign(1, a) == math.copysign(1, b)
+    return a == b
+
+
+@pytest.fixture(params=[300, 4096, recording.CHUNK_BYTES], ids=lambda size: f"chunk{size}")
+def chunk_bytes(request, monkeypatch):
+    monkeypatch.setattr(recording, "CHUNK_BYTES", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("name", ["odd.jsonl", "odd.jsonl.gz"])
+def test_chunks_give_the_rows_offsets_and_counts_of_the_line_reader(tmp_path, chunk_bytes, name):
+    path = _recording(tmp_path / name, ODD, tail=b'{"ts": 1700009999, "source": "p", "kind": "met')
+    rows, rows_stats, events, offsets, chunk_stats, typed = _both(path)
+    if chunk_bytes < 10_000:  # the whole file is one chunk at the default size, with odd lines in it
+        assert typed > len(events) // 2  # most chunks are typed: the test tests the typed path
+    assert len(events) == len(rows)
+    for (offset, *row), (typed, event), event_offset in zip(rows, events, offsets, strict=True):
+        assert _same(_normal(tuple(row)) if typed else tuple(row), event), (offset, row, event)
+        assert offset == event_offset
+    assert (chunk_stats.bad_lines, chunk_stats.unknown_kinds, chunk_stats.events, chunk_stats.errors) == (
+        rows_stats.bad_lines,
+        rows_stats.unknown_kinds,
+        rows_stats.events,
+        rows_stats.errors,
+    )
+    assert rows_stats.bad_lines >= 15 and rows_stats.unknown_kinds == 1
+
+
+def _by_rows(path, at):
+    """The headless reduction as it was before ``decode_chunks``: ``Store.fold`` over ``decode_rows``."""
+    reader = RecordingReader(path)
+    store = Store()
+    start = reader.started_at
+    with open_binary(path) as fp:
+        fp.seek(reader.data_offset)
+        clock, _offset, pending = store.fold(decode_rows(fp, reader.stats, reader.data_offset), until=start + at)
+    if pending is None:
+        at = min(at, max(0.0, clock - start))
+    state = state_dict(store, start + at, at=at, skipped_lines=reader.stats.skipped_lines)
+    return json.loads(json.dumps(state))
+
+
+@pytest.mark.parametrize("name", ["odd.jsonl", "odd.jsonl.gz"])
+def test_the_headless_reduction_gives_the_state_of_the_fold_of_rows(tmp_path, chunk_bytes, name):
+    path = _recording(tmp_path / name, ODD)
+    for at in (0.0, 0.3, 17.0, 300.0, 450.45, 899.7, 1e9):
+        state = json.loads(json.dumps(reduce_recording(str(path), at)))
+        assert without(state, ("started_at", "duration", "header_ok")) == _by_rows(path, at), at
+
+
+def test_an_over_long_line_is_skipped_once_in_any_chunk(tmp_path, monkeypatch, chunk_bytes):
+    monkeypatch.setattr(recording, "MAX_LINE_BYTES", 1000)
+    long_lines = [
+        b'{"ts":%(ts)s,"source":"c","kind":"log","data":{"message":"' + b"x" * size + b'"}}\n'
+        for size in (900, 2000, 9000)
+    ]
+    path = _recording(tmp_path / "long.jsonl", long_lines, tail=b"y" * 5000)
+    rows, rows_stats, events, offsets, chunk_stats, _typed = _both(path)
+    assert [row[0] for row in rows] == offsets
+    assert (chunk_stats.bad_lines, chunk_stats.errors, chunk_stats.events) == (
+        rows_stats.bad_lines,
+        rows_stats.errors,
+        rows_stats.events,
+    )
+    assert rows_stats.errors.count("line too long") == 3
+
+
+@pytest.mark.parametrize("cut", [0.3, 0.6, 0.97])
+def test_a_gzip_stream_cut_short_keeps_the_same_lines(tmp_path, chunk_bytes, cut):
+    whole = _recording(tmp_path / "whole.jsonl.gz", ODD[:5])
+    data = whole.read_bytes()
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(data[: int(len(data) * cut)])
+    rows, rows_stats, events, offsets, chunk_stats, _typed = _both(path)
+    assert [row[0] for row in rows] == offsets
+    assert (chunk_stats.bad_lines, chunk_stats.errors, chunk_stats.events) == (
+        rows_stats.bad_lines,
+        rows_stats.errors,
+        rows_stats.events,
+    )
+    assert rows_stats.errors[-1].startswith("stream ended early")
+
+
+@pytest.fixture(scope="module")
+def golden():
+    return json.loads(GOLDEN.read_text())
+
+
+@pytest.mark.parametrize("name", ["corpus.jsonl", "corpus.jsonl.gz"])
+def test_the_corpus_in_small_chunks_gives_the_recorded_results(tmp_path, chunk_bytes, golden, name):
+    """tests/test_replay_corpus.py with chunks small enough that most of the corpus is typed."""
+    corpus = write_corpus(tmp_path / name)
+    for at in INSTANTS:
+        assert json.loads(json.dumps(reduce_recording(str(corpus), at))) == golden[repr(at)], at
+    with Replay(corpus, keyframe_events=97) as replay:
+        replay.index()
+        order = [*INSTANTS]
+        random.Random(3).shuffle(order)
+        for at in order:
+            replay.seek(at)
+            state = state_dict(replay.store, replay.now, at=replay.position)
+            assert without(state) == without(golden[repr(at)]), at

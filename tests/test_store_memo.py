@@ -1,0 +1,168 @@
+"""The participants memo's shortcut for a poll where only the heartbeat moved (``_moved_heartbeat``)
+gives what a full parse gives: the same participants, the same objects kept, the same change log,
+for items whose other values differ only in type (1, 1.0, True), lists, keys and invalid values."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from migration_tui import store as store_module
+from migration_tui.events import Event
+from migration_tui.store import Store
+
+T = 1_700_000_000.0
+VALUES = {
+    "type": ["db", "feed", 1, None],
+    "vote": ["yes", "no", "", 1.0, None],
+    "is_healthy": [True, False, None, 1, "yes"],
+    "healthy": [True, 1.0],
+    "invalid": [[], ["vote"], ["x", 1], "vote"],
+    "last_heartbeat": [None, "soon", -1.0, 1e12, 5, True],
+}
+
+
+def _polls(seed: int, count: int = 400):
+    rng = random.Random(seed)
+    items: dict[str, dict] = {}
+    for i in range(count):
+        ts = T + i
+        for key in ("a", "b", "c"):
+            item = items.setdefault(key, {"id": key, "type": "db", "vote": "yes", "is_healthy": True})
+            item["last_heartbeat"] = ts - rng.choice((0.5, 2.0, 0.0))
+            if rng.random() < 0.15:  # something else changes, or a heartbeat that is not a usable time
+                field = rng.choice(list(VALUES))
+                if rng.random() < 0.2:
+                    item.pop(field, None)
+                else:
+                    item[field] = rng.choice(VALUES[field])
+        listed = [dict(item) for key, item in items.items() if rng.random() < 0.95]
+        yield Event(ts, "controller", "participants", {"migration_id": "m", "participants": listed})
+        for _ in range(rng.randrange(3)):
+            at = ts + rng.choice((-1.0, 0.2, 0.7))
+            yield Event(
+                ts + 0.5, "redis", "heartbeat", {"migration_id": "m", "participant_id": rng.choice("abc"), "at": at}
+            )
+
+
+def _run(events):
+    store = Store()
+    states = []
+    for event in events:
+        store.apply(event)
+        states.append({key: p for key, p in store.participants.get("m", {}).items()})
+    return store, states
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_heartbeat_shortcut_gives_what_a_full_parse_gives(monkeypatch, seed):
+    events = list(_polls(seed))
+    fast, fast_states = _run(events)
+    monkeypatch.setattr(store_module, "_moved_heartbeat", lambda item, seen, parsed: None)
+    slow, slow_states = _run(events)
+    assert fast_states == slow_states
+    for before, after, slow_before, slow_after in zip(
+        fast_states, fast_states[1:], slow_states, slow_states[1:], strict=False
+    ):
+        # The same participants kept as the same objects (readers compare by identity).
+        kept = {key for key in after if before.get(key) is after[key]}
+        assert kept == {key for key in slow_after if slow_before.get(key) is slow_after[key]}
+    assert fast.participants_changed_since("m", 0) == slow.participants_changed_since("m", 0) or (
+        fast.participants_changed_since("m", 0) is None and slow.participants_changed_since("m", 0) is None
+    )
+
+
+MIGRATION_VALUES = {
+    "progress": [None, "50", True, -1.0, 101, 10**30, 0, -0.0, 42],
+    "status": ["in_progress", "paused", 1],
+    "phase": ["preparing", "committing", None],
+    "started_at": [T, T + 1, int(T), "x"],
+    "health_score": [90.0, 90, 200.0, None],
+    "details": [{"a": 1}, {"a": 1.0}, {"a": True}, {"b": 1, "a": 1}, {"a": 1, "b": 1}, {"a": -0.0}, {"a": 0.0}],
+    "config": [{"x": [1, 2]}, {"x": [1.0, 2]}, None],
+    "invalid": [[], ["phase"], "x"],
+}
+
+
+def _migration_polls(seed: int, count: int = 500):
+    rng = random.Random(seed)
+    data = {
+        "id": "m",
+        "system": "2pc",
+        "pair": "BTCUSDT",
+        "status": "in_progress",
+        "phase": "preparing",
+        "progress": 0.0,
+    }
+    for i in range(count):
+        data = dict(data)
+        data["progress"] = (
+            round(rng.uniform(0, 100), 2) if rng.random() < 0.9 else rng.choice(MIGRATION_VALUES["progress"])
+        )
+        if rng.random() < 0.2:
+            field = rng.choice(list(MIGRATION_VALUES))
+            if rng.random() < 0.2:
+                data.pop(field, None)
+            else:
+                data[field] = rng.choice(MIGRATION_VALUES[field])
+        yield Event(T + i, "controller", "migration", data)
+
+
+def _run_migrations(events):
+    store = Store()
+    states = []
+    for event in events:
+        store.apply(event)
+        states.append((store.migrations.get("m"), store.rejected_events))
+    return store, states
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_progress_shortcut_gives_what_a_full_parse_gives(monkeypatch, seed):
+    events = list(_migration_polls(seed))
+    fast, fast_states = _run_migrations(events)
+    used = [0]
+    original = store_module._moved_progress
+
+    def counted(*args):
+        result = original(*args)
+        used[0] += result is not None
+        return result
+
+    monkeypatch.setattr(store_module, "_moved_progress", counted)
+    _run_migrations(events)
+    assert used[0] > 200  # the shortcut is what is tested
+    monkeypatch.setattr(store_module, "_moved_progress", lambda data, seen, parsed: None)
+    slow, slow_states = _run_migrations(events)
+    for (fast_migration, fast_rejected), (slow_migration, slow_rejected) in zip(fast_states, slow_states, strict=True):
+        assert fast_rejected == slow_rejected
+        assert fast_migration == slow_migration
+        assert repr(fast_migration) == repr(slow_migration)  # -0.0 and 0.0 are equal, not the same
+    assert list(fast.log) == list(slow.log)
+    assert fast.progress_changes == slow.progress_changes and fast.marks == slow.marks
+
+
+def test_with_progress_sets_every_field():
+    import dataclasses
+
+    from migration_tui.model import Migration
+
+    values = {
+        "id": "x",
+        "system": "2pc",
+        "pair": "P",
+        "status": "s",
+        "phase": "p",
+        "progress": 3.0,
+        "started_at": 1.0,
+        "health": "h",
+        "health_score": 5.0,
+        "details": {"a": 1.0},
+        "config": {"k": 1},
+        "invalid": ("v",),
+        "controller": "c",
+    }
+    assert [field.name for field in dataclasses.fields(Migration)] == list(values)
+    parsed = Migration(**values)
+    assert store_module._with_progress(parsed, 7.5) == dataclasses.replace(parsed, progress=7.5)
