@@ -35,7 +35,7 @@ from migration_tui.model import (
     finite,
     text,
 )
-from migration_tui.recording import RecordingReader, Row, decode_rows, open_binary
+from migration_tui.recording import MetricsData, RecordingReader, decode_chunks, is_gzip, open_binary
 from migration_tui.rules import DEFAULT_POLL_S, ENDED_PHASES, Rule, applies, default_rules, judge
 from migration_tui.safe_text import MISSING, clean
 from migration_tui.store import MAX_SERIES, Store
@@ -225,14 +225,14 @@ class _Collector:
         self._wanted_for = 0
         self._owners_of_tracks = 0
 
-    def run(self, rows: Iterable[Row]) -> tuple[float | None, float | None, int]:
-        """Apply every decoded row (``recording.decode_rows``) to the store at its effective time
-        and follow what the report needs; (first ts, last ts, count).
+    def run(self, events: Iterable[Any]) -> tuple[float | None, float | None, int]:
+        """Apply every decoded event (``recording.decode_chunks``) to the store at its effective
+        time and follow what the report needs; (first ts, last ts, count).
 
-        The store folds the rows (``Store.fold``, the headless reduction's loop) from a generator
-        that gives it one row at a time: the generator resumes once the store has applied the
-        row it gave, and follows that row then. What it adds to the fold is what the report costs
-        over ``replay --headless``.
+        The store folds the events (``Store.fold_events``, the headless reduction's loop) from a
+        generator that gives it one event at a time: the generator resumes once the store has
+        applied the event it gave, and follows that event then. What it adds to the fold is what
+        the report costs over ``replay --headless``.
         """
         store = self.store
         tracks = self.tracks
@@ -244,12 +244,12 @@ class _Collector:
         now: float | None = None
         count = 0
 
-        def feed() -> Iterator[Row]:
+        def feed() -> Iterator[Any]:
             nonlocal first, now, count
             next_judge = -math.inf
             clock = -math.inf
-            for row in rows:
-                offset, ts, source, kind, data = row
+            for event in events:
+                ts, source, kind, data = event.ts, event.source, event.kind, event.data
                 if ts < clock:  # as recording.monotonic: the clock never runs backwards
                     ts = clock
                 else:
@@ -262,12 +262,12 @@ class _Collector:
                     self._judge(now if now is not None else ts)
                     next_judge = (ts // step + 1) * step
                 before = store.rejected_events
-                yield (offset, ts, source, kind, data)  # the store applies it, then asks for the next
+                yield event  # the store applies it, then asks for the next
                 now = ts
                 if store.rejected_events != before:
                     continue
                 if kind == "metrics":
-                    values = data.get("values")
+                    values = data.values if type(data) is MetricsData else data.get("values")
                     if type(values) is dict:
                         if self._wanted_for != len(tracks):
                             self._want()
@@ -296,7 +296,7 @@ class _Collector:
                 elif last is not None and ts - last > silent_after:
                     self.outages.append(Outage(source, "silent", last, ts, f"no answer for {_dur(ts - last)}"))
 
-        store.fold(feed())
+        store.fold_events(feed())
         return first, now, count
 
     def _on_migration(self, ts: float, data: dict[str, Any]) -> None:
@@ -315,7 +315,10 @@ class _Collector:
         """One sample of a series a tracked migration may read, as the store keeps it."""
         kept = self.series.get(name)
         if kept is None:
-            if len(self.series) >= MAX_SERIES or name not in self.store.series:
+            store_series = self.store.series
+            # Kept as the store keeps series: up to MAX_SERIES (the fold files a new one's first
+            # sample a moment later, when its one-second bucket closes).
+            if len(self.series) >= MAX_SERIES or (name not in store_series and len(store_series) >= MAX_SERIES):
                 return
             kept = self.series[name] = (array("d"), array("d"))
         kept[0].append(ts)
@@ -457,10 +460,12 @@ def collect(
     if not (type(poll) in (int, float) and 0 < poll < 3600):
         poll = DEFAULT_POLL_S
     collector = _Collector(tuple(rules), float(poll), migration_id)
-    with open_binary(reader.path) as fp:
+    # As the headless reduction reads (decode_chunks reads large pieces: a plain file needs no buffer).
+    with open_binary(reader.path) if is_gzip(reader.path) else open(reader.path, "rb", buffering=0) as fp:
         if reader.data_offset:
             fp.seek(reader.data_offset)
-        first, last, events = collector.run(decode_rows(fp, reader.stats, reader.data_offset))
+        chunks = decode_chunks(fp, reader.stats, reader.data_offset)
+        first, last, events = collector.run(event for chunk in chunks for event in chunk.events)
     start = reader.started_at if reader.started_at is not None else first
     if start is None:
         start = 0.0
