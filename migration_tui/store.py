@@ -94,7 +94,7 @@ class Store:
         self._beats: dict[tuple[str, str], float] = {}
         # Within ``fold_events``: series name -> (time, the values of the newest metrics event in
         # the current resolution bucket that has it); ``settle`` appends them.
-        self._samples: dict[str, tuple[float, dict[str, float | None]]] = {}
+        self._fold_samples: dict[str, tuple[float, dict[str, float | None]]] = {}
         self.host: dict[str, HostResources] = {}
         self.log: deque[LogLine] = deque(maxlen=LOG_LINES)
         # Per migration: (ts, progress) each time its progress changed, the first sighting first.
@@ -291,7 +291,7 @@ class Store:
         wrong_shape = (TypeError, ValueError, AttributeError, KeyError)
         now = self.now
         applied = 0
-        samples = self._samples
+        samples = self._fold_samples
         open_bucket: float | None = None
         dirty = False
         beats = self._beats
@@ -402,14 +402,14 @@ class Store:
     def _settle_samples(self) -> None:
         """Append the samples ``fold_events`` kept aside, as ``_on_metrics`` would have one by one."""
         series = self.series
-        for name, (ts, values) in self._samples.items():
+        for name, (ts, values) in self._fold_samples.items():
             target = series.get(name)
             if target is None:
                 if len(series) >= MAX_SERIES:
                     continue
                 target = series[name] = Series(self._series_capacity, self.series_resolution_s)
             target.append(ts, values[name])
-        self._samples.clear()
+        self._fold_samples.clear()
 
     def _settle_beats(self) -> None:
         """Apply the heartbeats ``fold`` kept aside, as ``_on_heartbeat`` would have one by one."""
@@ -442,7 +442,7 @@ class Store:
         calls it first."""
         if self._beats:
             self._settle_beats()
-        if self._samples:
+        if self._fold_samples:
             self._settle_samples()
         open_ = self._open
         if open_:
@@ -809,7 +809,7 @@ class Store:
         copy._open = {}
         copy._series_dirty = False
         copy._beats = {}
-        copy._samples = {}
+        copy._fold_samples = {}
         copy.series_window_s = self.series_window_s
         copy.series_resolution_s = self.series_resolution_s
         copy._series_capacity = self._series_capacity
