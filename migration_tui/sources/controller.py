@@ -76,8 +76,38 @@ log = logging.getLogger(__name__)
 
 #: Most problems spelled out in one source_error; the rest are counted.
 MAX_PROBLEMS_SHOWN = 3
-#: Most migrations whose detail endpoints are polled each interval.
+#: Most migrations whose detail endpoints are polled each interval: by one dashboard, over all
+#: its controllers (``DetailBudget``), so that spreading an estate over more controllers does
+#: not multiply its requests.
 MAX_DETAILED = 50
+
+
+class DetailBudget:
+    """The ``MAX_DETAILED`` migrations a dashboard details each interval, shared by its controllers.
+
+    Each controller says, each poll, how many of its migrations want details; it may detail
+    its fair share of the budget (water-filling over what every controller last wanted: one
+    that wants less than an equal share leaves the rest to the others). One controller alone
+    gets the whole budget, as before; five with 100 running migrations each get 10 each,
+    where they used to get 50 each (five times the requests of the same estate on one
+    controller, which details 50 of its 500).
+    """
+
+    def __init__(self, total: int = MAX_DETAILED) -> None:
+        self.total = total
+        self._wanted: dict[str, int] = {}
+
+    def share(self, who: str, wanted: int) -> int:
+        """How many of ``who``'s ``wanted`` migrations it may detail this poll."""
+        self._wanted[who] = wanted
+        left = self.total
+        demands = sorted(self._wanted.items(), key=lambda pair: pair[1])
+        for index, (name, demand) in enumerate(demands):
+            given = min(demand, left // (len(demands) - index))
+            if name == who:
+                return given
+            left -= given
+        return 0  # not reached: ``who`` is among the demands
 
 
 class ControllerSource:
@@ -100,6 +130,7 @@ class ControllerSource:
         max_body_bytes: int = MAX_BODY_BYTES,
         per_migration_series: bool = False,
         controller_name: str | None = None,
+        detail_budget: DetailBudget | None = None,
     ) -> None:
         self.base_url = base_url
         #: A named controller (one of several): its source is ``controller:NAME`` and every migration
@@ -140,6 +171,8 @@ class ControllerSource:
         self._counter_samples: dict[str, tuple[float, float]] = {}
         self._last_ts = 0.0
         self._said_too_many = False
+        #: Shared with the dashboard's other controllers (``build_live_sources``); else its own.
+        self.detail_budget = detail_budget or DetailBudget()
         self._participants = ParticipantsDiffer(MAX_PARTICIPANTS)
         #: Optional endpoints (path, ``{id}`` for per-migration ones) the controller does not serve -> status.
         self._not_served: dict[str, int] = {}
@@ -408,10 +441,17 @@ class ControllerSource:
             elif item["id"] not in self._finished_ids:
                 self._finished_ids.add(item["id"])
                 wanted.append(item)
-        if len(wanted) > MAX_DETAILED and not self._said_too_many:
+        allowed = self.detail_budget.share(self.name, len(wanted))
+        if len(wanted) > allowed and not self._said_too_many:
             self._said_too_many = True
-            log.warning("%d migrations active; details are polled for the first %d only", len(wanted), MAX_DETAILED)
-        return wanted[:MAX_DETAILED]
+            log.warning(
+                "%s: %d migrations active; details are polled for the first %d only (%d for the dashboard)",
+                self.name,
+                len(wanted),
+                allowed,
+                self.detail_budget.total,
+            )
+        return wanted[:allowed]
 
     async def detect_profile(self, client: httpx.AsyncClient, health: Any) -> Profile | None:
         """The profile set, else the one a ``/health`` answer already read names, else by the list's shape.
