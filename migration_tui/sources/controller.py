@@ -54,9 +54,9 @@ from migration_tui.sources.http import (
     fetch_json,
     fetch_text,
     make_client,
-    parse_json,
     sanitise,
 )
+from migration_tui.sources.lists import ListReader
 from migration_tui.sources.profiles import (
     PROFILES,
     Profile,
@@ -162,9 +162,10 @@ class ControllerSource:
         #: in httpcore's pool instead, every request's start and end walked the whole queue.
         #: (the event loop it belongs to, the semaphore): a source may be polled from more than one loop (tests).
         self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-        #: Participants path -> (the body last read, its parsed value): an answer whose bytes are
-        #: the same as the last one is not parsed again (the value is only read, never changed).
-        self._last_lists: dict[str, tuple[bytes, Any]] = {}
+        #: Participants path -> its reader: an answer whose bytes are the same as the last one is
+        #: not parsed again, and an item whose bytes are unchanged is the object parsed then
+        #: (``sources/lists.py``; values are only read, never changed).
+        self._last_lists: dict[str, ListReader] = {}
         self._seen_ids: set[str] = set()
         self._finished_ids: set[str] = set()  # ended migrations already read in full once
         self._final_details: dict[str, dict[str, Any]] = {}  # what that last full read said (votes, health)
@@ -332,16 +333,14 @@ class ControllerSource:
         return self._slots[1]
 
     async def _get_list(self, client: httpx.AsyncClient, path: str) -> Any:
-        """A participants list: parsed only when its bytes differ from the last answer's."""
+        """A participants list: parsed only when its bytes differ from the last answer's, and then
+        only the items whose bytes differ (``ListReader``)."""
         async with self._slot():
             body = await fetch_bytes(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
-        last = self._last_lists.get(path)
-        if last is not None and last[0] == body:
-            return last[1]
-        self._last_lists.pop(path, None)
-        value = parse_json(path, body)
-        self._last_lists[path] = (body, value)
-        return value
+        reader = self._last_lists.get(path)
+        if reader is None:
+            reader = self._last_lists[path] = ListReader()
+        return reader.parse(path, body)
 
     async def _get(self, client: httpx.AsyncClient, path: str, as_text: bool = False) -> Any:
         fetch = fetch_text if as_text else fetch_json
