@@ -238,8 +238,10 @@ class ControllerSource:
 
     async def run(self, emit: Emit) -> None:
         """Poll until cancelled; never raises for anything the controller does."""
+        loop = asyncio.get_running_loop()
         async with self.make_client() as client:
             while True:
+                started = loop.time()
                 try:
                     reachable = await self.poll_once(client, emit)
                 except (asyncio.CancelledError, KeyboardInterrupt):
@@ -250,7 +252,12 @@ class ControllerSource:
                     reachable = False
                 if reachable:
                     self.backoff.reset()
-                    delay = self.poll_interval_s
+                    # One poll every poll_interval_s, start to start, however long a poll takes
+                    # (0.6 s for 50 migrations' details: slept after it, the interval was 2.6 s),
+                    # and at least a quarter of it between two polls of a slow controller.
+                    # Controllers started together stay in step, so their answers reach the
+                    # screen close together.
+                    delay = max(self.poll_interval_s - (loop.time() - started), self.poll_interval_s / 4)
                 else:
                     delay = self.backoff.next_delay()
                 await asyncio.sleep(delay)

@@ -1,6 +1,9 @@
-"""One detail budget for the dashboard (issue 20): spreading an estate over more controllers
-does not multiply the per-migration requests. Each controller details its fair share of
-``MAX_DETAILED``; one controller alone details ``MAX_DETAILED``, as before."""
+"""What polling costs as the estate grows (issue 20), over real sockets.
+
+- One detail budget for the dashboard: spreading an estate over more controllers does not
+  multiply the per-migration requests. Each controller details its fair share of
+  ``MAX_DETAILED``; one controller alone details ``MAX_DETAILED``, as before.
+- The poll interval is start to start, whatever a poll takes."""
 
 from __future__ import annotations
 
@@ -95,3 +98,34 @@ def test_the_dashboards_controllers_are_built_with_one_budget():
     sources = [s for s in build_live_sources(Settings(controllers=specs)) if isinstance(s, ControllerSource)]
     assert len(sources) == 2 and sources[0].detail_budget is sources[1].detail_budget
     assert sources[0].detail_budget.total == MAX_DETAILED
+
+
+async def test_polls_start_one_interval_apart_however_long_a_poll_takes(local_server: LocalServer) -> None:
+    """The poll interval is start to start: a controller whose every poll takes 0.4 s is polled every
+    0.6 s, not every 1.0 s (the interval slept after the poll, as it was)."""
+    import asyncio
+    import time
+
+    rollouts(local_server, 1)
+    started: list[float] = []
+    listed = local_server.routes["/api/v1/migrations"]
+
+    def slow_list(handler: Any) -> None:
+        started.append(time.monotonic())
+        time.sleep(0.4)  # a slow controller, for real: the server thread answers late
+        listed(handler)
+
+    local_server.routes["/api/v1/migrations"] = slow_list
+    source = ControllerSource(local_server.url, profile="trading-service", poll_interval_s=0.6)
+    events: list[Event] = []
+    task = asyncio.create_task(source.run(events.append))
+    try:
+        while len(started) < 5:
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    gaps = [b - a for a, b in zip(started, started[1:], strict=False)]
+    assert sum(gaps) / len(gaps) < 0.85, gaps  # slept after each poll: 1.0 s or more
+    assert min(gaps) >= 0.55, gaps
+    assert [e for e in events if e.kind == "source_error"] == []
