@@ -50,6 +50,7 @@ from migration_tui.sources.http import (
     MAX_BODY_BYTES,
     MAX_CONNECTIONS,
     FetchError,
+    Validators,
     fetch_bytes,
     fetch_json,
     fetch_text,
@@ -166,6 +167,8 @@ class ControllerSource:
         #: not parsed again, and an item whose bytes are unchanged is the object parsed then
         #: (``sources/lists.py``; values are only read, never changed).
         self._last_lists: dict[str, ListReader] = {}
+        #: ETags and bodies of the last answers: a controller that tags them is asked conditionally.
+        self._validators = Validators()
         self._seen_ids: set[str] = set()
         self._finished_ids: set[str] = set()  # ended migrations already read in full once
         self._final_details: dict[str, dict[str, Any]] = {}  # what that last full read said (votes, health)
@@ -343,7 +346,7 @@ class ControllerSource:
         """A participants list: parsed only when its bytes differ from the last answer's, and then
         only the items whose bytes differ (``ListReader``)."""
         async with self._slot():
-            body = await fetch_bytes(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
+            body = await fetch_bytes(client, path, self.timeout_s, self.max_body_bytes, self._secrets, self._validators)
         reader = self._last_lists.get(path)
         if reader is None:
             reader = self._last_lists[path] = ListReader()
@@ -352,7 +355,7 @@ class ControllerSource:
     async def _get(self, client: httpx.AsyncClient, path: str, as_text: bool = False) -> Any:
         fetch = fetch_text if as_text else fetch_json
         async with self._slot():
-            return await fetch(client, path, self.timeout_s, self.max_body_bytes, self._secrets)
+            return await fetch(client, path, self.timeout_s, self.max_body_bytes, self._secrets, self._validators)
 
     async def _get_all(
         self,
