@@ -176,7 +176,10 @@ async def _read(
     async with client.stream("GET", path, headers=headers) as response:
         status = response.status_code
         if status == 304 and known is not None:
-            return known[1]  # not modified: the body of the answer that carried that ETag
+            # Not modified: the body of the answer that carried that ETag. Its own (empty) body is
+            # read, or httpcore would close the connection as one left mid-answer.
+            await response.aread()
+            return known[1]
         if 300 <= status < 400:
             raise FetchError(f"GET {path}: redirect {status} to {_redirect_host(response)} not followed", status)
         declared = response.headers.get("content-length", "")

@@ -83,6 +83,28 @@ async def test_a_tagged_answer_is_asked_for_conditionally_and_a_304_is_the_same_
     assert sent_if_none_match(local_server, "/api/v1/migrations/m1/votes") == [None] * 3  # untagged: as before
 
 
+async def test_connections_are_kept_alive_across_304s(local_server: LocalServer):
+    """A 304 leaves its connection usable: six polls of the same tagged answers (304s from the
+    second on) go over the connections of the first, ``MAX_CONNECTIONS`` at most."""
+    from migration_tui.sources.http import MAX_CONNECTIONS
+
+    answers: list[int] = []
+    for path, body in {
+        "/api/v1/migrations": [{"id": "m1", "pair": "BTCUSDT", "status": "in_progress", "phase": "committing"}],
+        PARTICIPANTS: [{"id": "a", "vote": "yes", "is_healthy": True, "last_heartbeat": 1000.0}],
+        "/api/v1/migrations/m1/votes": {"yes": 1},
+        "/api/v1/migrations/m1/health": {"is_healthy": True},
+        "/admin/circuit-breaker/status": [],
+        "/admin/migration/status": [],
+        "/metrics": [],  # not Prometheus text: an error each poll, served all the same
+    }.items():
+        tagged(local_server, path, body, answers=answers)
+    source = ControllerSource(local_server.url, profile="trading-service", clock=lambda: 1010.0)
+    await polls(source, 6)
+    assert len(answers) == 6 * 7 and answers.count(304) >= 5 * 7
+    assert len(set(local_server.ports)) <= MAX_CONNECTIONS
+
+
 async def test_a_304_to_a_request_that_was_not_conditional_is_still_an_error(local_server: LocalServer):
     two_pc(local_server)
 
