@@ -20,6 +20,12 @@ their CPU is not counted), the two sides of each comparison alternately,
   Target: five controllers <= 2x the CPU of one.
 
 The simulators run for the whole benchmark; the poll interval is the default 2 s.
+
+``--source-only``: the same comparisons without the screen. Each side's sources
+(``build_live_sources``, as ``watch`` builds them, host source left out) feed a
+``Store`` in a fresh interpreter (this script, ``--sources URL...``) for
+``--seconds`` after ``--warmup``; its CPU is ``time.process_time()`` over the
+window, plus the time the cyclic garbage collector took in it (``gc.callbacks``).
 """
 
 from __future__ import annotations
@@ -68,6 +74,69 @@ def compare(programs: dict[str, list[str]], small: str, large: str, args: argpar
     }
 
 
+def source_cpu(urls: list[str], seconds: float, warmup: float) -> dict:
+    """The controller sources of ``watch --controller URL...`` feeding a Store: CPU % of a core."""
+    import asyncio
+    import gc
+
+    sys.path.insert(0, str(ROOT))
+    from migration_tui.config import ControllerSpec, Settings
+    from migration_tui.sources.controller import ControllerSource
+    from migration_tui.sources.runner import SourceRunner, build_live_sources
+    from migration_tui.store import Store
+
+    if len(urls) == 1:
+        settings = Settings(controller=urls[0])
+    else:
+        specs = tuple(ControllerSpec(f"c{i + 1}", url, where="--controller") for i, url in enumerate(urls))
+        settings = Settings(controllers=specs)
+    sources = [s for s in build_live_sources(settings) if isinstance(s, ControllerSource)]
+    collecting = {"s": 0.0, "started": 0.0}
+
+    def timed(phase: str, info: dict) -> None:
+        if phase == "start":
+            collecting["started"] = time.process_time()
+        else:
+            collecting["s"] += time.process_time() - collecting["started"]
+
+    async def measure() -> dict:
+        store = Store()
+        async with SourceRunner(sources, store.apply):
+            await asyncio.sleep(warmup)
+            gc.callbacks.append(timed)
+            cpu, wall = time.process_time(), time.monotonic()
+            await asyncio.sleep(seconds)
+            cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+            gc.callbacks.remove(timed)
+        return {"cpu_percent": round(100 * cpu / wall, 3), "gc_percent": round(100 * collecting["s"] / wall, 3)}
+
+    return asyncio.run(measure())
+
+
+def compare_sources(urls: dict[str, list[str]], small: str, large: str, args: argparse.Namespace) -> dict:
+    """``--source-only``: each side in its own interpreter, alternately, ``--reps`` times; medians."""
+    import statistics
+
+    runs: dict[str, list[dict]] = {name: [] for name in urls}
+    for rep in range(args.reps):
+        for name, side in urls.items():
+            cmd = [PY, __file__, "--sources", *side, "--seconds", str(args.seconds), "--warmup", str(args.warmup)]
+            out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+            runs[name].append(json.loads(out.stdout.strip().splitlines()[-1]))
+            print(f"  sources {name} #{rep + 1}: {json.dumps(runs[name][-1])}", file=sys.stderr, flush=True)
+    medians = {
+        name: {key: statistics.median(run[key] for run in values) for key in ("cpu_percent", "gc_percent")}
+        | {"runs": values}
+        for name, values in runs.items()
+    }
+    per_rep = [ratio(a["cpu_percent"], b["cpu_percent"]) for a, b in zip(runs[large], runs[small], strict=True)]
+    return {
+        **medians,
+        "cpu_ratio": ratio(medians[large]["cpu_percent"], medians[small]["cpu_percent"]),
+        "cpu_ratio_per_rep": per_rep,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=30)
@@ -79,7 +148,12 @@ def main() -> None:
     parser.add_argument("--cols", type=int, default=120)
     parser.add_argument("--rows", type=int, default=40)
     parser.add_argument("--only", choices=("participants", "controllers"))
+    parser.add_argument("--source-only", action="store_true", help="the controller sources alone, no screen")
+    parser.add_argument("--sources", nargs="+", help=argparse.SUPPRESS)  # one side of --source-only
     args = parser.parse_args()
+    if args.sources:
+        print(json.dumps(source_cpu(args.sources, args.seconds, args.warmup)))
+        return
     for name in ("MIGRATION_TUI_CONTROLLER", "MIGRATION_TUI_PROMETHEUS", "MIGRATION_TUI_REDIS"):
         os.environ.pop(name, None)
     results: dict = {
@@ -93,8 +167,11 @@ def main() -> None:
             small, large = "50", str(args.participants)
             urls = {n: start_sim(stack, "participants", n) for n in (small, large)}
             time.sleep(VOTES_SETTLED_S)  # measure the steady state: every participant has voted
-            programs = {n: ours("watch", "--controller", urls[n]) for n in (small, large)}
-            results["participants"] = compare(programs, small, large, args)
+            if args.source_only:
+                results["participants"] = compare_sources({n: [urls[n]] for n in (small, large)}, small, large, args)
+            else:
+                programs = {n: ours("watch", "--controller", urls[n]) for n in (small, large)}
+                results["participants"] = compare(programs, small, large, args)
         if args.only in (None, "controllers"):
             each = args.migrations // args.controllers
             one = start_sim(stack, "migrations", str(args.migrations))
@@ -102,9 +179,12 @@ def main() -> None:
                 start_sim(stack, "migrations", str(each), "--first", str(i * each)) for i in range(args.controllers)
             ]
             single, spread = f"1 controller x {args.migrations}", f"{args.controllers} controllers x {each}"
-            flags = [arg for i, url in enumerate(many) for arg in ("--controller", f"c{i + 1}={url}")]
-            programs = {single: ours("watch", "--controller", one), spread: ours("watch", *flags)}
-            results["controllers"] = compare(programs, single, spread, args)
+            if args.source_only:
+                results["controllers"] = compare_sources({single: [one], spread: many}, single, spread, args)
+            else:
+                flags = [arg for i, url in enumerate(many) for arg in ("--controller", f"c{i + 1}={url}")]
+                programs = {single: ours("watch", "--controller", one), spread: ours("watch", *flags)}
+                results["controllers"] = compare(programs, single, spread, args)
     results.update(stamp())
     print(json.dumps(results, indent=2))
 

@@ -20,6 +20,7 @@ is what reached the controller once; ``applied_actions`` is what changed a migra
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 from collections import OrderedDict
@@ -62,6 +63,20 @@ def _json(status: int, obj: Any, extra_headers: Mapping[str, str] | None = None)
     return status, {**JSON_HEADERS, **(extra_headers or {})}, body
 
 
+def conditional(answer: Response, if_none_match: str | None) -> Response:
+    """A 200 answer to a GET with its ``ETag`` (a digest of the body); ``304 Not Modified``, no
+    body, when the request's ``If-None-Match`` names it (or is ``*``). The optional conditional
+    GET of the controller API (README, "Contracts and versions")."""
+    status, headers, payload = answer
+    etag = '"' + hashlib.blake2b(payload, digest_size=12).hexdigest() + '"'
+    headers = {**headers, "ETag": etag}
+    if if_none_match is not None:
+        named = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        if etag in named or "*" in named:
+            return 304, {"ETag": etag}, b""
+    return status, headers, payload
+
+
 class SimulatedController:
     """Answers one profile's controller API from a Simulator. Thread-safe (the simulator's lock)."""
 
@@ -98,6 +113,12 @@ class SimulatedController:
         if len(path) > 1:
             path = path.rstrip("/")
         lower_headers = {k.lower(): v for k, v in headers.items()}
+        answer = self._answer(method, path, lower_headers, body)
+        if method in ("GET", "HEAD") and answer[0] == 200:
+            return conditional(answer, lower_headers.get("if-none-match"))
+        return answer
+
+    def _answer(self, method: str, path: str, lower_headers: Mapping[str, str], body: bytes) -> Response:
         with self.sim.lock:
             self.sim.advance()
             route, params, path_exists = api.find(self.profile, method, path)

@@ -23,6 +23,8 @@ later replaced, keeps that until the next full list or a delta naming it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 #: Every ``FULL_EVERY``-th list of a migration is emitted whole (a resync).
@@ -41,6 +43,10 @@ def diff_participants(
     """
     if len(items) > limit:
         return None
+    if previous and len(items) == len(previous):
+        same = _same_ids(previous, items)
+        if same is not None:
+            return same
     current: dict[str, Mapping[str, Any]] = {}
     for item in items:
         if type(item) is not dict:
@@ -59,6 +65,32 @@ def diff_participants(
     elif list(current) != list(previous):  # the same ids, in another order
         return None
     return current, changed, removed
+
+
+def _same_ids(
+    previous: Mapping[str, Mapping[str, Any]], items: list[Any]
+) -> tuple[dict[str, Mapping[str, Any]], list[Mapping[str, Any]], list[str]] | None:
+    """``diff_participants`` when ``items`` is as long as ``previous``: the items that are the very
+    objects of the last list (``participant_dicts`` hands unchanged ones back so) are passed over in
+    C; None (the long way) if another item is not an object with the id at its place in ``previous``,
+    or if most items are other objects."""
+    last = list(previous.values())
+    moved = list(compress(range(len(items)), map(is_not, last, items)))
+    if len(moved) > len(items) // 2:
+        return None
+    keys = list(previous)
+    for index in moved:
+        item = items[index]
+        if type(item) is not dict or item.get("id") != keys[index] or type(item.get("id")) is not str:
+            return None
+    current = dict(previous)
+    changed = []
+    for index in moved:
+        item = items[index]
+        current[keys[index]] = item
+        if item != last[index]:
+            changed.append(item)
+    return current, changed, []
 
 
 class ParticipantsDiffer:

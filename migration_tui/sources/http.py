@@ -33,6 +33,10 @@ MAX_BODY_BYTES = 4 * 1024 * 1024
 MAX_CONNECTIONS = 8
 #: Longest piece of a server's own message shown to the operator.
 SNIPPET_CHARS = 120
+#: Longest ``ETag`` remembered for a conditional GET (``Validators``).
+MAX_ETAG_CHARS = 256
+#: An entity tag (RFC 9110 8.8.3), weak or strong.
+_ENTITY_TAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e]*"')
 
 #: Every digit to ``0``, every other byte to ``.``: then 19 digits in a row (maybe an integer
 #: orjson would read as a float, see ``parse_json``) are ``_LONG_DIGITS`` in it, found in C.
@@ -52,6 +56,42 @@ def _mark_sniffio_absent() -> None:
 
 
 _mark_sniffio_absent()
+
+
+class Validators:
+    """The ``ETag`` and body of the last 200 answer of each path, for conditional GETs.
+
+    Optional in the controller API (README, "Contracts and versions"): a controller that tags its
+    answers with ``ETag`` is asked with ``If-None-Match`` the next time, and its ``304 Not
+    Modified`` stands for the body remembered, sent and parsed again by nobody. One that does
+    not tag them is asked as before; so is a path whose last answer had no usable tag, or
+    whose body was forgotten (the oldest go first past ``max_bytes`` in all, or ``max_paths``).
+    """
+
+    def __init__(self, max_paths: int = 256, max_bytes: int = 16 * 1024 * 1024) -> None:
+        self.max_paths = max_paths
+        self.max_bytes = max_bytes
+        self._known: dict[str, tuple[str, bytes]] = {}
+        self._bytes = 0
+
+    def get(self, path: str) -> tuple[str, bytes] | None:
+        """(the ETag to send as ``If-None-Match``, the body a 304 stands for), if known."""
+        return self._known.get(path)
+
+    def remember(self, path: str, etag: str | None, body: bytes) -> None:
+        """After a 200 answer: keep its tag and body, or forget the path if the tag is not usable."""
+        old = self._known.pop(path, None)
+        if old is not None:
+            self._bytes -= len(old[1])
+        if etag is None or len(etag) > MAX_ETAG_CHARS or _ENTITY_TAG.fullmatch(etag) is None:
+            return
+        if len(body) > self.max_bytes:
+            return
+        self._known[path] = (etag, body)
+        self._bytes += len(body)
+        while len(self._known) > self.max_paths or self._bytes > self.max_bytes:
+            oldest = next(iter(self._known))
+            self._bytes -= len(self._known.pop(oldest)[1])
 
 
 class FetchError(Exception):
@@ -124,9 +164,22 @@ def _message_of(body: bytes) -> str:
     return text
 
 
-async def _read(client: httpx.AsyncClient, path: str, max_bytes: int, secrets: tuple[str, ...]) -> bytes:
-    async with client.stream("GET", path) as response:
+async def _read(
+    client: httpx.AsyncClient,
+    path: str,
+    max_bytes: int,
+    secrets: tuple[str, ...],
+    validators: Validators | None = None,
+) -> bytes:
+    known = validators.get(path) if validators is not None else None
+    headers = {"If-None-Match": known[0]} if known is not None else None
+    async with client.stream("GET", path, headers=headers) as response:
         status = response.status_code
+        if status == 304 and known is not None:
+            # Not modified: the body of the answer that carried that ETag. Its own (empty) body is
+            # read, or httpcore would close the connection as one left mid-answer.
+            await response.aread()
+            return known[1]
         if 300 <= status < 400:
             raise FetchError(f"GET {path}: redirect {status} to {_redirect_host(response)} not followed", status)
         declared = response.headers.get("content-length", "")
@@ -143,6 +196,8 @@ async def _read(client: httpx.AsyncClient, path: str, max_bytes: int, secrets: t
         if not 200 <= status < 300:
             said = sanitise(_message_of(body), secrets)
             raise FetchError(f"GET {path}: HTTP {status}" + (f": {said}" if said else ""), status)
+        if validators is not None:
+            validators.remember(path, response.headers.get("etag"), body)
         return body
 
 
@@ -152,10 +207,12 @@ async def fetch_bytes(
     deadline_s: float,
     max_bytes: int = MAX_BODY_BYTES,
     secrets: tuple[str, ...] = (),
+    validators: Validators | None = None,
 ) -> bytes:
-    """The body of a 2xx answer to GET ``path``, read whole within ``deadline_s`` seconds overall."""
+    """The body of a 2xx answer to GET ``path``, read whole within ``deadline_s`` seconds overall
+    (with ``validators``, a conditional GET when the last answer had an ``ETag``)."""
     try:
-        return await asyncio.wait_for(_read(client, path, max_bytes, secrets), deadline_s)
+        return await asyncio.wait_for(_read(client, path, max_bytes, secrets, validators), deadline_s)
     except FetchError:
         raise
     except asyncio.TimeoutError:
@@ -202,8 +259,9 @@ async def fetch_json(
     deadline_s: float,
     max_bytes: int = MAX_BODY_BYTES,
     secrets: tuple[str, ...] = (),
+    validators: Validators | None = None,
 ) -> Any:
-    return parse_json(path, await fetch_bytes(client, path, deadline_s, max_bytes, secrets))
+    return parse_json(path, await fetch_bytes(client, path, deadline_s, max_bytes, secrets, validators))
 
 
 async def fetch_text(
@@ -212,5 +270,7 @@ async def fetch_text(
     deadline_s: float,
     max_bytes: int = MAX_BODY_BYTES,
     secrets: tuple[str, ...] = (),
+    validators: Validators | None = None,
 ) -> str:
-    return (await fetch_bytes(client, path, deadline_s, max_bytes, secrets)).decode("utf-8", errors="replace")
+    body = await fetch_bytes(client, path, deadline_s, max_bytes, secrets, validators)
+    return body.decode("utf-8", errors="replace")

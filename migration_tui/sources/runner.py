@@ -95,7 +95,7 @@ def build_live_sources(settings: Settings, **controller_options: Any) -> list[So
     only when used, so an install without one (or a module not written yet)
     still runs the others.
     """
-    from migration_tui.sources.controller import ControllerSource
+    from migration_tui.sources.controller import ControllerSource, DetailBudget
 
     if settings.relay:
         # A relay viewer: every source comes from the relay's stream, including the relay's host.
@@ -104,11 +104,12 @@ def build_live_sources(settings: Settings, **controller_options: Any) -> list[So
         return [RelaySource(settings.relay, settings.relay_stream, poll_interval_s=settings.poll_interval_s)]
     sources: list[Source] = []
     controller = None
+    budget = DetailBudget()  # one for the dashboard: more controllers do not mean more detail requests
     for spec in settings.controller_specs():
         if spec.kind != "http":
             sources.append(_own_source(spec, settings))
             continue
-        source = ControllerSource.from_spec(spec, settings, **controller_options)
+        source = ControllerSource.from_spec(spec, settings, **{"detail_budget": budget, **controller_options})
         controller = controller or source  # the PromQL follows the first controller's profile
         sources.append(source)
     wanted = [

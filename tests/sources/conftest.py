@@ -25,6 +25,8 @@ class LocalServer:
     def __init__(self) -> None:
         self.routes: dict[str, Handler] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        #: The client port of each request: one per connection the client opened.
+        self.ports: list[int] = []
         self.stopping = threading.Event()
         server = self
 
@@ -34,6 +36,7 @@ class LocalServer:
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
                 path = self.path.split("?", 1)[0]
                 server.requests.append((path, {k.lower(): v for k, v in self.headers.items()}))
+                server.ports.append(self.client_address[1])
                 handler = server.routes.get(path)
                 if handler is None:
                     send(self, 404, {"error": f"no route {path}"})

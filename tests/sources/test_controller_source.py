@@ -450,11 +450,11 @@ async def test_a_participants_answer_with_the_same_bytes_is_not_parsed_again(
 ) -> None:
     """Issue 20: the list is parsed when its bytes change, not when the same bytes come again;
     a body that is not JSON is still refused every time it comes."""
-    from migration_tui.sources import controller as controller_module
+    from migration_tui.sources import lists
 
     parsed: list[str] = []
-    real = controller_module.parse_json
-    monkeypatch.setattr(controller_module, "parse_json", lambda path, body: parsed.append(path) or real(path, body))
+    real = lists.parse_json
+    monkeypatch.setattr(lists, "parse_json", lambda path, body: parsed.append(path) or real(path, body))
     two_pc(local_server)
     path = "/api/v1/migrations/m1/participants"
     source = ControllerSource(local_server.url, profile="trading-service", clock=lambda: 1010.0)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import compress
+from operator import is_not
 from typing import Any
 
 from migration_tui.model import TERMINAL_STATUSES, text
@@ -202,18 +204,29 @@ def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list
     the same dict again (one object: treat it as read-only), not a second judging. The list as
     a whole (not a list, items that are not objects or have no usable id, duplicates, more
     than ``MAX_PARTICIPANT_ITEMS``) is judged as ``unique_items`` judges it.
+
+    When the last list of ``where`` had no such fault and this one is as long, the items that
+    are the very objects of the last list (``sources/lists.py`` hands unchanged items back so)
+    are passed over in C and only the others are looked at; one whose id is not the id at the
+    same place in the last list sends the whole list the long way.
     """
     if not isinstance(body, list):
         return [], unique_items(body, where, limit=MAX_PARTICIPANT_ITEMS)[1]
-    memo = _PARTICIPANT_MEMO.pop(where, {})
+    memo = _PARTICIPANT_MEMO.pop(where, None)
+    if memo is not None and memo.items is not None and len(memo.items) == len(body):
+        result = _same_ids(memo, body)
+        if result is not None:
+            _PARTICIPANT_MEMO[where] = memo
+            return result[:], []
     seen: dict[str, tuple[dict[str, Any], tuple[type, ...], dict[str, Any]]] = {}
+    known = memo.seen if memo is not None else {}
     by_key: dict[str, dict[str, Any]] = {}
     dropped = 0
     duplicates: list[str] = []
     for item in body[:MAX_PARTICIPANT_ITEMS]:
         raw_id = item.get("id") if type(item) is dict else None
-        hit = memo.get(raw_id) if type(raw_id) is str else None  # type: ignore[arg-type]
-        if hit is not None and hit[0] == item and hit[1] == tuple(map(type, item.values())):
+        hit = known.get(raw_id) if type(raw_id) is str else None  # type: ignore[arg-type]
+        if hit is not None and (hit[0] is item or (hit[0] == item and hit[1] == tuple(map(type, item.values())))):
             participant = hit[2]
             seen[raw_id] = hit  # type: ignore[index]  # its item is equal to this one
         else:
@@ -232,10 +245,45 @@ def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list
             duplicates.append(key)
             del by_key[key]  # the last one wins, in the place it was last listed
         by_key[key] = participant
-    _PARTICIPANT_MEMO[where] = seen
+    participants = list(by_key.values())
+    errors = list_errors(where, "id", dropped, duplicates, len(body), MAX_PARTICIPANT_ITEMS)
+    # Without a fault, the participants are the items, one for one, in order: next time, by identity.
+    _PARTICIPANT_MEMO[where] = _Memo(seen, None if errors else body[:], None if errors else participants[:])
     while len(_PARTICIPANT_MEMO) > _PARTICIPANT_MEMO_KEPT:
         del _PARTICIPANT_MEMO[next(iter(_PARTICIPANT_MEMO))]
-    return list(by_key.values()), list_errors(where, "id", dropped, duplicates, len(body), MAX_PARTICIPANT_ITEMS)
+    return participants, errors
+
+
+def _same_ids(memo: _Memo, body: list[Any]) -> list[dict[str, Any]] | None:
+    """The participants of ``body`` from the last list's (same length, no fault), judging only the
+    items that are not the last list's objects; None when one of them has another id than the
+    item at its place had (then the long way), or when most of them are new."""
+    items, result = memo.items, memo.participants
+    assert items is not None and result is not None
+    moved = list(compress(range(len(body)), map(is_not, items, body)))
+    if len(moved) > len(body) // 2:
+        return None
+    known = memo.seen
+    result = result[:]
+    for index in moved:
+        item, raw_id = body[index], items[index].get("id")
+        if type(item) is not dict or item.get("id") != raw_id or type(item.get("id")) is not str:
+            return None
+    for index in moved:
+        item = body[index]
+        raw_id = item["id"]
+        hit = known.get(raw_id)
+        if hit is not None and hit[0] == item and hit[1] == tuple(map(type, item.values())):
+            result[index] = hit[2]
+            continue
+        participant = _participant_dict({**item, "id": text(raw_id)})
+        if _plain(item):
+            known[raw_id] = (item, tuple(map(type, item.values())), participant)
+        else:
+            known.pop(raw_id, None)
+        result[index] = participant
+    memo.items, memo.participants = body[:], result
+    return result
 
 
 def _participant_dict(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -251,15 +299,26 @@ def _participant_dict(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-#: ``participant_dicts``' memory: where -> raw id -> (the item, its values' types, its dict); newest last.
-_PARTICIPANT_MEMO: dict[str, dict[str, tuple[dict[str, Any], tuple[type, ...], dict[str, Any]]]] = {}
+@dataclass
+class _Memo:
+    """``participant_dicts``' memory of one ``where``."""
+
+    #: raw id -> (the item, its values' types, its dict), for the ids of the last list.
+    seen: dict[str, tuple[dict[str, Any], tuple[type, ...], dict[str, Any]]]
+    #: The last list's items and their participants, one for one (None when it had a fault).
+    items: list[Any] | None
+    participants: list[dict[str, Any]] | None
+
+
+#: ``participant_dicts``' memory, per ``where``; newest last.
+_PARTICIPANT_MEMO: dict[str, _Memo] = {}
 _PARTICIPANT_MEMO_KEPT = 64
 _READ = ("id", "type", "vote", "is_healthy", "healthy", "last_heartbeat")
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def _plain(item: dict[str, Any]) -> bool:
     """Whether every field ``_participant_dict`` reads is a plain scalar: then an equal item
     whose values have the same types (``True == 1``, but they are judged differently) makes
     the same dict. A NaN never matches the last poll's (NaN != NaN): judged each time."""
-    return all(type(item.get(name)) in _SCALARS for name in _READ)
+    return _SCALARS.issuperset(map(type, map(item.get, _READ)))  # in C, no generator
