@@ -304,3 +304,12 @@ class TestFleetSnapshots:
             await settle(app, pilot)
 
         assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_a_fleet_of_one_says_one_migration():
+    """A newcomer replaying one sample read "Fleet: 1 migrations"."""
+    _feed, app = open_fleet(1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_fleet_view(app, pilot)
+        title = str(app.screen.query_one("#fleet-title").render())
+        assert "Fleet: 1 migration," in title

@@ -76,7 +76,8 @@ class FleetScreen(Screen["str | None"]):
         shown = f"{len(fleet.order)} of {total}" if fleet.needle else str(total)
         controllers = {m.controller for m in self.dashboard.feed.store.migrations.values() if m.controller}
         on = f" on {len(controllers)} controllers" if len(controllers) > 1 else ""
-        title = f"Fleet: {shown} migrations{on}, worst first"
+        noun = "migration" if total == 1 else "migrations"  # "1 of 500 migrations", "1 migration"
+        title = f"Fleet: {shown} {noun}{on}, worst first"
         if title != self._title:  # a Label repaints on every update
             self._title = title
             self.query_one("#fleet-title", Label).update(title)
