@@ -930,19 +930,31 @@ def _moved_heartbeat(item: Mapping[str, Any], seen: Mapping[str, Any], parsed: P
         or "last_heartbeat" in parsed.invalid
     ):
         return None
-    for key, value in item.items():
-        other = seen.get(key, _MISSING)
-        if value is other or key == "last_heartbeat":
-            continue
-        kind = type(value)
-        if kind is not type(other) or value != other:
-            return None
-        if kind is not str and (kind is not list or not all(type(name) is str for name in value)):
-            return None
+    if not _same_but(item, seen, "last_heartbeat", _same_flat):
+        return None
     return heartbeat
 
 
 _MISSING = object()
+
+
+def _same_but(new: Mapping[str, Any], seen: Mapping[str, Any], moved: str, same: Any) -> bool:
+    """Every value of ``new`` but ``moved`` is ``seen``'s: the same object, or of the same type,
+    equal, and ``same(kind, value, other)`` (the caller's rule for what ``from_dict`` cannot tell
+    apart)."""
+    for key, value in new.items():
+        other = seen.get(key, _MISSING)
+        if value is other or key == moved:
+            continue
+        kind = type(value)
+        if kind is not type(other) or value != other or not same(kind, value, other):
+            return False
+    return True
+
+
+def _same_flat(kind: type, value: Any, _other: Any) -> bool:
+    """A string, or a list of strings (a participant's values that a heartbeat leaves alone)."""
+    return kind is str or (kind is list and all(type(name) is str for name in value))
 
 
 def _moved_progress(data: Mapping[str, Any], seen: Mapping[str, Any], parsed: Migration) -> Migration | None:
@@ -959,23 +971,21 @@ def _moved_progress(data: Mapping[str, Any], seen: Mapping[str, Any], parsed: Mi
         or "progress" in parsed.invalid
     ):
         return None
-    for key, value in data.items():
-        other = seen.get(key, _MISSING)
-        if value is other or key == "progress":
-            continue
-        kind = type(value)
-        if kind is not type(other) or value != other:
-            return None
-        if kind is float:
-            if value == 0.0 and math.copysign(1.0, value) != math.copysign(1.0, other):
-                return None
-        elif kind is not str and kind is not int:
-            try:
-                if orjson.dumps(value) != orjson.dumps(other):  # nested: the same types and order
-                    return None
-            except TypeError:
-                return None
+    if not _same_but(data, seen, "progress", _same_json):
+        return None
     return _with_progress(parsed, float(progress))
+
+
+def _same_json(kind: type, value: Any, other: Any) -> bool:
+    """The same JSON value: -0.0 is not 0.0, and nested values have the same types and order."""
+    if kind is float:
+        return not (value == 0.0 and math.copysign(1.0, value) != math.copysign(1.0, other))
+    if kind is str or kind is int:
+        return True
+    try:
+        return orjson.dumps(value) == orjson.dumps(other)  # nested: the same types and order
+    except TypeError:
+        return False
 
 
 def _with_progress(
