@@ -240,6 +240,8 @@ _OTHER_TYPES = tuple(
     for kind in _OTHER_KINDS
 )
 _OTHER_SET = frozenset(_OTHER_TYPES)
+#: The class of each kind's typed events (what ``decode_chunks`` gives for a typed chunk).
+TYPED_EVENTS: dict[str, type] = {cls.kind: cls for cls in (MetricsEvent, HeartbeatEvent, *_OTHER_TYPES)}
 _DECODER = msgspec.json.Decoder(Union[(MetricsEvent, HeartbeatEvent, *_OTHER_TYPES)])  # type: ignore[valid-type]
 
 

@@ -24,8 +24,11 @@ import html as _html
 import math
 import re
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import accumulate, compress, pairwise, repeat
+from operator import attrgetter, contains, getitem, is_
 from typing import Any
 
 from migration_tui import criteria as _criteria
@@ -35,7 +38,15 @@ from migration_tui.model import (
     finite,
     text,
 )
-from migration_tui.recording import MetricsData, RecordingReader, decode_chunks, is_gzip, open_binary
+from migration_tui.recording import (
+    TYPED_EVENTS,
+    Chunk,
+    MetricsEvent,
+    RecordingReader,
+    decode_chunks,
+    is_gzip,
+    open_binary,
+)
 from migration_tui.rules import DEFAULT_POLL_S, ENDED_PHASES, Rule, applies, default_rules, judge
 from migration_tui.safe_text import MISSING, clean
 from migration_tui.store import MAX_SERIES, Store
@@ -50,6 +61,17 @@ NOT_RECORDED = "not recorded"
 MET, NOT_MET, CANNOT_TELL = "met", "not met", "cannot tell"
 #: The outcome words of a migration that was undone, and the operator action that undoes it that way.
 _UNDONE_BY = {"aborted": "abort", "aborting": "abort", "rolled_back": "rollback", "rolling_back": "rollback"}
+#: The events that may track a migration (see ``_Collector._typed``).
+_is_migration = partial(is_, TYPED_EVENTS["migration"])
+#: The kinds that are no answer from their source: an operator's action, an error.
+_QUIET_TYPES = frozenset((TYPED_EVENTS["action"], TYPED_EVENTS["source_error"]))
+_SOURCE_ERROR = TYPED_EVENTS["source_error"]
+#: The store keeps a sample strictly within these bounds (``Store._on_metrics``), else a gap.
+_LIMIT = 1e15
+_ts_of = attrgetter("ts")
+_source_of = attrgetter("source")
+_values_of = attrgetter("data.values")
+_is_metrics = partial(is_, MetricsEvent)
 
 
 # --- what the report holds -------------------------------------------------------------------------
@@ -222,85 +244,224 @@ class _Collector:
         self._breaker_seen: dict[str, float] = {}
         self._owner_cache: dict[str, list[_Track]] = {}
         self._wanted: set[str] = set()
+        self._refused: list[Any] = []  # the events the store refused, as it refuses them
+        self._tracked_at: list[tuple[int, set[str]]] = []  # in a chunk: (event, series wanted after it)
+        self._wanted_before: set[str] = set()  # the series wanted when a chunk begins
+        self._now: float | None = None
+        self._clock = -math.inf
+        self._next_judge = -math.inf
         self._wanted_for = 0
         self._owners_of_tracks = 0
 
-    def run(self, events: Iterable[Any]) -> tuple[float | None, float | None, int]:
-        """Apply every decoded event (``recording.decode_chunks``) to the store at its effective
-        time and follow what the report needs; (first ts, last ts, count).
+    def run(self, chunks: Iterable[Chunk]) -> tuple[float | None, float | None, int]:
+        """Apply every event of ``chunks`` (``recording.decode_chunks``) to the store at its
+        effective time and follow what the report needs; (first ts, last ts, count).
 
-        The store folds the events (``Store.fold_events``, the headless reduction's loop) from a
-        generator that gives it one event at a time: the generator resumes once the store has
-        applied the event it gave, and follows that event then. What it adds to the fold is what
-        the report costs over ``replay --headless``.
+        The store folds a typed chunk's events (``Store.fold_events``, the headless reduction's
+        loop) in runs that end where the rules are judged (once per ``step`` of recording time,
+        on the store as it was before the event that crossed it). The report reads the store as
+        each migration, breakers and action event left it through the store's ``observers``.
+        What the rest tell it (the samples of the series it keeps in full, each source's answers
+        and errors) needs no store, and is taken from the whole chunk at once. A chunk decoded
+        line by line (a damaged part of the file) is read one event at a time. What all this
+        adds to the fold is what the report costs over ``replay --headless``.
         """
         store = self.store
+        store.rejected = self._refused
+        store.observers.update(migration=self._on_migration, breakers=self._on_breakers, action=self._on_action)
+        first: float | None = None
+        self._now: float | None = None
+        self._clock = -math.inf
+        self._next_judge = -math.inf
+        count = 0
+        for chunk in chunks:
+            events = chunk.all()
+            if not events:
+                continue
+            count += len(events)
+            # Each event's effective time (``recording.monotonic``: the clock never runs backwards).
+            eff = list(accumulate(map(_ts_of, events), max, initial=self._clock))
+            del eff[0]
+            if first is None:
+                first = eff[0]
+            if chunk.typed:
+                self._typed(events, eff)
+            else:
+                for event, ts in zip(events, eff, strict=True):
+                    self._row(event, ts)
+            self._clock = eff[-1]
+        store.settle()
+        store.rejected = None
+        store.observers.clear()
+        return first, self._now, count
+
+    def _judge_before(self, ts: float) -> None:
+        """The rules judged, if an event at ``ts`` is the first past a step (and a migration is tracked)."""
+        if self.tracks and ts >= self._next_judge:
+            self.store.settle()  # what the fold keeps aside within a moment
+            self._judge(self._now if self._now is not None else ts)
+            self._next_judge = (ts // self._step + 1) * self._step
+
+    def _typed(self, events: list[Any], eff: list[float]) -> None:
+        """A typed chunk: folded in runs, then its samples and its sources' answers taken at once."""
+        n = len(events)
         tracks = self.tracks
+        fold = self.store.fold_events
+        refused = self._refused
+        types = list(map(type, events))
+        self._tracked_at.clear()
+        a = 0
+        while a < n:
+            self._judge_before(eff[a])
+            if tracks:
+                b = n if eff[-1] < self._next_judge else bisect.bisect_left(eff, self._next_judge, a + 1, n)
+            else:  # until the first migration is tracked: the next event is judged once it is
+                b = next(compress(range(a + 1, n + 1), map(_is_migration, types[a:])), n)
+            fold(events[a:b], clock=eff[a - 1] if a else self._clock, settle=False)
+            self._now = eff[b - 1]
+            a = b
+        # The series wanted before and after each event that changed the tracked migrations.
+        wanted = [(0, self._wanted_before)]
+        if self._tracked_at:
+            index = {id(events[i]): i for i in compress(range(n), map(_is_migration, types))}
+            wanted.extend((index[key] + 1, names) for key, names in self._tracked_at)
+        self._wanted_before = self._want()
+        if refused:
+            dropped = set(map(id, refused))
+            refused.clear()
+            kept = [i for i in range(n) if id(events[i]) not in dropped]
+            events = [events[i] for i in kept]
+            eff = [eff[i] for i in kept]
+            types = [types[i] for i in kept]
+            wanted = [(bisect.bisect_left(kept, at), names) for at, names in wanted]
+        if not events:
+            return
+        wanted.append((len(events), set()))
+        for (lo, names), (hi, _) in pairwise(wanted):
+            if hi > lo and names:
+                self._samples(names, events[lo:hi], eff[lo:hi], types[lo:hi])
+        self._answers(events, eff, types)
+
+    def _samples(self, wanted: set[str], events: list[Any], eff: list[float], types: list[type]) -> None:
+        """The samples of the ``wanted`` series (kept in full) in typed events (all applied)."""
+        is_metrics = list(map(_is_metrics, types))
+        values = list(map(_values_of, compress(events, is_metrics)))
+        if not values:
+            return
+        times = list(compress(eff, is_metrics))
+        for name in wanted.intersection(*values) if len(values) == 1 else wanted.intersection(set().union(*values)):
+            kept = self.series.get(name) or self._new_series(name)
+            if kept is None:
+                continue
+            has = list(map(contains, values, repeat(name)))
+            if all(has):
+                got = list(map(getitem, values, repeat(name)))
+                kept[0].extend(times)
+            else:
+                got = list(map(getitem, compress(values, has), repeat(name)))
+                kept[0].extend(compress(times, has))
+            # A typed sample is a number within MAX_ABS or null; the store keeps a gap for null
+            # and for the bounds themselves (``Store._on_metrics``).
+            try:
+                inside = -_LIMIT < min(got) and max(got) < _LIMIT
+            except TypeError:  # a null
+                inside = False
+            if not inside:
+                got = [math.nan if v is None or not -_LIMIT < v < _LIMIT else v for v in got]
+            kept[1].extend(got)
+
+    def _answers(self, events: list[Any], eff: list[float], types: list[type]) -> None:
+        """Each source's answers (and errors, which begin an outage) in a chunk's applied events."""
+        if _QUIET_TYPES.isdisjoint(types):
+            self._answered(list(map(_source_of, events)), eff)
+            return
+        quiet = list(map(_QUIET_TYPES.__contains__, types))
+        lo = 0
+        for i in compress(range(len(events)), quiet):
+            if i > lo:
+                self._answered(list(map(_source_of, events[lo:i])), eff[lo:i])
+            if types[i] is _SOURCE_ERROR:
+                self._source_error(events[i].source, eff[i], events[i].data)
+            lo = i + 1
+        if lo < len(events):
+            self._answered(list(map(_source_of, events[lo:])), eff[lo:])
+
+    def _answered(self, sources: list[str], times: list[float]) -> None:
+        """``sources[i]`` answered at ``times[i]`` (in order): the end of an outage, or of a silence."""
+        silent_after = self._silent_after
         last_ok = self._last_ok
         failing = self._failing
-        silent_after = self._silent_after
-        step = self._step
-        first: float | None = None
-        now: float | None = None
-        count = 0
-
-        def feed() -> Iterator[Any]:
-            nonlocal first, now, count
-            next_judge = -math.inf
-            clock = -math.inf
-            for event in events:
-                ts, source, kind, data = event.ts, event.source, event.kind, event.data
-                if ts < clock:  # as recording.monotonic: the clock never runs backwards
-                    ts = clock
-                else:
-                    clock = ts
-                if first is None:
-                    first = ts
-                count += 1
-                if ts >= next_judge and tracks:
-                    store.settle()  # the samples the fold keeps aside within a bucket
-                    self._judge(now if now is not None else ts)
-                    next_judge = (ts // step + 1) * step
-                before = store.rejected_events
-                yield event  # the store applies it, then asks for the next
-                now = ts
-                if store.rejected_events != before:
-                    continue
-                if kind == "metrics":
-                    values = data.values if type(data) is MetricsData else data.get("values")
-                    if type(values) is dict:
-                        if self._wanted_for != len(tracks):
-                            self._want()
-                        wanted = self._wanted
-                        for name, value in values.items():
-                            if name in wanted:
-                                self._keep(ts, name, value)
-                elif kind == "migration":
-                    self._on_migration(ts, data)
-                elif kind == "breakers":
-                    self._on_breakers(ts, data)
-                elif kind == "action":
-                    self._on_action(ts, source, data)
-                    continue  # an operator's action is no answer from the source
-                elif kind == "source_error":
-                    if source not in failing:
-                        outage = Outage(source, "failing", ts, None, clean(data.get("error"), 200))
-                        failing[source] = outage
-                        self.outages.append(outage)
-                    continue
-                # An answer from the source: the end of its outage, or of a silence.
+        firsts = dict(zip(reversed(sources), reversed(times), strict=True))  # each source's first answer here
+        for source, at in firsts.items():
+            if failing and source in failing:
+                failing.pop(source).end = at
+            else:
                 last = last_ok.get(source)
-                last_ok[source] = ts
-                if failing and source in failing:
-                    failing.pop(source).end = ts
-                elif last is not None and ts - last > silent_after:
-                    self.outages.append(Outage(source, "silent", last, ts, f"no answer for {_dur(ts - last)}"))
+                if last is not None and at - last > silent_after:
+                    self.outages.append(Outage(source, "silent", last, at, f"no answer for {_dur(at - last)}"))
+        if times[-1] - times[0] > silent_after:
+            for source in self._silent_within(sources, times, firsts):
+                own = times if len(firsts) == 1 else list(compress(times, map(source.__eq__, sources)))
+                for before, after in pairwise(own):
+                    if after - before > silent_after:
+                        words = f"no answer for {_dur(after - before)}"
+                        self.outages.append(Outage(source, "silent", before, after, words))
+        last_ok.update(zip(sources, times, strict=True))  # each source's last answer
 
-        store.fold_events(feed())
-        return first, now, count
+    def _silent_within(self, sources: list[str], times: list[float], firsts: dict[str, float]) -> list[str]:
+        """The sources that may have been silent for longer than ``_silent_after`` between two of
+        their answers here: a silence that long covers a whole window of half its length,
+        aligned to the clock, in which the source did not answer. Those with an answer in every
+        such window between the first and last times here cannot have been."""
+        width = self._silent_after / 2
+        missing: set[str] = set()
+        edge = (times[0] // width + 1) * width
+        lo = bisect.bisect_left(times, edge)
+        while edge + width <= times[-1]:
+            hi = bisect.bisect_left(times, edge + width, lo)
+            missing.update(firsts.keys() - set(sources[lo:hi]))
+            if len(missing) == len(firsts):
+                break
+            edge += width
+            lo = hi
+        return [source for source in firsts if source in missing]
 
-    def _on_migration(self, ts: float, data: dict[str, Any]) -> None:
-        key = text(data.get("id"), "?")
+    def _source_error(self, source: str, ts: float, data: dict[str, Any]) -> None:
+        failing = self._failing
+        if source not in failing:
+            outage = Outage(source, "failing", ts, None, clean(data.get("error"), 200))
+            failing[source] = outage
+            self.outages.append(outage)
+
+    def _row(self, event: Any, ts: float) -> None:
+        """One event of a chunk decoded line by line: applied (the observers read the store as it
+        left it), then its samples and its answer taken."""
+        self._judge_before(ts)
+        self.store.fold_events((event,), clock=self._clock, settle=False)
+        self._now = self._clock = ts
+        self._tracked_at.clear()
+        self._wanted_before = self._want()
+        if self._refused:
+            self._refused.clear()
+            return
+        kind = event.kind
+        if kind == "metrics":
+            values = event.data.get("values")
+            if type(values) is dict:
+                wanted = self._wanted_before
+                for name, value in values.items():
+                    if name in wanted:
+                        self._keep(ts, name, value)
+        elif kind == "source_error":
+            self._source_error(event.source, ts, event.data)
+            return
+        elif kind == "action":
+            return  # an operator's action is no answer from the source
+        self._answered([event.source], [ts])
+
+    def _on_migration(self, ts: float, event: Any) -> None:
+        """A migration event, as the store left it: a migration tracked, or what changed in it."""
+        key = text(event.data.get("id"), "?")
         migration = self.store.migrations.get(key)
         if migration is None:
             return
@@ -308,6 +469,7 @@ class _Collector:
         if track is None:
             if self.only is None or self.only in (key, migration.remote_id):
                 self.tracks[key] = _Track(migration, ts)
+                self._tracked_at.append((id(event), self._want()))
         else:
             track.update(migration, ts)
 
@@ -315,12 +477,9 @@ class _Collector:
         """One sample of a series a tracked migration may read, as the store keeps it."""
         kept = self.series.get(name)
         if kept is None:
-            store_series = self.store.series
-            # Kept as the store keeps series: up to MAX_SERIES (the fold files a new one's first
-            # sample a moment later, when its one-second bucket closes).
-            if len(self.series) >= MAX_SERIES or (name not in store_series and len(store_series) >= MAX_SERIES):
+            kept = self._new_series(name)
+            if kept is None:
                 return
-            kept = self.series[name] = (array("d"), array("d"))
         kept[0].append(ts)
         # What the store keeps (``Store._on_metrics``): a finite number, else a gap.
         if type(value) is float and value == value and -1e15 < value < 1e15:
@@ -329,20 +488,29 @@ class _Collector:
             number = finite(value)
             kept[1].append(math.nan if number is None else number)
 
-    def _want(self) -> None:
-        """The series kept in full: those a tracked migration's charts or criteria may read."""
-        wanted: set[str] = set()
-        for track in self.tracks.values():
-            migration = track.migration
-            spec = _criteria.spec_for(migration.system)
-            names = set(spec.charts.values()) | {c.series for c in spec.criteria if c.series}
-            wanted.update(key for name in names for key in _candidates(migration, name))
-        self._wanted = wanted
-        self._wanted_for = len(self.tracks)
+    def _new_series(self, name: str) -> tuple[array, array] | None:
+        """Where a series is kept in full, if the store keeps it too (up to ``MAX_SERIES``)."""
+        if len(self.series) >= MAX_SERIES or (name not in self.store.series and len(self.store.series) >= MAX_SERIES):
+            return None
+        kept = self.series[name] = (array("d"), array("d"))
+        return kept
 
-    def _on_breakers(self, ts: float, data: dict[str, Any]) -> None:
+    def _want(self) -> set[str]:
+        """The series kept in full: those a tracked migration's charts or criteria may read."""
+        if self._wanted_for != len(self.tracks):  # tracks are only ever added
+            wanted: set[str] = set()
+            for track in self.tracks.values():
+                migration = track.migration
+                spec = _criteria.spec_for(migration.system)
+                names = set(spec.charts.values()) | {c.series for c in spec.criteria if c.series}
+                wanted.update(key for name in names for key in _candidates(migration, name))
+            self._wanted = wanted
+            self._wanted_for = len(self.tracks)
+        return self._wanted
+
+    def _on_breakers(self, ts: float, event: Any) -> None:
         opens = self.store.breaker_opens
-        for item in data.get("breakers", ()):
+        for item in event.data.get("breakers", ()):
             if not isinstance(item, dict):
                 continue
             name = text(item.get("name", item.get("pair")), "?")
@@ -380,7 +548,8 @@ class _Collector:
             ]
         return found
 
-    def _on_action(self, ts: float, source: str, data: dict[str, Any]) -> None:
+    def _on_action(self, ts: float, event: Any) -> None:
+        source, data = event.source, event.data
         key = text(data.get("migration_id"), "?")
         track = self.tracks.get(key)
         if track is None:
@@ -465,7 +634,7 @@ def collect(
         if reader.data_offset:
             fp.seek(reader.data_offset)
         chunks = decode_chunks(fp, reader.stats, reader.data_offset)
-        first, last, events = collector.run(event for chunk in chunks for event in chunk.events)
+        first, last, events = collector.run(chunks)
     start = reader.started_at if reader.started_at is not None else first
     if start is None:
         start = 0.0

@@ -112,6 +112,13 @@ class Store:
         self.events_applied = 0
         self.unknown_kinds = 0
         self.rejected_events = 0
+        # A reader that must know which events ``fold_events`` refused (the report) sets a list:
+        # each one it refuses is appended.
+        self.rejected: list[Any] | None = None
+        # A reader that reads the store as an event of a kind left it (the report) puts a call
+        # here under that kind: ``fold_events`` calls it with the event's effective time and the
+        # event, once the event is applied (never for one refused).
+        self.observers: dict[str, Callable[[float, Any], None]] = {}
         self.revision: dict[str, int] = {
             section: next(_REVISIONS)
             for section in ("migrations", "participants", "breakers", "series", "host", "log", "sources")
@@ -277,12 +284,16 @@ class Store:
         return clock, offset, None
 
     def fold_events(
-        self, events: Iterable[Any], until: float = math.inf, clock: float = -math.inf
+        self, events: Iterable[Any], until: float = math.inf, clock: float = -math.inf, settle: bool = True
     ) -> tuple[float, Any | None]:
         """``fold`` for the events of ``recording.decode_chunks`` (typed events, and rows of chunks
         decoded line by line): the same state as ``fold`` gives for the same lines. Returns the
         effective time of the last event read and the event past ``until`` if one stopped the
-        fold (not applied), else None. The headless reduction's and the index's loop."""
+        fold (not applied), else None. The headless reduction's and the index's loop.
+
+        ``settle=False`` leaves the samples and heartbeats of the last moment aside (``settle``
+        files them; so does the next fold, before anything that reads them): for a reader that
+        folds in short runs and reads neither series nor participants between them (the report)."""
         handlers = self._handlers
         sources = self._sources
         participants = self.participants
@@ -298,6 +309,7 @@ class Store:
         healthy: dict[str, _SourceRecord] = {}  # sources answering, not failing, within this fold
         metrics_event = MetricsEvent
         heartbeat_event = HeartbeatEvent
+        observers = self.observers
         try:
             for event in events:
                 ts = event.ts
@@ -367,7 +379,11 @@ class Store:
                         handler(ts, event.source, data)
                     except wrong_shape:
                         self.rejected_events += 1
+                        if self.rejected is not None:
+                            self.rejected.append(event)
                         continue
+                    if observers and (observer := observers.get(kind)) is not None:
+                        observer(ts, event)
                     if kind in quiet:
                         applied += 1
                         continue
@@ -396,7 +412,8 @@ class Store:
             self.events_applied += applied
             if dirty:
                 self._series_dirty = True
-            self.settle()
+            if settle:
+                self.settle()
         return clock, None
 
     def _settle_samples(self) -> None:
@@ -834,6 +851,8 @@ class Store:
         copy.events_applied = self.events_applied
         copy.unknown_kinds = self.unknown_kinds
         copy.rejected_events = self.rejected_events
+        copy.rejected = None  # the reader that asked watches the original
+        copy.observers = {}
         copy.revision = dict(self.revision)
         copy._handlers = {kind: getattr(copy, bound.__name__) for kind, bound in self._handlers.items()}
         return copy

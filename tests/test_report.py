@@ -479,3 +479,118 @@ def test_a_chart_holds_every_sample_of_its_series_the_first_included(path):
             checked += 1
     if path.name.startswith(("2pc", "canary", "orderbook")):
         assert checked  # these recordings chart series of the metrics events
+
+
+# --- read a chunk at a time, as one event at a time would ------------------------------------------
+
+
+def uneven_recording(path: Path, poll: float, seed: int) -> list[dict]:
+    """About 20,000 events (some 50 of the reader's chunks) from four sources that each fall
+    silent now and then, for a few seconds or a few polls, inside a chunk and across chunks; a
+    source that errors and recovers; operator actions (no answer from anyone); events stamped
+    before the one ahead of them; lines of junk (a chunk read line by line). The migration is
+    first seen 30 s in. Returns the events that are valid, in file order."""
+    import random
+
+    rng = random.Random(seed)
+    start = 1_700_000_000.0
+    lines = [
+        json.dumps({"format": "migration-tui/recording", "version": 2, "started_at": start, "poll_interval_s": poll})
+    ]
+    events: list[dict] = []
+    every = {"controller": 1.0, "prometheus": 0.1, "redis": 0.25, "host": 0.5}
+    due = dict.fromkeys(every, 0.0)
+    quiet_until = dict.fromkeys(every, 0.0)
+    t = 0.0
+    while len(events) < 20_000:
+        source = min(due, key=due.__getitem__)
+        t = due[source]
+        due[source] += every[source]
+        if t < quiet_until[source]:
+            continue
+        if rng.random() < 0.004:  # silent for less, or more, than three polls
+            quiet_until[source] = t + rng.choice((0.5, 2.0, 3.1, 5.0, 7.5, 12.0)) * poll
+        ts = start + t - (0.05 if rng.random() < 0.01 else 0.0)  # now and then, a step back
+        if source == "controller":
+            if t >= 30:
+                data = {"id": "m1", "system": "2pc", "status": "in_progress", "phase": "preparing", "progress": t / 10}
+                events.append({"ts": ts, "source": source, "kind": "migration", "data": data})
+            if rng.random() < 0.02:
+                action = {"action": "pause", "migration_id": "m1", "stage": "sent", "requested_by": "ops"}
+                events.append({"ts": ts, "source": source, "kind": "action", "data": action})
+        elif source == "prometheus":
+            if rng.random() < 0.01:
+                events.append({"ts": ts, "source": source, "kind": "source_error", "data": {"error": "timeout"}})
+            else:
+                values = {"latency_p95_ms": rng.uniform(1, 30), "other/latency_p95_ms": 1.0}
+                events.append({"ts": ts, "source": source, "kind": "metrics", "data": {"values": values}})
+        elif source == "redis":
+            beat = {"migration_id": "m1", "participant_id": "p1", "at": ts}
+            events.append({"ts": ts, "source": source, "kind": "heartbeat", "data": beat})
+        else:
+            events.append({"ts": ts, "source": source, "kind": "host", "data": {"cpu_percent": 5.0}})
+    for event in events:
+        lines.append(json.dumps(event))
+        if rng.random() < 0.0005:
+            lines.append("this line is junk")
+    path.write_text("\n".join(lines) + "\n")
+    return events
+
+
+def outages_one_by_one(events: list[dict], poll: float) -> list[tuple]:
+    """Each source's outages, read from the events one at a time by the test itself."""
+    silent_after = reporting.SILENT_AFTER_POLLS * poll
+    clock = -float("inf")
+    last_ok: dict[str, float] = {}
+    failing: dict[str, list] = {}
+    found: list[list] = []
+    for event in events:
+        clock = ts = max(clock, event["ts"])
+        source = event["source"]
+        if event["kind"] == "action":
+            continue
+        if event["kind"] == "source_error":
+            if source not in failing:
+                failing[source] = [source, "failing", ts, None]
+                found.append(failing[source])
+            continue
+        last = last_ok.get(source)
+        last_ok[source] = ts
+        if source in failing:
+            failing.pop(source)[3] = ts
+        elif last is not None and ts - last > silent_after:
+            found.append([source, "silent", last, ts])
+    for source, ts in last_ok.items():
+        if source not in failing and clock - ts > silent_after:
+            found.append([source, "silent", ts, None])
+    return sorted(tuple(outage) for outage in found)
+
+
+@pytest.mark.parametrize("poll", [0.5, 2.0])
+def test_outages_and_samples_are_those_an_event_by_event_reading_finds(tmp_path, poll):
+    """The report reads a chunk of events at once; what it finds is checked against the test's own
+    reading of the same events one at a time: every silence longer than three polls and every
+    error spell, and every sample of the charted series from the moment the migration is seen."""
+    path = tmp_path / "uneven.jsonl"
+    events = uneven_recording(path, poll, seed=int(poll * 10))
+    report = reporting.collect(str(path))
+    assert report.skipped_lines > 0  # the junk: some chunks were read line by line
+    got = sorted((o.source, o.kind, o.start, o.end) for o in report.outages)
+    expected = outages_one_by_one(events, poll)
+    assert {kind for _, kind, _, _ in expected} == {"silent", "failing"}
+    assert len([o for o in expected if o[1] == "silent"]) > 20
+    assert got == expected
+
+    (migration,) = report.migrations
+    (chart,) = [c for c in migration.charts if c.name == "latency_p95_ms"]
+    clock = -float("inf")
+    seen = False
+    stamps, values = [], []
+    for event in events:
+        clock = max(clock, event["ts"])
+        seen = seen or event["kind"] == "migration"
+        if seen and event["kind"] == "metrics":
+            stamps.append(clock)
+            values.append(event["data"]["values"]["latency_p95_ms"])
+    assert list(chart.ts) == stamps
+    assert list(chart.values) == values

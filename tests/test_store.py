@@ -1,3 +1,7 @@
+import io
+
+import orjson
+
 from migration_tui.events import Event
 from migration_tui.store import LOG_LINES, Store
 
@@ -233,3 +237,27 @@ def test_the_replay_fold_counts_invalid_samples_and_marks_as_apply_does():
     assert folded.invalid_samples["a"] and 7.1 in folded.invalid_samples["a"]  # the case is exercised
     assert {k: v.points() for k, v in folded.series.items()} == {k: v.points() for k, v in applied.series.items()}
     assert {k: list(v) for k, v in folded.marks.items()} == {k: list(v) for k, v in applied.marks.items()}
+
+
+def test_a_fold_tells_its_observers_what_it_applied_and_its_reader_what_it_refused():
+    """The report reads the store as each migration event left it (``observers``) and leaves out
+    what the store refused (``rejected``), while the fold runs on."""
+    from migration_tui.recording import ReadStats, decode_chunks
+
+    lines = [
+        Event(1, "controller", "migration", {"id": "m1", "phase": "preparing", "progress": 1.0}),
+        Event(2, "controller", "participants", {"migration_id": "m1", "participants": "nope"}),
+        Event(3, "controller", "migration", {"id": "m1", "phase": "committing", "progress": 2.0}),
+        Event(4, "redis", "heartbeat", {"migration_id": "m1", "participant_id": "p", "at": 4.0}),
+    ]
+    text = b"".join(orjson.dumps(event.to_json_obj()) + b"\n" for event in lines)
+    (chunk,) = decode_chunks(io.BytesIO(text), ReadStats())
+    s = Store()
+    seen = []
+    s.observers["migration"] = lambda ts, event: seen.append((ts, event.data["id"], s.migrations["m1"].phase))
+    s.rejected = []
+    s.fold_events(chunk.all())
+    assert seen == [(1, "m1", "preparing"), (3, "m1", "committing")]
+    assert [event.kind for event in s.rejected] == ["participants"] and s.rejected_events == 1
+    copy = s.snapshot()
+    assert copy.observers == {} and copy.rejected is None
