@@ -66,8 +66,6 @@ _is_migration = partial(is_, TYPED_EVENTS["migration"])
 #: The kinds that are no answer from their source: an operator's action, an error.
 _QUIET_TYPES = frozenset((TYPED_EVENTS["action"], TYPED_EVENTS["source_error"]))
 _SOURCE_ERROR = TYPED_EVENTS["source_error"]
-#: The store keeps a sample strictly within these bounds (``Store._on_metrics``), else a gap.
-_LIMIT = 1e15
 _ts_of = attrgetter("ts")
 _source_of = attrgetter("source")
 _values_of = attrgetter("data.values")
@@ -280,8 +278,10 @@ class _Collector:
                 continue
             count += len(events)
             # Each event's effective time (``recording.monotonic``: the clock never runs backwards).
-            eff = list(accumulate(map(_ts_of, events), max, initial=self._clock))
-            del eff[0]
+            eff = list(map(_ts_of, events))
+            if eff[0] < self._clock or eff != sorted(eff):  # a step back: rarely
+                eff = list(accumulate(eff, max, initial=self._clock))
+                del eff[0]
             if first is None:
                 first = eff[0]
             if chunk.typed:
@@ -360,15 +360,12 @@ class _Collector:
             else:
                 got = list(map(getitem, compress(values, has), repeat(name)))
                 kept[0].extend(compress(times, has))
-            # A typed sample is a number within MAX_ABS or null; the store keeps a gap for null
-            # and for the bounds themselves (``Store._on_metrics``).
+            # A typed sample is a number within MAX_ABS (kept as it is) or null (a gap).
             try:
-                inside = -_LIMIT < min(got) and max(got) < _LIMIT
+                numbers = array("d", got)
             except TypeError:  # a null
-                inside = False
-            if not inside:
-                got = [math.nan if v is None or not -_LIMIT < v < _LIMIT else v for v in got]
-            kept[1].extend(got)
+                numbers = array("d", [math.nan if v is None else v for v in got])
+            kept[1].extend(numbers)
 
     def _answers(self, events: list[Any], eff: list[float], types: list[type]) -> None:
         """Each source's answers (and errors, which begin an outage) in a chunk's applied events."""
@@ -391,7 +388,8 @@ class _Collector:
         silent_after = self._silent_after
         last_ok = self._last_ok
         failing = self._failing
-        firsts = dict(zip(reversed(sources), reversed(times), strict=True))  # each source's first answer here
+        # Each source's first answer here (and, below, its last).
+        firsts = {source: times[sources.index(source)] for source in set(sources)}
         for source, at in firsts.items():
             if failing and source in failing:
                 failing.pop(source).end = at
@@ -406,7 +404,13 @@ class _Collector:
                     if after - before > silent_after:
                         words = f"no answer for {_dur(after - before)}"
                         self.outages.append(Outage(source, "silent", before, after, words))
-        last_ok.update(zip(sources, times, strict=True))  # each source's last answer
+        if len(firsts) == 1:
+            last_ok[sources[0]] = times[-1]
+        else:
+            backwards = sources[::-1]
+            end = len(sources) - 1
+            for source in firsts:
+                last_ok[source] = times[end - backwards.index(source)]
 
     def _silent_within(self, sources: list[str], times: list[float], firsts: dict[str, float]) -> list[str]:
         """The sources that may have been silent for longer than ``_silent_after`` between two of
@@ -656,7 +660,7 @@ def collect(
         rejected_events=collector.store.rejected_events,
         skip_reasons=list(stats.errors),
         migrations=migrations,
-        outages=sorted(collector.outages, key=lambda o: o.start),
+        outages=sorted(collector.outages, key=lambda o: (o.start, o.source, o.kind)),  # ties: one order always
     )
 
 

@@ -9,6 +9,7 @@ import base64
 import gzip
 import io
 import json
+import math
 import re
 from html import unescape
 from pathlib import Path
@@ -522,7 +523,9 @@ def uneven_recording(path: Path, poll: float, seed: int) -> list[dict]:
             if rng.random() < 0.01:
                 events.append({"ts": ts, "source": source, "kind": "source_error", "data": {"error": "timeout"}})
             else:
-                values = {"latency_p95_ms": rng.uniform(1, 30), "other/latency_p95_ms": 1.0}
+                # Now and then a null (a gap) or the largest number a sample may be.
+                sample = rng.choice((None, 1e15)) if rng.random() < 0.01 else rng.uniform(1, 30)
+                values = {"latency_p95_ms": sample, "other/latency_p95_ms": 1.0}
                 events.append({"ts": ts, "source": source, "kind": "metrics", "data": {"values": values}})
         elif source == "redis":
             beat = {"migration_id": "m1", "participant_id": "p1", "at": ts}
@@ -593,4 +596,5 @@ def test_outages_and_samples_are_those_an_event_by_event_reading_finds(tmp_path,
             stamps.append(clock)
             values.append(event["data"]["values"]["latency_p95_ms"])
     assert list(chart.ts) == stamps
-    assert list(chart.values) == values
+    assert [None if math.isnan(value) else value for value in chart.values] == values
+    assert None in values and 1e15 in values
