@@ -99,6 +99,15 @@ class Series:
             return None
         return None if math.isnan(value) else value
 
+    def first_ts(self) -> float | None:
+        """The oldest retained sample's time (without copying the window, as ``points`` does)."""
+        skip = max(0, self._chunked + len(self._ts) - self.capacity)  # older than the window
+        for ts_chunk, _values in chain(self._chunks, ((self._ts, self._vals),)):
+            if skip < len(ts_chunk):
+                return ts_chunk[skip]
+            skip -= len(ts_chunk)
+        return None
+
     def latest_ts(self) -> float | None:
         if self._ts:
             return self._ts[-1]

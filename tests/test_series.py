@@ -75,3 +75,12 @@ def test_newest_first_and_since_read_only_the_recent_end_and_agree_with_the_whol
         s.append(float(i), float(i))
     newest = s.newest_first()
     assert [next(newest) for _ in range(3)] == [(9999.0, 9999.0), (9998.0, 9998.0), (9997.0, 9997.0)]
+
+
+def test_first_ts_is_the_oldest_sample_points_would_give_past_chunks_and_capacity():
+    for capacity, count in ((10, 0), (10, 5), (10, 25), (CHUNK + 7, 3 * CHUNK + 11), (2 * CHUNK, 2 * CHUNK)):
+        s = Series(capacity=capacity)
+        for t in range(count):
+            s.append(float(t), 1.0)
+        points = s.points()
+        assert s.first_ts() == (points[0][0] if points else None), (capacity, count)

@@ -88,17 +88,19 @@ def window_label(index: int) -> str:
 
 
 def span_for(index: int, store: Store, keys: Iterable[str], end: float) -> float:
-    """Seconds the window spans: the chosen one, or for "all" the oldest sample's age rounded up to a minute."""
-    span = WINDOWS[index % len(WINDOWS)][1]
-    if span is not None:
-        return span
-    starts = []
-    for key in keys:
-        series = store.series.get(key)
-        if series is not None and len(series):
-            starts.append(series.points()[0][0])  # the whole window copied: "all" only, at most once a second
-    age = max((end - start for start in starts), default=60.0)
-    return float(max(60.0, math.ceil(age / 60.0) * 60.0))
+    """Seconds the window spans: the chosen one, or less while the data is younger than that,
+    so that a fresh migration fills the charts instead of their last few columns ("all": the
+    oldest sample's age). Either way rounded up to a minute, and at least one."""
+    chosen = WINDOWS[index % len(WINDOWS)][1]
+    starts = [
+        start
+        for key in keys
+        if (series := store.series.get(key)) is not None and (start := series.first_ts()) is not None
+    ]
+    if not starts:
+        return chosen if chosen is not None else 60.0
+    age = float(max(60.0, math.ceil(max(0.0, end - min(starts)) / 60.0) * 60.0))
+    return age if chosen is None else min(chosen, age)
 
 
 def quantised_end(now: float, span_s: float, columns: int) -> float:

@@ -156,12 +156,29 @@ async def test_the_window_key_cycles_and_changes_what_is_plotted(app):
             spans.append(data.span_s)
             first_x = min(xs[0] for xs, _ys in data.lines[0].segments)
             assert first_x >= -data.span_s
-        assert spans == [900.0, 3600.0, 300.0, 60.0, 300.0]  # all: the 300 s the recording holds
+        # 15 m, 1 h and all: the 300 s the recording holds (a window longer than the data spans the data).
+        assert spans == [300.0, 300.0, 300.0, 60.0, 300.0]
         await pilot.press("w", "w", "w", "w")  # 15 m, 1 h, all, 1 m: only the last minute is plotted
         await settle(app, pilot)
         data = _latency_box(tab).chart.data
         assert data.span_s == 60.0
         assert all(x >= -60 for xs, _ys in data.lines[0].segments for x in xs)
+
+
+async def test_a_migration_younger_than_the_window_fills_the_charts_and_the_header_says_so(app):
+    """A fresh demo opened on the Metrics tab drew its first minute in the last few columns of a
+    5-minute window: the charts now span the data's age (rounded up to a minute) until it fills
+    the window, and say how much there is."""
+    async with app.run_test(size=(120, 40)) as pilot:
+        tab = await _open_metrics(app, pilot, at=90)
+        header = str(tab.query_one("#metrics-header").render())
+        assert "window 5 m" in header and "2 m of data so far" in header
+        data = _latency_box(tab).chart.data
+        assert data.span_s == 120.0
+        assert min(xs[0] for xs, _ys in data.lines[0].segments) < -80  # the first sample, 90 s back, is drawn
+        await settle(app, pilot, at=300)  # five minutes of data: the window as chosen, and no note
+        header = str(tab.query_one("#metrics-header").render())
+        assert _latency_box(tab).chart.data.span_s == 300.0 and "so far" not in header
 
 
 async def test_a_chart_is_built_again_only_when_what_it_shows_changed(app):

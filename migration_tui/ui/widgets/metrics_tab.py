@@ -162,6 +162,9 @@ class MetricsTab(StoreView, Vertical):
         keys = [key for spec in shown if (key := series_key(view.store, migration, spec.series)) is not None]
         columns = max(10, (grid.size.width or self.app.size.width) // (3 if self.has_class("-three") else 2) - 8)
         span = span_for(window, view.store, keys, view.now)
+        chosen = WINDOWS[window % len(WINDOWS)][1]
+        if chosen is not None and span < chosen:  # the data is younger than the window
+            words.append(f"{span / 60:.0f} m of data so far  ", style=view.style("state-muted"))
         end = quantised_end(view.now, span, columns)
         marked = moments(view.store, migration, end - span, end)
         colors = palette(view)
