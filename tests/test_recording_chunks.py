@@ -160,6 +160,11 @@ def _both(path):
     return rows, rows_stats, events, offsets, chunk_stats, typed
 
 
+def _counts(stats: ReadStats) -> tuple:
+    """What a reader counts: lines skipped, unknown kinds, events, and why it skipped each."""
+    return stats.bad_lines, stats.unknown_kinds, stats.events, stats.errors
+
+
 def _same(a, b):
     """Equal, with the same types (1 is not 1.0 here) and the same sign of zero."""
     if type(a) is not type(b):
@@ -189,12 +194,7 @@ def test_chunks_give_the_rows_offsets_and_counts_of_the_line_reader(tmp_path, ch
     for (offset, *row), (typed, event), event_offset in zip(rows, events, offsets, strict=True):
         assert _same(_normal(tuple(row)) if typed else tuple(row), event), (offset, row, event)
         assert offset == event_offset
-    assert (chunk_stats.bad_lines, chunk_stats.unknown_kinds, chunk_stats.events, chunk_stats.errors) == (
-        rows_stats.bad_lines,
-        rows_stats.unknown_kinds,
-        rows_stats.events,
-        rows_stats.errors,
-    )
+    assert _counts(chunk_stats) == _counts(rows_stats)
     assert rows_stats.bad_lines >= 15 and rows_stats.unknown_kinds == 1
 
 
@@ -229,11 +229,7 @@ def test_an_over_long_line_is_skipped_once_in_any_chunk(tmp_path, monkeypatch, c
     path = _recording(tmp_path / "long.jsonl", long_lines, tail=b"y" * 5000)
     rows, rows_stats, events, offsets, chunk_stats, _typed = _both(path)
     assert [row[0] for row in rows] == offsets
-    assert (chunk_stats.bad_lines, chunk_stats.errors, chunk_stats.events) == (
-        rows_stats.bad_lines,
-        rows_stats.errors,
-        rows_stats.events,
-    )
+    assert _counts(chunk_stats) == _counts(rows_stats)
     assert rows_stats.errors.count("line too long") == 3
 
 
@@ -245,11 +241,7 @@ def test_a_gzip_stream_cut_short_keeps_the_same_lines(tmp_path, chunk_bytes, cut
     path.write_bytes(data[: int(len(data) * cut)])
     rows, rows_stats, events, offsets, chunk_stats, _typed = _both(path)
     assert [row[0] for row in rows] == offsets
-    assert (chunk_stats.bad_lines, chunk_stats.errors, chunk_stats.events) == (
-        rows_stats.bad_lines,
-        rows_stats.errors,
-        rows_stats.events,
-    )
+    assert _counts(chunk_stats) == _counts(rows_stats)
     assert rows_stats.errors[-1].startswith("stream ended early")
 
 
