@@ -121,7 +121,8 @@ class SourceKind:
     shown: str = ""
     #: ``(spec, settings) -> (ok, [lines])``: what ``check`` prints for one block
     check: str = ""
-    #: ``(source, spec, audit, emit, settings) -> action client`` (record/send/in_flight); "" = read-only
+    #: ``(source, spec, audit, emit, settings) -> action client`` (record/send/in_flight); "" = read-only.
+    #: ``source`` is None for a relay viewer, which polls nothing and acts from the spec alone.
     actions: str = ""
 
 

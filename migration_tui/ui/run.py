@@ -117,7 +117,7 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
     specs = {spec.name: spec for spec in settings.controller_specs()}
     polled = {s.controller_name: s for s in feed.sources if isinstance(s, ControllerSource)}
     http = {name: spec for name, spec in specs.items() if spec.kind == HTTP_KIND}
-    own = _own_action_builders(feed, specs)
+    own = _own_action_builders(feed, specs, relayed=bool(settings.relay))
     if not (http or own):
         return None
     from migration_tui.actions import ActionClient, ActionRouter, AuditLog
@@ -151,19 +151,24 @@ def action_dashboard(settings: Settings, feed: LiveFeed) -> Any:
     return ActionDashboard.with_client(clients[0] if len(clients) == 1 else ActionRouter(clients))
 
 
-def _own_action_builders(feed: LiveFeed, specs: dict[Any, Any]) -> list[tuple[Any, Any, Any]]:
-    """(source, spec, build) for each system's own source whose kind has an action client."""
+def _own_action_builders(feed: LiveFeed, specs: dict[Any, Any], relayed: bool) -> list[tuple[Any, Any, Any]]:
+    """(source, spec, build) for each system's own source whose kind has an action client. A relay
+    viewer polls none of them (its one source is the relay): each block it was given acts from its
+    spec alone, straight to its servers as in ``watch``, and the source is None."""
     from migration_tui import systems
     from migration_tui.model import controller_source
     from migration_tui.systems.base import load
 
     kinds = systems.source_kinds()
-    by_source = {controller_source(spec.name): spec for spec in specs.values() if spec.kind in kinds}
+    polled = {source.name: source for source in feed.sources}
     found = []
-    for source in feed.sources:
-        spec = by_source.get(source.name)
-        if spec is not None and kinds[spec.kind].actions:
-            found.append((source, spec, load(kinds[spec.kind].actions)))
+    for spec in specs.values():
+        kind = kinds.get(spec.kind)
+        if kind is None or not kind.actions:
+            continue
+        source = polled.get(controller_source(spec.name))
+        if source is not None or relayed:
+            found.append((source, spec, load(kind.actions)))
     return found
 
 

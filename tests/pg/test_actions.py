@@ -115,3 +115,59 @@ async def test_a_failed_statement_shows_the_servers_message(pg_replication: Repl
     assert [e.data["stage"] for e in events] == ["sent", "answered", "answered"]
     pg_replication.sub_sql("drop owned by weak")
     pg_replication.subscriber.sql("drop role weak")
+
+
+async def test_a_relay_viewer_given_the_blocks_pauses_the_subscription_itself_and_sees_it_through_the_relay(
+    pg_replication: Replication, redis_url: str, tmp_path: Path
+) -> None:
+    """The relay polls the clusters; the viewer reads only the relay's stream, and its pause goes
+    straight to the subscriber (never through Redis), once; the paused state reaches it as it
+    reaches every viewer, through the relay."""
+    import asyncio
+
+    from migration_tui.relay import Relay
+    from migration_tui.sources.runner import build_live_sources
+
+    _setup(pg_replication)
+    flags = {
+        "kind_pg_publisher": pg_replication.publisher_dsn(),
+        "kind_pg_subscriber": pg_replication.subscriber_dsn(),
+        "poll_interval_s": 0.2,
+    }
+    polled = build_settings(flags, env={}, config_path=tmp_path / "none.toml")
+    pg_source = next(s for s in build_live_sources(polled) if s.name != "host")
+    stream = "t:pg-act"
+    relay = Relay(redis_url, [pg_source], stream)
+    task = asyncio.ensure_future(relay.run())
+    audit = tmp_path / "audit.jsonl"
+    viewer = build_settings(
+        {**flags, "relay": redis_url, "relay_stream": stream, "audit_log": str(audit)},
+        env={},
+        config_path=tmp_path / "none.toml",
+    )
+    try:
+        feed, dashboard = build_watch(viewer)
+        assert dashboard is not None and [s.name for s in feed.sources] == ["relay"]
+        app = MigrationApp(feed, dashboard=dashboard)
+        async with app.run_test(size=(100, 30)) as pilot:
+            store = app.feed.store
+            await until(pilot, lambda: "mig_sub" in store.migrations, "the subscription, through the relay")
+            await pilot.press("p")
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the dialog")
+            screen = app.screen
+            assert "ALTER SUBSCRIPTION mig_sub DISABLE" in str(screen.query_one("#summary").render())
+            await pilot.press("enter")
+            await until(pilot, lambda: screen.outcome is not None, "the answer")
+            assert screen.outcome.state == "ok", screen.outcome
+            await pilot.press("enter")  # closes the dialog: nothing more is sent
+            await until(pilot, lambda: store.migrations["mig_sub"].status == "paused", "paused, through the relay")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert _enabled(pg_replication) is False
+    assert _alters(pg_replication) == 1
+    assert relay.store.migrations["mig_sub"].status == "paused"
+    assert [s.name for s in feed.sources] == ["relay"]  # the clusters were never polled by the viewer
+    stages = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert [s["stage"] for s in stages if s["stage"] in ("sent", "answered")] == ["sent", "answered"]
+    assert PG_PASSWORD not in audit.read_text()

@@ -62,3 +62,17 @@ def test_no_action_client_when_read_only_or_on_the_wall(tmp_path: Path) -> None:
     assert build_watch(settings)[1] is not None  # watch: pause and resume
     with pytest.raises(ConfigError, match="--controller and a source's own flags"):
         build_settings({**flags, "controller": ["http://127.0.0.1:9"]}, env={}, config_path=tmp_path / "none.toml")
+
+
+def test_a_relay_viewer_given_the_pg_flags_may_pause_and_resume_but_polls_only_the_relay(tmp_path: Path) -> None:
+    """Actions never travel through Redis: a relay viewer acts only on what it is given itself,
+    as with an HTTP --controller. Given a pg-logical block it gets pause and resume for it, and
+    still reads everything from the relay (the block's servers are not polled)."""
+    flags = {"kind_pg_publisher": DSN, "kind_pg_subscriber": DSN, "audit_log": str(tmp_path / "a.jsonl")}
+    relayed = build_settings({**flags, "relay": "redis://127.0.0.1:1/0"}, env={}, config_path=tmp_path / "x.toml")
+    feed, dashboard = build_watch(relayed)
+    assert dashboard is not None and not feed.read_only
+    assert [source.name for source in feed.sources] == ["relay"]
+    viewer = build_settings({"relay": "redis://127.0.0.1:1/0"}, env={}, config_path=tmp_path / "x.toml")
+    feed, dashboard = build_watch(viewer)
+    assert dashboard is None and feed.read_only  # given nothing to act on: read-only, as before
