@@ -1227,3 +1227,87 @@ def html(report: Report, charts: list[str] | None = None) -> str:
 
 
 __all__ = ["CANNOT_TELL", "MET", "NOT_MET", "Report", "collect", "html", "markdown", "md", "h", "chart_file_names"]
+
+
+# --- charts drawn aside ------------------------------------------------------------------------------
+
+
+class ChartWorker:
+    """``report_charts.svgs`` in a child process forked before the recording is read: it imports
+    matplotlib (about half a second) while this process reads, then draws what it is sent. The
+    same SVGs as drawn here (a test compares them). Where a fork cannot be had, or the child does
+    not answer in time (it died, it failed, it hangs), the charts are drawn here, as before.
+    """
+
+    #: Seconds to wait for the child to be ready, then for its charts (and per migration).
+    READY_S = 30.0
+    DRAW_S = 30.0
+    DRAW_PER_MIGRATION_S = 2.0
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        self._conn: Any = None
+        self._process: Any = None
+        #: Whether the last ``svgs`` came from the child.
+        self.drawn_aside = False
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:  # no fork on this platform
+            return
+        ours, theirs = context.Pipe()
+        process = context.Process(target=_draw_aside, args=(theirs,), name="migration-tui charts", daemon=True)
+        try:
+            process.start()
+        except OSError:
+            return
+        theirs.close()
+        self._conn, self._process = ours, process
+
+    def svgs(self, report: Report) -> list[str]:
+        """One SVG per migration of ``report``, from the child if it answers, else drawn here."""
+        said: Any = None
+        conn = self._conn
+        if conn is not None:
+            try:
+                if conn.poll(self.READY_S) and conn.recv() == "ready":
+                    conn.send(report)
+                    if conn.poll(self.DRAW_S + self.DRAW_PER_MIGRATION_S * len(report.migrations)):
+                        said = conn.recv()
+            except Exception:  # the child is gone, or its answer is not one: draw here
+                said = None
+            self.close()
+        self.drawn_aside = type(said) is list
+        if self.drawn_aside:
+            return said
+        from migration_tui import report_charts
+
+        return report_charts.svgs(report)
+
+    def close(self) -> None:
+        """Let the child go (a daemon: it ends with this process at the latest)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            self._process.join(timeout=5)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(timeout=5)
+            self._process = None
+
+
+def _draw_aside(conn: Any) -> None:
+    """The child's work: import the charts' library, say so, then draw the report it is sent."""
+    try:
+        from migration_tui import report_charts
+
+        conn.send("ready")
+        report = conn.recv()
+        conn.send(report_charts.svgs(report))
+    except (EOFError, OSError):  # the parent went away, or drew the charts itself
+        pass
+    except Exception as exc:  # the parent draws them itself
+        conn.send(type(exc).__name__)
+    finally:
+        conn.close()
