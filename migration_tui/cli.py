@@ -458,24 +458,20 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     from migration_tui import report as reporting
 
-    # The charts' library is imported in a child process while the recording is read.
-    worker = reporting.ChartWorker() if out is not None else None
-    try:
-        result = reporting.collect(str(path), rules, args.migration)
-        if args.migration is not None and not result.migrations:
-            every = reporting.collect(str(path), rules)
-            ids = ", ".join(clean(m.id, 60) for m in every.migrations) or "none"
-            return _fail(f"{shown}: no migration {clean(args.migration, 60)} in this recording (it has: {ids})")
-        if worker is None:
-            sys.stdout.write(reporting.markdown(result) + "\n")
-            return 0
-        import gc
+    result = reporting.collect(str(path), rules, args.migration)
+    if args.migration is not None and not result.migrations:
+        every = reporting.collect(str(path), rules)
+        ids = ", ".join(clean(m.id, 60) for m in every.migrations) or "none"
+        return _fail(f"{shown}: no migration {clean(args.migration, 60)} in this recording (it has: {ids})")
+    if out is None:
+        sys.stdout.write(reporting.markdown(result) + "\n")
+        return 0
+    import gc
 
-        gc.freeze()  # what was read lives until exit: the collector need not scan it again while charts are drawn
-        charts = worker.svgs(result)
-    finally:
-        if worker is not None:
-            worker.close()
+    gc.freeze()  # what was read lives until exit: the collector need not scan it again while charts are drawn
+    from migration_tui import report_charts
+
+    charts = report_charts.svgs(result)
     try:
         if out.suffix.lower() == ".html":
             out.write_text(reporting.html(result, charts), encoding="utf-8")

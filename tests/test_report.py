@@ -598,33 +598,3 @@ def test_outages_and_samples_are_those_an_event_by_event_reading_finds(tmp_path,
     assert list(chart.ts) == stamps
     assert [None if math.isnan(value) else value for value in chart.values] == values
     assert None in values and 1e15 in values
-
-
-# --- the charts drawn in a child process while the recording is read -------------------------------
-
-
-def test_the_charts_drawn_aside_are_the_charts_drawn_here():
-    from migration_tui import report_charts
-
-    report = reporting.collect(str(ROOT / "sample_data" / "orderbook-rollout.jsonl.gz"))
-    worker = reporting.ChartWorker()
-    process = worker._process
-    assert process is not None and process.is_alive()  # forked, importing matplotlib
-    aside = worker.svgs(report)
-    assert worker.drawn_aside  # by the child
-    assert not process.is_alive() and worker._process is None  # done and gone
-    here = report_charts.svgs(report)
-    assert len(aside) == len(report.migrations) == 4
-    assert aside == here  # byte for byte
-
-
-def test_a_chart_process_that_died_leaves_the_charts_to_be_drawn_here():
-    """A real child killed before it answers (SIGKILL): the report is drawn here, the same."""
-    from migration_tui import report_charts
-
-    report = reporting.collect(str(ROOT / "sample_data" / "2pc-abort.jsonl.gz"))
-    worker = reporting.ChartWorker()
-    worker._process.kill()
-    worker._process.join(5)
-    assert worker.svgs(report) == report_charts.svgs(report)
-    assert not worker.drawn_aside and worker._process is None
