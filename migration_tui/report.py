@@ -268,9 +268,6 @@ class _Collector:
         store.rejected = self._refused
         store.observers.update(migration=self._on_migration, breakers=self._on_breakers, action=self._on_action)
         first: float | None = None
-        self._now: float | None = None
-        self._clock = -math.inf
-        self._next_judge = -math.inf
         count = 0
         for chunk in chunks:
             events = chunk.all()
