@@ -85,22 +85,27 @@ class ListReader:
         return items
 
 
+def _bracketed(body: bytes, start: int, end: int, opening: bytes, closing: bytes) -> tuple[int, int] | None:
+    """``body[start:end]`` without blanks at either end, if it begins with ``opening`` and ends
+    with ``closing`` (two bytes at least): its new (start, end); else None."""
+    while start < end and body[start] in _BLANKS:
+        start += 1
+    while end > start and body[end - 1] in _BLANKS:
+        end -= 1
+    if body[start : start + 1] != opening or body[end - 1 : end] != closing or end - start < 2:
+        return None
+    return start, end
+
+
 def _pieces(body: bytes) -> list[bytes] | None:
     """The bytes of each object of a list of objects, outer braces stripped; None if it does not look like one."""
-    start, end = 0, len(body)
-    while start < end and body[start] in _BLANKS:
-        start += 1
-    while end > start and body[end - 1] in _BLANKS:
-        end -= 1
-    if body[start : start + 1] != b"[" or body[end - 1 : end] != b"]" or end - start < 2:
+    outer = _bracketed(body, 0, len(body), b"[", b"]")
+    if outer is None:
         return None
-    start, end = start + 1, end - 1
-    while start < end and body[start] in _BLANKS:
-        start += 1
-    while end > start and body[end - 1] in _BLANKS:
-        end -= 1
-    if body[start : start + 1] != b"{" or body[end - 1 : end] != b"}" or end - start < 2:
+    span = _bracketed(body, outer[0] + 1, outer[1] - 1, b"{", b"}")
+    if span is None:
         return None
+    start, end = span
     first = _SEPARATOR.search(body, start, end)
     inner = body[start + 1 : end - 1]  # the one copy
     if first is None:
