@@ -113,7 +113,7 @@ async def test_only_a_changed_line_is_converted_again_and_the_screen_shows_every
     from migration_tui.ui.widgets import text_pane
 
     converted: list[str] = []
-    real = Visual.to_strips
+    real, real_fitting = Visual.to_strips, TextPane._fitting_strip
 
     def counting(widget, visual, *args, **kwargs):
         strips = real(widget, visual, *args, **kwargs)
@@ -121,7 +121,14 @@ async def test_only_a_changed_line_is_converted_again_and_the_screen_shows_every
             converted.extend(strip.text for strip in strips)
         return strips
 
+    def counting_fitting(pane, *args):  # the short way for a line that fits
+        strip = real_fitting(pane, *args)
+        if strip is not None:
+            converted.append(strip.text)
+        return strip
+
     monkeypatch.setattr(text_pane.Visual, "to_strips", counting)
+    monkeypatch.setattr(TextPane, "_fitting_strip", counting_fitting)
     async with ThreeHost().run_test() as pilot:
         pane = pilot.app.query_one(ThreeLines)
         pane.draw(None)
@@ -135,3 +142,91 @@ async def test_only_a_changed_line_is_converted_again_and_the_screen_shows_every
         assert shown == ["one", "TWO", "three"]
         screen = pilot.app.export_screenshot()
         assert "TWO" in screen and "three" in screen and "two" not in screen
+
+
+def textual_way(pane: TextPane, line: Text, width: int):
+    """Line ``line`` of ``pane`` as Textual's own ``to_strips`` draws it (``render_line``'s other path)."""
+    from textual.visual import Visual, visualize
+
+    joined = Text("\n", end="", no_wrap=True).join([line])
+    return Visual.to_strips(pane, visualize(pane, joined, markup=False), width, 1, pane.visual_style)[0]
+
+
+def assert_drawn_alike(pane: TextPane, line: Text, width: int) -> bool:
+    """The short way's strip is Textual's, segment by segment (text, style with its offset meta,
+    control); returns False where the short way declines (the line does not fit, has a tab...)."""
+    fast = pane._fitting_strip(line, width, pane.visual_style)
+    if fast is None:
+        return False
+    slow = textual_way(pane, line, width)
+    assert list(fast) == list(slow), (line, list(fast), list(slow))
+    assert fast.cell_length == slow.cell_length
+    return True
+
+
+async def test_a_fitting_line_is_drawn_as_textual_draws_it():
+    """Random lines: wide and narrow characters, trailing spaces, empty lines, overlapping spans
+    of Rich styles and style strings, a style on the whole line. A line that does not fit, or
+    has a tab, is left to Textual (None)."""
+    import random
+
+    from rich.style import Style
+    from rich.text import Span
+
+    rng = random.Random(20261206)
+    styles = [
+        "bold red",
+        "dim",
+        "reverse",
+        "on #223344",
+        "italic underline",
+        "green on black",
+        "bold",
+        Style(color="#ff8800"),
+        Style(bgcolor="blue", bold=True),
+        Style(dim=True, color="red"),
+        Style(strike=True),
+        Style(color="bright_black"),
+        Style(reverse=True, color="cyan"),
+    ]
+    alphabet = "ab c0.9:%-✔✖▁▂▃▅▇█界 é"
+    async with Host().run_test() as pilot:
+        pane = pilot.app.query_one(OneLine)
+        drawn = declined = 0
+        for _ in range(600):
+            plain = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 46)))
+            if rng.random() < 0.05:
+                plain = plain[:5] + "\t" + plain[5:]
+            spans = []
+            for _ in range(rng.randint(0, 6)):
+                start = rng.randint(0, len(plain))
+                spans.append(Span(start, rng.randint(start, len(plain)), rng.choice(styles)))
+            line = Text(plain, style=rng.choice(["", *styles]) if rng.random() < 0.3 else "", spans=spans)
+            if assert_drawn_alike(pane, line, 40):
+                drawn += 1
+            else:
+                declined += 1
+                assert line.cell_len > 40 or "\t" in plain
+        assert drawn > 300 and declined > 20
+
+
+async def test_every_line_of_every_pane_is_drawn_as_textual_draws_it(make_app):
+    """Every line of every pane of every tab, for each seed system, at 120x40 and 80x24."""
+    from migration_tui.ui.screens.base import TABS
+    from tests.ui.conftest import settle
+    from tests.ui.fixtures.make_recordings import SCENARIOS
+
+    for scenario in SCENARIOS:
+        for size in ((120, 40), (80, 24)):
+            app = make_app(scenario)
+            async with app.run_test(size=size) as pilot:
+                await settle(app, pilot, at=150)
+                drawn = 0
+                for tab_id, _title in TABS:
+                    app.dashboard.action_show_tab(tab_id)
+                    await pilot.pause()
+                    for pane in app.screen.query(TextPane):
+                        if pane.display and pane.size.width:
+                            for line in pane.lines:
+                                drawn += assert_drawn_alike(pane, line, pane.size.width)
+                assert drawn > 20, (scenario, size)
