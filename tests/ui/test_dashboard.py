@@ -558,3 +558,48 @@ async def test_the_other_tabs_arrive_after_the_first_frame_and_show_at_once(make
         await pilot.press("4")
         await pilot.pause()
         assert app.dashboard.query_one("#metrics-tab").display
+
+
+async def test_sparkline_columns_over_the_limit_are_drawn_in_the_over_colour(monkeypatch):
+    """Each column of the throughput line whose value is over the rule's limit, and no other,
+    is drawn in ``spark-over`` (the line appends runs of columns in one style at once)."""
+    from pathlib import Path
+
+    from migration_tui.feeds import ReplayFeed
+    from migration_tui.rules import rules_from_toml
+    from migration_tui.ui.widgets import metrics
+
+    drawn: list[list[float | None]] = []  # the column values of each sparkline drawn, in order
+    real_blocks = metrics.blocks
+
+    def recording_blocks(values, **kwargs):
+        drawn.append(list(values))
+        return real_blocks(values, **kwargs)
+
+    monkeypatch.setattr(metrics, "blocks", recording_blocks)
+    rules = rules_from_toml(
+        '[[rule]]\nname = "busy"\nsystems = ["2pc"]\nseries = "throughput_ops"\nlabel = "throughput"\n'
+        'unit = " op/s"\nop = ">"\nthreshold = 1000\nfor = "0s"\nseverity = "warning"\naction = "pause"\n',
+        "test rules",
+    )
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "2pc-commit.jsonl.gz"
+    app = MigrationApp(ReplayFeed(sample, playing=False), rules=rules)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=150)
+        chart = next(chart for chart in app.dashboard.query(metrics.MetricsChart) if chart.size.width)
+        drawn.clear()
+        chart.forget()
+        chart.draw(app.dashboard.last_view)
+        view = app.dashboard.last_view
+        over, normal = view.style("spark-over"), view.style("spark-line")
+        row = next(y for y, line in enumerate(chart.lines) if line.plain.startswith("throughput"))
+        line, values = chart.lines[row], drawn[row - 1]  # line 0 is the axis
+        styles = [None] * len(line.plain)
+        for span in line.spans:
+            for column in range(span.start, span.end):
+                styles[column] = span.style
+        shown = styles[metrics.LABEL_W + 1 :]
+        assert len(shown) == len(values)
+        expected = [over if value is not None and value > 1000 else normal for value in values]
+        assert shown == expected
+        assert over in shown and normal in shown

@@ -7,6 +7,7 @@ and the threshold from the built-in rules.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from rich.text import Text
@@ -139,9 +140,13 @@ class MetricsChart(TextPane):
         line.append(spec.label[:LABEL_W].ljust(LABEL_W), style=view.style("state-muted"))
         line.append(" ")
         normal, over = view.style("spark-line"), view.style("spark-over")
-        for char, value in zip(chars, values, strict=True):
-            broken = value is not None and rule is not None and rule.breaks(value)
-            line.append(char, style=over if broken else normal)  # runs are merged by TextPane
+        # One append a run of columns in one style (the columns over the limit, the others).
+        runs = itertools.groupby(
+            zip(chars, values, strict=True),
+            key=lambda column: column[1] is not None and rule is not None and rule.breaks(column[1]),
+        )
+        for broken, run in runs:
+            line.append("".join(char for char, _value in run), style=over if broken else normal)
         return line
 
 
