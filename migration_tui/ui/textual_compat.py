@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual._compositor import ChopsUpdate, LayoutUpdate
+from textual._compositor import ChopsUpdate, Compositor, LayoutUpdate
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.filter import Monochrome, NoColor
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -149,6 +150,59 @@ def write_cell_keeping_layout(table: DataTable[Any], row_key: RowKey, column_key
         cache = getattr(table, name)
         if len(cache):
             cache.clear()
+
+
+class _DirtyOnlyCompositor(Compositor):
+    """Textual's compositor, rendering for a partial update only the widgets it changes.
+
+    ``render_partial_update`` renders every widget inside the box around all dirty
+    regions (``_get_renders(crop)``), each in full, and then writes only the cells of
+    those regions (the ``spans`` of its ``ChopsUpdate``). With the clock on the top line
+    and a figure further down changing in the same second, that box is the whole
+    screen. Here the widgets are only those whose visible part (region within clip)
+    overlaps a dirty region: a cell of a span lies in the dirty regions, so every widget
+    that shows in it is rendered,
+    and a chop of a widget left out lies outside every span, where neither Textual's
+    ``ChopsUpdate`` nor ``ScreenDiff`` reads it.
+    """
+
+    _dirty_now: tuple[Any, ...] = ()
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        self._dirty_now = tuple(self._dirty_regions)
+        try:
+            return super().render_partial_update()
+        finally:
+            self._dirty_now = ()
+
+    def _get_renders(self, crop: Any = None) -> Any:
+        dirty = self._dirty_now
+        if not dirty:
+            return super()._get_renders(crop)
+        visible = self.visible_widgets
+        self._visible_widgets = {
+            widget: (region, clip)
+            for widget, (region, clip) in visible.items()
+            if any(shown.overlaps(area) for shown in (region.intersection(clip),) for area in dirty)
+        }
+        try:
+            return list(super()._get_renders(crop))
+        finally:
+            self._visible_widgets = visible
+
+
+def render_dirty_widgets_only(screen: Screen[Any]) -> None:
+    """Give ``screen`` a compositor that renders, for a partial update, only the widgets it changes.
+
+    Touches ``Screen._compositor`` (set in ``Screen.__init__``, replaced here before the
+    screen is laid out), and in ``_DirtyOnlyCompositor`` the compositor's
+    ``_dirty_regions``, ``_visible_widgets`` (the cache behind ``visible_widgets``, narrowed
+    for the one call) and ``_get_renders``. The frames written are the same: the tests
+    compare every partial update's bytes with Textual's own compositor's.
+
+    Public alternative: none; a widget cannot keep the compositor from rendering it.
+    """
+    screen._compositor = _DirtyOnlyCompositor()
 
 
 def forget_dirty_regions(widget: Widget) -> None:

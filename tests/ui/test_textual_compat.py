@@ -308,3 +308,65 @@ async def test_place_tab_underline_puts_it_where_textual_does(key):
         assert by_textual[1] > by_textual[0]
         textual_compat.place_tab_underline(tabs)
         assert (underline.highlight_start, underline.highlight_end) == by_textual
+
+
+# --- render_dirty_widgets_only ---------------------------------------------------------
+
+
+async def test_partial_updates_write_what_textuals_own_compositor_writes(recordings):
+    """Every partial update of a dashboard, over a played replay of each seed system with tab
+    switches, at 120x40 and 80x24: the bytes of the narrowed compositor's update equal those of
+    Textual's own ``render_partial_update`` over the same dirty regions, and it rendered fewer
+    widgets (else it would be no use)."""
+    from textual._compositor import Compositor
+
+    from migration_tui.feeds import ReplayFeed
+    from migration_tui.ui.app import MigrationApp
+    from migration_tui.ui.screens.base import TABS
+    from tests.ui.conftest import settle
+
+    compared = fewer = 0
+    real_get_renders = Compositor._get_renders
+
+    def both(compositor, console):
+        """Ours, then Textual's over the same dirty regions; ours is what the screen writes."""
+        nonlocal compared, fewer
+        dirty = set(compositor._dirty_regions)
+        counted: list[int] = []
+
+        def counting(self, crop=None):
+            renders = list(real_get_renders(self, crop))
+            counted.append(len(renders))
+            return renders
+
+        Compositor._get_renders = counting
+        try:
+            ours = textual_compat._DirtyOnlyCompositor.render_partial_update(compositor)
+            compositor._dirty_regions.update(dirty)
+            theirs = Compositor.render_partial_update(compositor)  # _dirty_now is empty: all widgets
+        finally:
+            Compositor._get_renders = real_get_renders
+        if ours is None or theirs is None:
+            assert ours is None and theirs is None
+            return ours
+        assert ours.render_segments(console) == theirs.render_segments(console)
+        compared += 1
+        fewer += counted[0] < counted[-1]
+        return ours
+
+    for scenario in ("2pc", "orderbook-rollout", "canary", "batch", "dual-write"):
+        for size in ((120, 40), (80, 24)):
+            app = MigrationApp(ReplayFeed(recordings[scenario], playing=False))
+            async with app.run_test(size=size) as pilot:
+                await settle(app, pilot, at=100)
+                compositor = app.screen._compositor
+                assert isinstance(compositor, textual_compat._DirtyOnlyCompositor)
+                compositor.render_partial_update = lambda c=compositor, console=app.console: both(c, console)
+                for tab_id, _title in TABS[:4]:
+                    app.dashboard.action_show_tab(tab_id)
+                    for _second in range(6):
+                        app.feed.replay.playing = True
+                        app.feed.replay.tick(1.0)
+                        app.feed._repaint()
+                        await pilot.pause()
+    assert compared > 100 and fewer > 50, (compared, fewer)

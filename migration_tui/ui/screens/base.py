@@ -34,7 +34,7 @@ from migration_tui.model import Migration
 from migration_tui.rules import Rule
 from migration_tui.ui.chart_data import DEFAULT_WINDOW, WINDOWS
 from migration_tui.ui.rule_watch import RuleWatch
-from migration_tui.ui.textual_compat import place_tab_underline
+from migration_tui.ui.textual_compat import place_tab_underline, render_dirty_widgets_only
 from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets import (
     AlertsPane,
@@ -286,6 +286,7 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
 
     def __init__(self, feed: ReplayFeed | LiveFeed, rules: tuple[Rule, ...] | None = None) -> None:
         super().__init__()
+        render_dirty_widgets_only(self)  # a second's figures repaint only their widgets
         self.feed = feed
         self.rules = rules
         self.selected_id: str | None = None

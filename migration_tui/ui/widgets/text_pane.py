@@ -198,7 +198,8 @@ class TextPane(StoreView, Widget):
         content = Content.from_rich_text(line, self.app.console)
         segments = []
         x = 0
-        for text, text_style in content.render(style, end="", parse_style=self._get_style):
+        # From Rich Text every span's style is a Style already: none is a name to look up.
+        for text, text_style in content.render(style, end=""):
             segments.append(Segment(text, (style + text_style).rich_style_with_offset(x, 0)))
             x += len(text)
         return Strip(segments, content.cell_length)
