@@ -315,13 +315,15 @@ async def test_place_tab_underline_puts_it_where_textual_does(key):
 
 async def test_partial_updates_write_what_textuals_own_compositor_writes(recordings):
     """Every partial update of a dashboard, over a played replay of each seed system with tab
-    switches, at 120x40 and 80x24: the bytes of the narrowed compositor's update equal those of
+    switches, at 120x40 and 80x24, and of the wall: the bytes of the narrowed compositor's update equal those of
     Textual's own ``render_partial_update`` over the same dirty regions, and it rendered fewer
     widgets (else it would be no use)."""
     from textual._compositor import Compositor
 
+    from migration_tui.config import Settings
     from migration_tui.feeds import ReplayFeed
     from migration_tui.ui.app import MigrationApp
+    from migration_tui.ui.run import _wall
     from migration_tui.ui.screens.base import TABS
     from tests.ui.conftest import settle
 
@@ -354,19 +356,28 @@ async def test_partial_updates_write_what_textuals_own_compositor_writes(recordi
         fewer += counted[0] < counted[-1]
         return ours
 
+    async def play(app, pilot, tabs) -> None:
+        await settle(app, pilot, at=100)
+        compositor = app.screen._compositor
+        assert isinstance(compositor, textual_compat._DirtyOnlyCompositor)
+        compositor.render_partial_update = lambda c=compositor, console=app.console: both(c, console)
+        for tab_id in tabs:
+            if tab_id is not None:
+                app.dashboard.action_show_tab(tab_id)
+            for _second in range(6):
+                app.feed.replay.playing = True
+                app.feed.replay.tick(1.0)
+                app.feed._repaint()
+                await pilot.pause()
+
     for scenario in ("2pc", "orderbook-rollout", "canary", "batch", "dual-write"):
         for size in ((120, 40), (80, 24)):
             app = MigrationApp(ReplayFeed(recordings[scenario], playing=False))
             async with app.run_test(size=size) as pilot:
-                await settle(app, pilot, at=100)
-                compositor = app.screen._compositor
-                assert isinstance(compositor, textual_compat._DirtyOnlyCompositor)
-                compositor.render_partial_update = lambda c=compositor, console=app.console: both(c, console)
-                for tab_id, _title in TABS[:4]:
-                    app.dashboard.action_show_tab(tab_id)
-                    for _second in range(6):
-                        app.feed.replay.playing = True
-                        app.feed.replay.tick(1.0)
-                        app.feed._repaint()
-                        await pilot.pause()
+                await play(app, pilot, [tab_id for tab_id, _title in TABS[:4]])
+    settings, wall = _wall(Settings(), 3.0)  # the wall, rotating between migrations
+    for scenario in ("2pc", "orderbook-rollout"):
+        app = MigrationApp(ReplayFeed(recordings[scenario], playing=False), theme=settings.theme, dashboard=wall)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await play(app, pilot, [None, None])
     assert compared > 100 and fewer > 50, (compared, fewer)
