@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -36,8 +37,12 @@ if TYPE_CHECKING:
 #: Shortest time between two change notifications (one repaint per frame at most).
 #: The first event after a quiet frame is drawn at once; a burst waits for the frame's end.
 FRAME_S = 0.05
-#: How often the replay clock advances while playing.
+#: How often the replay clock advances while playing, at most (a replay faster than 1x).
 TICK_S = 0.2
+#: How often it advances at least: events of a replay slower than 1x show within a second.
+SLOW_TICK_S = 1.0
+#: A tick at the turn of the clock's second lands this long after it, never just before.
+TURN_SLACK_S = 0.01
 
 OnChange = Callable[[], None]
 
@@ -85,6 +90,8 @@ class ReplayFeed:
         self._announced_index = False
         self._stop_indexing = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._app: App[Any] | None = None
+        self._tick_timer: Any = None
 
     @property
     def store(self) -> Store:
@@ -135,7 +142,8 @@ class ReplayFeed:
             thread=True,
         )
         self._last_tick = time.monotonic()
-        app.set_interval(TICK_S, self._tick, name="replay-tick")
+        self._app = app
+        self._schedule_tick()
 
     def _index(self) -> None:
         try:
@@ -155,8 +163,37 @@ class ReplayFeed:
         if not self._announced_index:
             self._announced_index = True
             if self._start_s:
-                self._seek_to_start()
+                self._seek_to_start()  # play resumes at the next tick, within SLOW_TICK_S
             self._repaint()
+
+    def next_tick_s(self) -> float:
+        """Real seconds to the next tick: when the clock turns its next second, as the screen
+        shows whole seconds (at 1x one tick a second, not five), but at least ``TICK_S`` apart
+        faster than 1x and at most ``SLOW_TICK_S`` slower than it or paused; ``TICK_S`` while the
+        index is not yet announced."""
+        replay = self.replay
+        if not self._announced_index:
+            return TICK_S  # until the index is announced, each tick looks for its end too
+        if not replay.playing:
+            return SLOW_TICK_S
+        speed = replay.speed
+        position = replay.position
+        to_turn = (math.floor(position) + 1 - position) / speed + TURN_SLACK_S
+        return min(SLOW_TICK_S, max(TICK_S if speed > 1 else TURN_SLACK_S, to_turn))
+
+    def _schedule_tick(self) -> None:
+        """The next tick, ``next_tick_s`` from now (again after a control moved the clock)."""
+        app = self._app
+        if app is None:
+            return
+        if self._tick_timer is not None:
+            self._tick_timer.stop()
+        self._tick_timer = app.set_timer(self.next_tick_s(), self._timed_tick, name="replay-tick")
+
+    def _timed_tick(self) -> None:
+        self._tick_timer = None
+        self._tick()
+        self._schedule_tick()
 
     def _tick(self) -> None:
         wall_now = time.monotonic()
@@ -213,24 +250,30 @@ class ReplayFeed:
         self.replay.toggle()
         self._last_tick = time.monotonic()
         self._repaint()
+        self._schedule_tick()
 
     def seek_by(self, delta_s: float) -> None:
         self._drop_start()
         self.replay.seek(max(0.0, self.replay.position + delta_s))
-        self._repaint()
+        self._moved()
 
     def seek_to(self, position_s: float) -> None:
         self._drop_start()
         self.replay.seek(position_s)
-        self._repaint()
+        self._moved()
 
     def faster(self) -> None:
         self.replay.faster()
-        self._repaint()
+        self._moved()
 
     def slower(self) -> None:
         self.replay.slower()
+        self._moved()
+
+    def _moved(self) -> None:
+        """The clock jumped or changed pace: repaint now, and tick at its next second from here."""
         self._repaint()
+        self._schedule_tick()
 
 
 class LiveFeed:

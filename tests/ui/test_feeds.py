@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
+import pytest
+
 from migration_tui.events import Event
 from migration_tui.feeds import FRAME_S, LiveFeed, ReplayFeed
 from migration_tui.ui.app import MigrationApp
@@ -191,6 +193,13 @@ class NoTimers:
     def set_interval(self, *args, **kwargs) -> None:
         pass
 
+    def set_timer(self, *args, **kwargs) -> NoTimers.Timer:
+        return NoTimers.Timer()
+
+    class Timer:
+        def stop(self) -> None:
+            pass
+
 
 async def test_a_playing_replay_opens_on_its_first_poll_round(recordings):
     """The first poll round is stamped microseconds after the start: at exactly 0 s the first
@@ -218,10 +227,11 @@ async def test_the_status_bar_learns_the_length_when_the_index_ends_not_at_a_tic
     assert changes == [True]
 
 
-def _play(path, speed: float, wall_s: float, monkeypatch) -> tuple[list[float], list[float]]:
-    """Ticks of a replay on a wall clock the test moves; (when it repainted, how late each round was shown)."""
+def _play(path, speed: float, wall_s: float, monkeypatch, ticks: list[float] | None = None):
+    """Ticks of a replay on a wall clock the test moves, each when the feed asks for the next
+    (``next_tick_s``); (when it repainted, how late each round was shown). ``ticks`` gets the
+    clock's position after each tick."""
     from migration_tui import feeds
-    from migration_tui.feeds import TICK_S
 
     wall = [1000.0]
     monkeypatch.setattr(feeds.time, "monotonic", lambda: wall[0])  # the test's clock, not a fault
@@ -233,9 +243,11 @@ def _play(path, speed: float, wall_s: float, monkeypatch) -> tuple[list[float], 
     waiting_since: float | None = None
     lateness: list[float] = []
     while wall[0] < 1000.0 + wall_s:
-        wall[0] += TICK_S
+        wall[0] += feed.next_tick_s()
         applied, count = feed.store.events_applied, len(repaints)
         feed._tick()
+        if ticks is not None:
+            ticks.append(feed.replay.position)
         if feed.store.events_applied != applied and waiting_since is None:
             waiting_since = wall[0]
         if len(repaints) != count and waiting_since is not None:
@@ -246,9 +258,35 @@ def _play(path, speed: float, wall_s: float, monkeypatch) -> tuple[list[float], 
 
 async def test_a_replay_at_1x_repaints_once_a_clock_second_not_every_tick(recordings, monkeypatch):
     """Five ticks a second each repainted for one poll round's events; the screen is in whole seconds."""
-    repaints, lateness = _play(recordings["2pc"], 1.0, 20.0, monkeypatch)
+    ticks: list[float] = []
+    repaints, lateness = _play(recordings["2pc"], 1.0, 20.0, monkeypatch, ticks)
     assert 18 <= len(repaints) <= 21  # one a second of the clock (the ticks were 100)
     assert lateness and max(lateness) < 1.0 + 1e-6  # every round on screen by the next second
+    # One tick a second too, each just after the clock turns its second (they were five a second).
+    assert len(ticks) <= 22
+    assert all(0.0 < position % 1.0 <= 0.011 for position in ticks), ticks
+
+
+def test_the_tick_comes_at_the_clocks_next_second_within_its_bounds(recordings):
+    """At 1x the next tick is when the clock turns its second; faster, never under TICK_S apart;
+    slower or paused, never over SLOW_TICK_S."""
+    from migration_tui.feeds import SLOW_TICK_S, TICK_S, TURN_SLACK_S
+
+    feed = ReplayFeed(recordings["2pc"])
+    assert feed.next_tick_s() == TICK_S  # the index not announced yet: a tick watches for its end
+    feed._announced_index = True
+    feed.replay.seek(10.3)
+    feed.replay.playing = True
+    assert feed.next_tick_s() == pytest.approx(0.7 + TURN_SLACK_S)
+    feed.replay.set_speed(2.0)
+    assert feed.next_tick_s() == pytest.approx(0.35 + TURN_SLACK_S)
+    feed.replay.set_speed(16.0)
+    assert feed.next_tick_s() == TICK_S
+    feed.replay.set_speed(0.25)
+    assert feed.next_tick_s() == SLOW_TICK_S
+    feed.replay.playing = False
+    feed.replay.set_speed(1.0)
+    assert feed.next_tick_s() == SLOW_TICK_S
 
 
 async def test_a_slow_replay_still_shows_events_within_a_second(recordings, monkeypatch):
