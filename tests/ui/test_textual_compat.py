@@ -315,7 +315,7 @@ async def test_place_tab_underline_puts_it_where_textual_does(key):
 
 async def test_partial_updates_write_what_textuals_own_compositor_writes(recordings):
     """Every partial update of a dashboard, over a played replay of each seed system with tab
-    switches, at 120x40 and 80x24, and of the wall: the bytes of the narrowed compositor's update equal those of
+    switches, at 120x40 and 80x24, of the wall and of the fleet view: the bytes of the narrowed compositor's update equal those of
     Textual's own ``render_partial_update`` over the same dirty regions, and it rendered fewer
     widgets (else it would be no use)."""
     from textual._compositor import Compositor
@@ -356,8 +356,10 @@ async def test_partial_updates_write_what_textuals_own_compositor_writes(recordi
         fewer += counted[0] < counted[-1]
         return ours
 
-    async def play(app, pilot, tabs) -> None:
+    async def play(app, pilot, tabs, keys=()) -> None:
         await settle(app, pilot, at=100)
+        for key in keys:
+            await pilot.press(key)
         compositor = app.screen._compositor
         assert isinstance(compositor, textual_compat._DirtyOnlyCompositor)
         compositor.render_partial_update = lambda c=compositor, console=app.console: both(c, console)
@@ -380,4 +382,9 @@ async def test_partial_updates_write_what_textuals_own_compositor_writes(recordi
         app = MigrationApp(ReplayFeed(recordings[scenario], playing=False), theme=settings.theme, dashboard=wall)
         async with app.run_test(size=(120, 40)) as pilot:
             await play(app, pilot, [None, None])
+    for scenario in ("orderbook-rollout", "canary"):  # the fleet view, over the dashboard
+        app = MigrationApp(ReplayFeed(recordings[scenario], playing=False))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await play(app, pilot, [None, None], keys=["f"])
+            assert type(app.screen).__name__ == "FleetScreen"
     assert compared > 100 and fewer > 50, (compared, fewer)

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Input, Label
 
+from migration_tui.ui.textual_compat import render_dirty_widgets_only
 from migration_tui.ui.widgets.fleet_list import FleetList
 from migration_tui.ui.widgets.footer import KeyBar
 
@@ -49,6 +50,7 @@ class FleetScreen(Screen["str | None"]):
 
     def __init__(self, dashboard: MigrationScreen) -> None:
         super().__init__()
+        render_dirty_widgets_only(self)  # a second's changed rows repaint only their widgets
         self.dashboard = dashboard
         self._title = ""
 
