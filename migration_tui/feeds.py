@@ -28,6 +28,7 @@ from migration_tui.store import Store
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.timer import Timer
 
     from migration_tui.recording import RecordingWriter
     from migration_tui.replay import Replay
@@ -91,7 +92,7 @@ class ReplayFeed:
         self._stop_indexing = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._app: App[Any] | None = None
-        self._tick_timer: Any = None
+        self._tick_timer: Timer | None = None
 
     @property
     def store(self) -> Store:
@@ -249,8 +250,7 @@ class ReplayFeed:
             return
         self.replay.toggle()
         self._last_tick = time.monotonic()
-        self._repaint()
-        self._schedule_tick()
+        self._moved()
 
     def seek_by(self, delta_s: float) -> None:
         self._drop_start()
@@ -271,7 +271,8 @@ class ReplayFeed:
         self._moved()
 
     def _moved(self) -> None:
-        """The clock jumped or changed pace: repaint now, and tick at its next second from here."""
+        """The clock jumped, stopped, started or changed pace: repaint now, and tick at its
+        next second from here."""
         self._repaint()
         self._schedule_tick()
 

@@ -161,9 +161,8 @@ class _DirtyOnlyCompositor(Compositor):
     and a figure further down changing in the same second, that box is the whole
     screen. Here the widgets are only those whose visible part (region within clip)
     overlaps a dirty region: a cell of a span lies in the dirty regions, so every widget
-    that shows in it is rendered,
-    and a chop of a widget left out lies outside every span, where neither Textual's
-    ``ChopsUpdate`` nor ``ScreenDiff`` reads it.
+    that shows in it is rendered, and a chop of a widget left out lies outside every
+    span, where neither Textual's ``ChopsUpdate`` nor ``ScreenDiff`` reads it.
     """
 
     _dirty_now: tuple[Any, ...] = ()
@@ -180,11 +179,12 @@ class _DirtyOnlyCompositor(Compositor):
         if not dirty:
             return super()._get_renders(crop)
         visible = self.visible_widgets
-        self._visible_widgets = {
-            widget: (region, clip)
-            for widget, (region, clip) in visible.items()
-            if any(shown.overlaps(area) for shown in (region.intersection(clip),) for area in dirty)
-        }
+        touched = {}
+        for widget, (region, clip) in visible.items():
+            shown = region.intersection(clip)
+            if any(shown.overlaps(area) for area in dirty):
+                touched[widget] = (region, clip)
+        self._visible_widgets = touched
         try:
             return list(super()._get_renders(crop))
         finally:
