@@ -144,21 +144,13 @@ async def test_only_a_changed_line_is_converted_again_and_the_screen_shows_every
         assert "TWO" in screen and "three" in screen and "two" not in screen
 
 
-def textual_way(pane: TextPane, line: Text, width: int):
-    """Line ``line`` of ``pane`` as Textual's own ``to_strips`` draws it (``render_line``'s other path)."""
-    from textual.visual import Visual, visualize
-
-    joined = Text("\n", end="", no_wrap=True).join([line])
-    return Visual.to_strips(pane, visualize(pane, joined, markup=False), width, 1, pane.visual_style)[0]
-
-
 def assert_drawn_alike(pane: TextPane, line: Text, width: int) -> bool:
     """The short way's strip is Textual's, segment by segment (text, style with its offset meta,
     control); returns False where the short way declines (the line does not fit, has a tab...)."""
     fast = pane._fitting_strip(line, width, pane.visual_style)
     if fast is None:
         return False
-    slow = textual_way(pane, line, width)
+    slow = pane._textual_strip(line, width, pane.visual_style)
     assert list(fast) == list(slow), (line, list(fast), list(slow))
     assert fast.cell_length == slow.cell_length
     return True

@@ -164,15 +164,20 @@ class TextPane(StoreView, Widget):
         strip = self._strips.get(y)
         if strip is None:
             if y < len(self._lines):
-                strip = self._fitting_strip(self._lines[y], width, style)
+                line = self._lines[y]
+                strip = self._fitting_strip(line, width, style)
                 if strip is None:
-                    line = Text("\n", end="", no_wrap=True).join([self._lines[y]])
-                    strips = Visual.to_strips(self, visualize(self, line, markup=False), width, 1, style)
-                    strip = strips[0] if strips else Strip.blank(width, style.rich_style)
+                    strip = self._textual_strip(line, width, style)
             else:
                 strip = Strip.blank(width, style.rich_style)
             self._strips[y] = strip
         return strip
+
+    def _textual_strip(self, line: Text, width: int, style: VisualStyle) -> Strip:
+        """A line as Textual's ``to_strips`` draws it (wrapping, cutting at the edge, links)."""
+        joined = Text("\n", end="", no_wrap=True).join([line])
+        strips = Visual.to_strips(self, visualize(self, joined, markup=False), width, 1, style)
+        return strips[0] if strips else Strip.blank(width, style.rich_style)
 
     def _fitting_strip(self, line: Text, width: int, style: VisualStyle) -> Strip | None:
         """A line that fits the pane as a strip, or None for Textual's way (``to_strips``).
