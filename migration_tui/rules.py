@@ -189,12 +189,23 @@ def _fmt(value: float) -> str:
 
 
 def _series_for(store: Store, migration: Migration, name: str):
+    """The series ``name`` of ``migration``: its controller's pair's, its pair's, its own, else the
+    store-wide one; None when there is none. (Each key is made only if the one before is missing:
+    the fleet asks this for every series rule of every migration on every repaint.)"""
+    series = store.series
     pair = migration.pair
-    scoped = f"{migration.scoped(pair)}/{name}" if pair and migration.controller else None
-    for key in (scoped, f"{pair}/{name}" if pair else None, f"{migration.id}/{name}", name):
-        if key and key in store.series:
-            return store.series[key]
-    return None
+    if pair:
+        if migration.controller:
+            found = series.get(f"{migration.scoped(pair)}/{name}")
+            if found is not None:
+                return found
+        found = series.get(f"{pair}/{name}")
+        if found is not None:
+            return found
+    found = series.get(f"{migration.id}/{name}")
+    if found is not None:
+        return found
+    return series.get(name) if name else None
 
 
 def _subject(migration: Migration) -> str:
@@ -214,6 +225,11 @@ def _advice(rule: Rule, migration: Migration) -> str:
     return f"{rule.action} recommended" if rule.action else "needs a look"
 
 
+def _head(rule: Rule, migration: Migration) -> str:
+    """How an alert's message starts: the migration, then the advice ("mig-1: rollback recommended")."""
+    return f"{_subject(migration)}{_advice(rule, migration)}"
+
+
 class _Sources:
     """The freshness of the sources rules read, judged once per evaluation."""
 
@@ -223,6 +239,15 @@ class _Sources:
         self.poll_interval_s = poll_interval_s
         self._known = set(store.source_names())
         self._cache: dict[str, tuple[str, SourceHealth] | None] = {}
+        self._any: bool | None = None
+
+    @property
+    def any_trouble(self) -> bool:
+        """True when some known source is failing or stale; when none is, nothing is "not live"
+        and a judgement need not ask (the fleet judges thousands of rules a repaint)."""
+        if self._any is None:
+            self._any = any(self.trouble(name) is not None for name in self._known)
+        return self._any
 
     def trouble(self, name: str) -> tuple[str, SourceHealth] | None:
         """("controller ERROR", health) when ``name`` is failing or stale; None when fresh or unknown."""
@@ -273,7 +298,7 @@ def _judge_series(rule: Rule, store: Store, migration: Migration, now: float, so
     latest_ts = None if series is None else series.latest_ts()
     if series is None or latest_ts is None:
         return _not_judged(rule, migration, f"no data for {rule.series}")
-    trouble = series_not_live(sources, latest_ts, migration.source_name)
+    trouble = series_not_live(sources, latest_ts, migration.source_name) if sources.any_trouble else None
     if trouble is not None:
         return _not_judged(rule, migration, trouble)
     if now - latest_ts > STALE_AFTER_S:
@@ -320,11 +345,9 @@ def _judge_series(rule: Rule, store: Store, migration: Migration, now: float, so
 
 def _judge_other(rule: Rule, store: Store, migration: Migration, now: float, sources: _Sources) -> Judgement:
     # Breakers, participants and the health score come from the controller.
-    trouble = sources.trouble(migration.source_name)
+    trouble = sources.trouble(migration.source_name) if sources.any_trouble else None
     if trouble is not None:
         return _not_judged(rule, migration, trouble[0])
-    subject = _subject(migration)
-    advice = _advice(rule, migration)
     if rule.kind == "breaker_opens":
         # Only the migration's own breakers: another pair's flapping breaker says nothing about this one.
         candidates = (migration.scoped(migration.pair) if migration.pair else None, migration.pair, migration.id)
@@ -335,7 +358,9 @@ def _judge_other(rule: Rule, store: Store, migration: Migration, now: float, sou
         for name in names:
             opens = [t for t in store.breaker_opens.get(name, ()) if window_start <= t <= now]
             if len(opens) > rule.threshold:
-                message = f"{subject}{advice}: breaker opened {len(opens)} times in {format_duration(rule.window_s)}"
+                message = (
+                    f"{_head(rule, migration)}: breaker opened {len(opens)} times in {format_duration(rule.window_s)}"
+                )
                 alert = Alert(
                     rule.name, rule.severity, opens[0], message, "firing", opens[-1], rule.action, migration.id
                 )
@@ -348,7 +373,7 @@ def _judge_other(rule: Rule, store: Store, migration: Migration, now: float, sou
         sick = [p.id for p in participants if p.healthy is False]
         if not sick:
             return _ok(rule, migration)
-        message = f"{subject}{advice}: participant unhealthy: {', '.join(sick[:5])}"
+        message = f"{_head(rule, migration)}: participant unhealthy: {', '.join(sick[:5])}"
         alert = Alert(rule.name, rule.severity, now, message, "firing", now, rule.action, migration.id)
         return _holds(rule, migration, alert)
     if rule.kind == "health_score":
@@ -358,7 +383,7 @@ def _judge_other(rule: Rule, store: Store, migration: Migration, now: float, sou
         if not rule.breaks(score):
             return _ok(rule, migration)
         side = "below" if rule.op == "<" else "above"
-        message = f"{subject}{advice}: health score {_fmt(score)} {side} {_fmt(rule.threshold)}"
+        message = f"{_head(rule, migration)}: health score {_fmt(score)} {side} {_fmt(rule.threshold)}"
         alert = Alert(rule.name, rule.severity, now, message, "firing", now, rule.action, migration.id)
         return _holds(rule, migration, alert)
     return _not_judged(rule, migration, f"unknown kind {rule.kind}")  # pragma: no cover - rules_from_toml refuses it

@@ -302,3 +302,75 @@ def test_an_invalid_newest_sample_is_not_judged_not_an_all_clear():
     assert _states(s, 2.0, "latency_p95_high") == ("not_judged", "newest latency_p95_ms sample invalid or missing")
     feed(s, "latency_p95_ms", [11.0], start=3.0)
     assert _states(s, 3.0, "latency_p95_high") == ("ok", "")
+
+
+def test_a_series_is_found_by_the_most_specific_name_first():
+    """A named controller's pair series, then the pair's, then the migration's own, then the store-wide one:
+    each found only while every more specific one is missing."""
+    s = Store()
+    s.apply(
+        Event(
+            0.0,
+            "controller:east",
+            "migration",
+            {
+                "id": "east:m1",
+                "system": "2pc",
+                "pair": "BTCUSDT",
+                "status": "in_progress",
+                "phase": "committing",
+                "controller": "east",
+            },
+        )
+    )
+
+    def state(now):
+        (item,) = [j for j in judge(s, now)["east:m1"] if j.rule == "latency_p95_high"]
+        return item.state, item.reason
+
+    names = ["east:BTCUSDT/latency_p95_ms", "BTCUSDT/latency_p95_ms", "east:m1/latency_p95_ms", "latency_p95_ms"]
+    # Only the name being tested breaks the threshold, so the state says which series was read.
+    for wanted in names:
+        s.series.clear()
+        for name in names[names.index(wanted) :]:
+            feed(s, name, [80.0 if name == wanted else 10.0] * 3)
+        assert state(2.0) == ("pending", ""), wanted
+    s.series.clear()
+    assert state(2.0) == ("not_judged", "no data for latency_p95_ms")
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_judging_without_asking_each_source_gives_what_asking_gives(seed, monkeypatch):
+    """``_Sources.any_trouble`` lets a judgement skip the freshness of its sources when none is in
+    trouble; the judgements must be those of the long way (every source asked), whatever the sources'
+    states: fresh, failing, silent, or never heard from."""
+    import random
+
+    from migration_tui import rules
+
+    rng = random.Random(seed)
+    s = Store()
+    for index, controller in enumerate([None, "east", "west"]):
+        source = "controller" if controller is None else f"controller:{controller}"
+        data = {
+            "id": f"m{index}",
+            "system": rng.choice(["2pc", "orderbook-rollout", "batch"]),
+            "pair": "BTCUSDT",
+            "status": "in_progress",
+            "phase": "committing",
+            "health_score": rng.choice([None, 10.0, 90.0]),
+        }
+        if controller:
+            data.update(controller=controller, id=f"{controller}:m{index}")
+        s.apply(Event(0.0, source, "migration", data))
+        if rng.random() < 0.5:
+            s.apply(Event(1.0, source, "breakers", {"breakers": [{"pair": "BTCUSDT", "open": rng.random() < 0.5}]}))
+    for source in ("controller", "controller:east", "controller:west", "prometheus"):
+        for ts in range(rng.randrange(0, 40)):
+            s.apply(Event(float(ts), source, "metrics", {"values": {"latency_p95_ms": rng.choice([10.0, 80.0])}}))
+        if rng.random() < 0.3:
+            s.apply(Event(rng.uniform(0, 40), source, "source_error", {"error": "HTTP 500"}))
+    now = rng.choice([5.0, 41.0, 100.0, 400.0])
+    quick = judge(s, now)
+    monkeypatch.setattr(rules._Sources, "any_trouble", property(lambda self: True))
+    assert judge(s, now) == quick
