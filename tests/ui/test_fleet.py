@@ -121,6 +121,9 @@ async def test_cursor_keys_page_home_end_click_and_the_cursor_follows_its_migrat
         assert fleet.cursor == 2 + page and fleet.top > 0
         await pilot.press("end")
         assert fleet.current_id == fleet.order[-1] and fleet.lines[-1].plain.startswith("▶ ")
+        # A row scrolled into view by the cursor says what needs a look, as the frame judged it.
+        last = feed.store.migrations[fleet.order[-1]]
+        assert fleet._view is not None and fleet.lines[-1].plain.rstrip().endswith(judged(fleet._view, last)[1][0])
         await pilot.press("slash")  # the filter box takes three lines: the cursor row stays in view
         await pilot.pause()
         assert len(fleet.lines) == fleet.size.height and fleet.lines[-1].plain.startswith("▶ ")

@@ -15,6 +15,7 @@ Columns that do not fit leave, least useful first (system, then pair), so
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar
@@ -172,16 +173,16 @@ class FleetList(TextPane):
         migrations = view.store.migrations
         # The frame ranks the fleet once per repaint; this list only filters and draws it.
         self.order = [key for key in view.frame.ranking if not self.needle or matches(migrations[key], self.needle)]
-        looks: dict[str, Cell] = {key: judged(view, migrations[key])[1] for key in self.order}
         self._controllers = any(migrations[key].controller for key in self.order)
         self._longest_controller = max((len(migrations[key].controller or "") for key in self.order), default=0)
         if self._controllers:
             self._longest_id = max((len(migrations[key].remote_id) for key in self.order), default=0)
         else:
             self._longest_id = max((len(key) for key in self.order), default=0)
-        self._looks = looks
-        if self._cursor_id in looks:
-            self.cursor = self.order.index(self._cursor_id)
+        # What needs a look, worded for the rows on screen only, from this frame (see ``_row``).
+        self._looks = {}
+        with contextlib.suppress(ValueError):  # not listed (filtered out, gone): the cursor keeps its place
+            self.cursor = self.order.index(self._cursor_id)  # type: ignore[arg-type]
         self._place_cursor(self.cursor)
         super().draw(view)
 
@@ -216,7 +217,10 @@ class FleetList(TextPane):
             text, level = self._cell_of(migration, column.title)
             line.append_text(_cell(text, column.width, view.style(level_alias(level)) if level else "", column.right))
             line.append(" ")
-        text, level = self._looks[migration.id]
+        look = self._looks.get(migration.id)
+        if look is None:  # worded once per frame; a cursor move redraws from the same frame
+            look = self._looks[migration.id] = judged(view, migration)[1]
+        text, level = look
         line.append_text(_cell(text, max(0, width - line.cell_len), view.style(level_alias(level))))
         return line
 
