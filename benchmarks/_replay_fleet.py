@@ -20,7 +20,7 @@ class OnFleet(MigrationApp):
 
 
 def main() -> int:
-    OnFleet(ReplayFeed(sys.argv[1])).run()
+    OnFleet(ReplayFeed(sys.argv[1], keep_index=True)).run()  # as run_replay makes it
     return 0
 
 

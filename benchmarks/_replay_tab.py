@@ -23,7 +23,7 @@ class OnTab(MigrationApp):
 
 
 def main() -> int:
-    app = OnTab(ReplayFeed(sys.argv[1]))
+    app = OnTab(ReplayFeed(sys.argv[1], keep_index=True))  # as run_replay makes it
     app.start_tab = sys.argv[2] if len(sys.argv) > 2 else "overview"
     app.run()
     return 0

@@ -66,6 +66,17 @@ class ClockState:
     seeking_to_s: float | None = None
 
 
+def _keep() -> None:
+    """Leave every object alive now out of future garbage collections (``gc.freeze``), after a
+    collection so that no garbage is kept with them. Frozen objects are still freed when their
+    last reference goes; only a cycle among them would outlive its use, so this is for objects
+    kept until exit: the start-up heap and a replay's index."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+
+
 class ReplayFeed:
     """A recording played on a virtual clock; ``now()`` is the recording's time."""
 
@@ -75,7 +86,13 @@ class ReplayFeed:
     poll_interval_s = 2.0
     warnings: tuple[str, ...] = ()
 
-    def __init__(self, path: str | Path, speed: float = 1.0, start: float = 0.0, playing: bool = True) -> None:
+    def __init__(
+        self, path: str | Path, speed: float = 1.0, start: float = 0.0, playing: bool = True, keep_index: bool = False
+    ) -> None:
+        """``keep_index``: once indexed, the keyframes (and all else then alive) are left out of the
+        garbage collector's full collections for good (``gc.freeze``): they live until exit, and a
+        fleet's index is a few hundred thousand objects that each full collection walked again, for
+        about 100 ms. For ``migration-tui replay``, not for tests sharing a process (see ``_keep``)."""
         from migration_tui.replay import Replay
 
         self.path = Path(path)
@@ -90,6 +107,7 @@ class ReplayFeed:
         self._index_error: str | None = None
         self._announced_index = False
         self._stop_indexing = threading.Event()
+        self._keep_index = keep_index
         self._loop: asyncio.AbstractEventLoop | None = None
         self._app: App[Any] | None = None
         self._tick_timer: Timer | None = None
@@ -163,6 +181,8 @@ class ReplayFeed:
     def _announce_index(self) -> None:
         if not self._announced_index:
             self._announced_index = True
+            if self._keep_index and self.replay.indexed:
+                _keep()
             if self._start_s:
                 self._seek_to_start()  # play resumes at the next tick, within SLOW_TICK_S
             self._repaint()

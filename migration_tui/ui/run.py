@@ -47,9 +47,10 @@ def run_replay(
     """The dashboard on a recording; with ``wall_rotate_s``, the wall screen instead (no keys but view keys)."""
     from migration_tui.feeds import ReplayFeed
 
+    feed = ReplayFeed(path, speed=speed, start=start, keep_index=True)
     if wall_rotate_s is None:
-        return _run(ReplayFeed(path, speed=speed, start=start), settings)
-    return _run(ReplayFeed(path, speed=speed, start=start), *_wall(settings, wall_rotate_s))
+        return _run(feed, settings)
+    return _run(feed, *_wall(settings, wall_rotate_s))
 
 
 def _recorder(settings: Settings):
