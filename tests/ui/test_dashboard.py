@@ -533,9 +533,9 @@ async def test_the_log_follows_the_newest_line_unless_scrolled_back(make_app):
 
 
 async def test_the_other_tabs_arrive_after_the_first_frame_and_show_at_once(make_app, monkeypatch):
-    """Tabs 2-6 are mounted just after the first frame (the first paint is the Overview's alone);
+    """Tabs 2-6 are filled just after the first frame (the first paint is the Overview's alone);
     a tab chosen before they are in still fills once they are, with no further key or event."""
-    from migration_tui.ui.screens.base import LaterView, MigrationScreen
+    from migration_tui.ui.screens.base import TABS, MigrationScreen
 
     app = make_app("2pc")
     first: list[bool] = []  # at each time the screen re-read its views: were tabs still waiting?
@@ -546,13 +546,24 @@ async def test_the_other_tabs_arrive_after_the_first_frame_and_show_at_once(make
         views_changed(screen)
 
     monkeypatch.setattr(MigrationScreen, "views_changed", spy)
+    frames: list[bool] = []  # at each frame written: was the table in yet?
+    display = app._display
+
+    def spy_display(screen, renderable) -> None:
+        if renderable is not None:
+            frames.append(bool(screen.query(ParticipantsTable)))
+        display(screen, renderable)
+
+    app._display = spy_display
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")  # at once, before anything settles
         await app.workers.wait_for_complete()
         for _ in range(5):
             await pilot.pause()
-        assert first[0] is False and first[-1] is True  # mounted: no table yet; it came later
-        assert not app.dashboard.query(LaterView)  # and now every one is in
+        assert frames[0] is False and frames[-1] is True  # the first frame without the table; it came later
+        assert first == [True]  # the screen re-read its views once, when every tab was in
+        for pane_id, _name in TABS[1:]:
+            assert app.dashboard.query_one(f"#{pane_id}").children, pane_id
         table = app.dashboard.query_one(ParticipantsTable)
         assert table.row_count == 4  # the 2pc recording's participants, drawn with no repaint asked for
         await pilot.press("4")

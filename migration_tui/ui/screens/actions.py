@@ -65,7 +65,7 @@ class ActionDashboard(MigrationScreen):
         return lambda feed, rules: cls(feed, rules, client=client)
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual calls every class's on_mount in the MRO, this one first: the base screen's comes next.
         for pane in self.query(AlertsPane):
             pane.show_keys = True  # firing rules name the key that acts
         self._said_unoffered = ""

@@ -25,7 +25,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input, Label, TabbedContent, TabPane, Tabs
@@ -329,24 +328,38 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
                         yield ResourcesPane(id="overview-host", classes="wide-only")
                     yield LogPane(id="overview-log", classes="wide-only")
                 yield LogPane(id="overview-log-side", classes="xwide-only")
-            # The other tabs' widgets are mounted just after the first frame (Textual's Lazy): they
-            # start hidden, and styling and laying them out first made the first paint later.
-            with TabPane("2 Participants", id="participants"):
-                yield LaterView(Input(placeholder="filter participants (Enter or Esc to leave)", id="filter"))
-                table = ParticipantsTable(id="participants-table")
-                yield LaterView(table)
-                yield LaterView(ParticipantsNote(table, id="participants-note"))
-            with TabPane("3 Breakers", id="breakers"):
-                yield LaterView(NotServedNote(BREAKERS_PATH, id="breakers-not-served"))
-                yield LaterView(BreakersTable(id="breakers-table"))
-            with TabPane("4 Metrics", id="metrics"):
-                yield LaterView(MetricsTab(id="metrics-tab"))
-            with TabPane("5 Host", id="host"):
-                yield LaterView(ResourcesPane(id="host-pane"))
-            with TabPane("6 Log", id="log"):
-                yield LaterView(LogPane(id="log-pane"))
+            # The other tabs are filled just after the first frame (``_fill_later_tabs``): they start
+            # hidden, and making, styling and laying out their widgets first made the first paint later.
+            for number, (pane_id, name) in enumerate(TABS[1:], 2):
+                yield TabPane(f"{number} {name}", id=pane_id)
         yield StatusBar(id="status")
         yield self.footer()
+
+    def later_tabs(self) -> dict[str, list[Widget]]:
+        """The widgets of the tabs after the Overview (filled after the first frame), by tab id."""
+        table = ParticipantsTable(id="participants-table")
+        return {
+            "participants": [
+                Input(placeholder="filter participants (Enter or Esc to leave)", id="filter"),
+                table,
+                ParticipantsNote(table, id="participants-note"),
+            ],
+            "breakers": [NotServedNote(BREAKERS_PATH, id="breakers-not-served"), BreakersTable(id="breakers-table")],
+            "metrics": [MetricsTab(id="metrics-tab")],
+            "host": [ResourcesPane(id="host-pane")],
+            "log": [LogPane(id="log-pane")],
+        }
+
+    async def _fill_later_tabs(self) -> None:
+        """Mount the hidden tabs' widgets (the first frame is out); then draw those on screen."""
+        empty = [pane for pane in self.query(TabPane) if not pane.children]  # none on the wall
+        if not empty or not can_draw(self):
+            return
+        later = self.later_tabs()
+        for pane in empty:
+            await pane.mount_all(later.get(pane.id or "", []))
+        if can_draw(self):
+            self.views_changed()
 
     def footer(self) -> KeyBar:
         """The key bar for the terminal's width now (see ``on_resize``)."""
@@ -358,14 +371,15 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         for tabs in self.query(Tabs):
             place_tab_underline(tabs)  # in the first frame, not a frame after it
         self.refresh_view()
+        self.call_after_refresh(self._fill_later_tabs)
 
     def _find_views(self) -> list[StoreView]:
         """The widgets that draw from the store, in screen order."""
         return [w for w in self.query("*") if isinstance(w, StoreView)]
 
     def views_changed(self) -> None:
-        """A ``LaterView``'s widget is in: drawn now from the last repaint's view if it is on screen
-        (a tab chosen before it arrived), else when its tab is shown. Not a repaint of the rest."""
+        """The later tabs' widgets are in: drawn now from the last repaint's view if on screen (a tab
+        chosen before they arrived), else when their tab is shown. Not a repaint of the rest."""
         known = set(self._views)
         self._views = self._find_views()
         view = getattr(self, "last_view", None)
@@ -557,19 +571,6 @@ def _is_displayed(widget: Widget, screen: Screen[Any]) -> bool:
             return False
         node = node.parent
     return True
-
-
-class LaterView(Lazy):
-    """Textual's ``Lazy``: its widget is mounted after the first frame; then the screen hears of it."""
-
-    def on_mount(self) -> None:
-        self._host = self.screen
-
-    def on_unmount(self) -> None:
-        # Lazy removes itself once its widget is mounted: the screen now has that widget to draw.
-        host = getattr(self, "_host", None)
-        if isinstance(host, MigrationScreen) and can_draw(host):
-            host.views_changed()
 
 
 def can_draw(screen: Screen[Any]) -> bool:

@@ -424,7 +424,7 @@ class WallScreen(MigrationScreen, inherit_bindings=False):
         self.set_class(self.size.width >= CHART_COLUMNS and self.size.height >= CHART_ROWS, "-charts")
 
     def on_mount(self) -> None:
-        super().on_mount()
+        # Textual calls the base screen's on_mount too (every class's handler in the MRO).
         self.rotation_timer = self.set_interval(1.0, self._rotate, name="wall-rotation")
 
     def _rotate(self) -> None:
