@@ -112,8 +112,10 @@ class StoreView:
     #: migration is a change of the "migrations" section: list it in SECTIONS.)
     SELECTION: ClassVar[bool] = True
 
-    #: Redraw at most this often (seconds of the feed's clock) for data changes alone;
-    #: a new selection, theme or a jump back in time still redraws at once.
+    #: Redraw at most once per this many seconds of the feed's clock (counted from the clock's
+    #: whole intervals, 10:00:01, 10:00:02, ..., not from the last draw: a replay repaints as each
+    #: second turns, and 0.999 s after the last draw must not wait for the next) for data changes
+    #: alone; a new selection, theme or a jump back in time still redraws at once.
     MIN_INTERVAL_S: ClassVar[float] = 0.0
 
     _drawn_key: tuple[Any, ...] | None = None
@@ -134,13 +136,15 @@ class StoreView:
         if key == self._drawn_key:
             return False
         drawn_at = self._drawn_at
+        interval = self.MIN_INTERVAL_S
         if (
-            self.MIN_INTERVAL_S
+            interval
             and drawn_at is not None
-            and 0.0 <= view.now - drawn_at[0] < self.MIN_INTERVAL_S
+            and drawn_at[0] <= view.now
+            and view.now // interval == drawn_at[0] // interval
             and (view.migration_id, view.theme_generation) == drawn_at[1:]
         ):
-            return False  # too soon: the next frame after the interval draws it
+            return False  # too soon: the first frame of the next interval draws it
         self._drawn_key = key
         self._drawn_at = (view.now, view.migration_id, view.theme_generation)
         self.draw(view)
