@@ -30,6 +30,18 @@ from tests.servers import (
 __all__ = ["wait_for"]
 
 
+@pytest.fixture(autouse=True)
+def _nothing_left_frozen() -> Iterator[None]:
+    """``report --out`` and ``replay`` freeze what is alive out of the garbage collector's full
+    collections (``gc.freeze``: it lives until the command exits). Run in this process by a test,
+    that would keep every later test's garbage cycles for good: each test ends with none frozen."""
+    import gc
+
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _screenshots_in_a_temporary_directory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The screenshot key (``s``) saves under the user data directory by default: tests that press
