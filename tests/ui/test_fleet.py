@@ -143,6 +143,19 @@ async def test_cursor_keys_page_home_end_click_and_the_cursor_follows_its_migrat
         assert fleet.current_id == chosen and fleet.cursor < 6
 
 
+async def test_the_fleet_moves_with_the_data_not_a_second_after(fleet_recording):
+    """The fleet repaints when the screen below does (the feed's repaint, as data arrives), not on a
+    timer of its own: a seek shows its rows at once, with no second's wait."""
+    app = MigrationApp(ReplayFeed(fleet_recording, playing=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=50)
+        fleet = await open_fleet_view(app, pilot)
+        assert all("ROLLING_BACK" not in line.plain for line in fleet.lines)  # nothing rolls back yet
+        app.feed.seek_to(120)  # pairs 3, 13, 23, ... roll back from 100 s: they go to the top
+        await pilot.pause()
+        assert "rollout-p003usdt" in fleet.lines[1].plain and "ROLLING_BACK" in fleet.lines[1].plain
+
+
 async def test_filter_then_enter_opens_that_migration_on_the_dashboard():
     feed, app = open_fleet(500)
     async with app.run_test(size=(120, 40)) as pilot:

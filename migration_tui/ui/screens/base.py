@@ -425,9 +425,14 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         if not can_draw(self):
             return
         view = self.last_view = self.build_view()  # one view, one frame: every pane reads the same judgements
-        if self.is_attached and self.app.screen is not self and not self.app.screen.is_modal:
-            # Under a full screen (the fleet): nothing shows, and the fleet feeds the rule watch from
-            # its own frame (one judgement a repaint, not two); on_screen_resume catches up.
+        cover = self.app.screen if self.is_attached else self
+        if cover is not self and not cover.is_modal:
+            # Under a full screen (the fleet): nothing shows here; on_screen_resume catches up. A
+            # screen showing this one's data (its ``dashboard``) repaints now, with the data, not a
+            # second out of step on a timer of its own; it feeds the rule watch from its own frame
+            # (one judgement a repaint, not two).
+            if getattr(cover, "dashboard", None) is self:
+                cover.refresh_view()  # type: ignore[attr-defined]
             return
         self.watch_rules(view)
         for widget in self._views:

@@ -62,10 +62,11 @@ class FleetScreen(Screen["str | None"]):
 
     def on_mount(self) -> None:
         self.refresh_view()
-        self.set_interval(1.0, self.refresh_view, name="fleet-refresh")
         self.query_one(FleetList).focus()
 
     def refresh_view(self) -> None:
+        """Repaint from the screen below's data: called by its own repaint (the feed's, as data
+        arrives and, live, every second), so the rows move with the screen below, not after it."""
         if not self.display:  # being taken down as the app exits: its widgets may be gone (see can_draw)
             return
         fleet = self.query_one(FleetList)
