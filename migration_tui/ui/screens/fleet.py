@@ -67,9 +67,12 @@ class FleetScreen(Screen["str | None"]):
     def refresh_view(self) -> None:
         """Repaint from the screen below's data: called by its own repaint (the feed's, as data
         arrives and, live, every second), so the rows move with the screen below, not after it."""
-        if not self.display:  # being taken down as the app exits: its widgets may be gone (see can_draw)
+        lists = self.query(FleetList)
+        if not lists or not self.display:
+            # Pushed but not composed yet (its on_mount draws it first), or being taken down as the
+            # app exits: its widgets are not there (see can_draw).
             return
-        fleet = self.query_one(FleetList)
+        fleet = lists.first()
         view = self.dashboard.build_view()
         # The screen beneath draws nothing while the fleet covers it: the rules are watched (logged,
         # rung) from this frame, the one the ranking reads, so they are judged once a repaint.
