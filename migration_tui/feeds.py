@@ -44,6 +44,11 @@ TICK_S = 0.2
 SLOW_TICK_S = 1.0
 #: A tick at the turn of the clock's second lands this long after it, never just before.
 TURN_SLACK_S = 0.01
+#: A recording this small (its plain bytes) is indexed before the first frame, on the app's
+#: thread: about 30 ms on the project's machine, which an index thread would take from the
+#: first frame anyway (it holds the GIL), and the first frame then has the recording's length
+#: rather than a second frame a moment later. A larger one is indexed by a worker thread.
+INLINE_INDEX_BYTES = 1 << 20
 
 OnChange = Callable[[], None]
 
@@ -87,12 +92,20 @@ class ReplayFeed:
     warnings: tuple[str, ...] = ()
 
     def __init__(
-        self, path: str | Path, speed: float = 1.0, start: float = 0.0, playing: bool = True, keep_index: bool = False
+        self,
+        path: str | Path,
+        speed: float = 1.0,
+        start: float = 0.0,
+        playing: bool = True,
+        keep_index: bool = False,
+        inline_index_bytes: int = INLINE_INDEX_BYTES,
     ) -> None:
         """``keep_index``: once indexed, the keyframes (and all else then alive) are left out of the
         garbage collector's full collections for good (``gc.freeze``): they live until exit, and a
         fleet's index is a few hundred thousand objects that each full collection walked again, for
-        about 100 ms. For ``migration-tui replay``, not for tests sharing a process (see ``_keep``)."""
+        about 100 ms. For ``migration-tui replay``, not for tests sharing a process (see ``_keep``).
+        ``inline_index_bytes``: a recording of at most this many plain bytes is indexed at
+        ``attach``, before the first frame; a larger one by a worker thread."""
         from migration_tui.replay import Replay
 
         self.path = Path(path)
@@ -108,6 +121,7 @@ class ReplayFeed:
         self._announced_index = False
         self._stop_indexing = threading.Event()
         self._keep_index = keep_index
+        self._inline_index_bytes = inline_index_bytes
         self._loop: asyncio.AbstractEventLoop | None = None
         self._app: App[Any] | None = None
         self._tick_timer: Timer | None = None
@@ -137,9 +151,12 @@ class ReplayFeed:
     # --- lifecycle -------------------------------------------------------------
 
     def attach(self, app: App[Any], on_change: OnChange) -> None:
-        """Start the clock and the index worker; ``on_change`` runs on the app's loop."""
+        """Start the clock and the index (a worker thread's, unless the recording is small);
+        ``on_change`` runs on the app's loop."""
         self._on_change = on_change
         self._loop = asyncio.get_running_loop()
+        self._app = app
+        indexed = self.replay.plain_size() <= self._inline_index_bytes and self._index_inline()
         if self.replay.playing and not self._start_s:
             # Open one tick in: a poll round is stamped a moment after the recording's start,
             # so at exactly 0 s the screen would be empty and fill at the first tick, a second
@@ -151,18 +168,36 @@ class ReplayFeed:
             # Seek once the index has keyframes: without them a seek reads every event up to
             # the offset on this thread, which for a long recording freezes the first paint.
             self.replay.playing = False
-        app.run_worker(
-            self._index,
-            name="replay-index",
-            group="replay-index",
-            description=f"index {self.path.name} for fast seeking",
-            exclusive=True,
-            exit_on_error=False,
-            thread=True,
-        )
+        if indexed:
+            self._announce_index()
+        else:
+            app.run_worker(
+                self._index,
+                name="replay-index",
+                group="replay-index",
+                description=f"index {self.path.name} for fast seeking",
+                exclusive=True,
+                exit_on_error=False,
+                thread=True,
+            )
         self._last_tick = time.monotonic()
-        self._app = app
         self._schedule_tick()
+
+    def _index_inline(self) -> bool:
+        """Index a small recording here and now. A failure is shown as the worker's would be: on
+        the status bar and in a notification."""
+        try:
+            self.replay.index()
+        except Exception as exc:
+            self._index_error = f"{type(exc).__name__}: {exc}"
+            if self._app is not None:
+                self._app.notify(
+                    f"index {self.path.name} for fast seeking: {exc}",
+                    title="index failed",
+                    severity="error",
+                    markup=False,
+                )
+        return True
 
     def _index(self) -> None:
         try:
@@ -182,7 +217,11 @@ class ReplayFeed:
         if not self._announced_index:
             self._announced_index = True
             if self._keep_index and self.replay.indexed:
-                _keep()
+                # After the next frame: a full collection takes 10-15 ms at start-up.
+                if self._app is not None:
+                    self._app.call_after_refresh(_keep)
+                else:
+                    _keep()
             if self._start_s:
                 self._seek_to_start()  # play resumes at the next tick, within SLOW_TICK_S
             self._repaint()

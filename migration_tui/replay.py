@@ -163,6 +163,10 @@ class Replay:
     def indexed(self) -> bool:
         return self.index_stats is not None
 
+    def plain_size(self) -> int:
+        """Bytes of the recording as the index reads it (decompressed, for a gzip file)."""
+        return os.fstat(self._fp.fileno()).st_size
+
     @property
     def duration(self) -> float | None:
         return None if self.end_clock is None else max(0.0, self.end_clock - self.start)

@@ -378,7 +378,7 @@ async def test_start_waits_for_the_index_then_seeks_and_plays(recordings):
 async def test_pressing_space_before_the_start_seek_keeps_it_paused_there(recordings):
     from migration_tui.feeds import ReplayFeed
 
-    feed = ReplayFeed(recordings["2pc"], start=150.0)
+    feed = ReplayFeed(recordings["2pc"], start=150.0, inline_index_bytes=0)  # indexed by the worker
     feed._index = lambda: None  # the index never finishes here, so the seek still waits
     app = MigrationApp(feed)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from migration_tui.events import Event
-from migration_tui.feeds import FRAME_S, LiveFeed, ReplayFeed
+from migration_tui.feeds import FRAME_S, INLINE_INDEX_BYTES, LiveFeed, ReplayFeed
 from migration_tui.ui.app import MigrationApp
 from migration_tui.ui.widgets import MigrationPane, StatusBar
 
@@ -91,7 +91,7 @@ async def test_a_crashing_source_is_shown_not_swallowed():
 
 
 async def test_replay_feed_indexes_in_a_worker_then_knows_its_duration(recordings):
-    feed = ReplayFeed(recordings["canary"], playing=False)
+    feed = ReplayFeed(recordings["canary"], playing=False, inline_index_bytes=0)  # a worker however small
     assert feed.clock().indexing and feed.clock().duration_s is None
     app = MigrationApp(feed)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -248,7 +248,7 @@ async def test_a_playing_replay_opens_on_its_first_poll_round(recordings):
 
 
 async def test_the_status_bar_learns_the_length_when_the_index_ends_not_at_a_tick(recordings):
-    feed = ReplayFeed(recordings["2pc"])
+    feed = ReplayFeed(recordings["2pc"], inline_index_bytes=0)  # indexed by the worker's thread
     changes: list[bool] = []
     feed.attach(NoTimers(), lambda: changes.append(feed.clock().duration_s is not None))  # type: ignore[arg-type]
     await asyncio.to_thread(feed._index)  # the worker's thread; no tick ever runs here
@@ -257,6 +257,77 @@ async def test_the_status_bar_learns_the_length_when_the_index_ends_not_at_a_tic
             break
         await asyncio.sleep(0.01)
     assert changes == [True]
+
+
+class Workers(NoTimers):
+    """``NoTimers`` that counts the workers asked for and the notifications given."""
+
+    def __init__(self) -> None:
+        self.workers: list[str] = []
+        self.notes: list[str] = []
+
+    def run_worker(self, *args, name: str = "", **kwargs) -> None:
+        self.workers.append(name)
+
+    def notify(self, message: str, **kwargs) -> None:
+        self.notes.append(message)
+
+
+async def test_a_small_recording_is_indexed_before_the_first_frame(recordings):
+    """A worker thread indexed every recording while the first frame was being built, taking
+    the GIL from it, and for a small one ended just after it: the recording's length came in a
+    second frame a moment later. A small recording is now indexed at ``attach``, so the first
+    frame has its length; a larger one still has the worker."""
+    small = ReplayFeed(recordings["2pc"])
+    app = Workers()
+    changes: list[float | None] = []
+    small.attach(app, lambda: changes.append(small.clock().duration_s))  # type: ignore[arg-type]
+    assert app.workers == [] and not small.clock().indexing
+    assert small.clock().duration_s is not None and changes == [small.clock().duration_s]
+    assert small.clock().position_s == pytest.approx(0.2)  # opened one tick in, as before
+
+    size = small.replay.plain_size()
+    assert 0 < size <= INLINE_INDEX_BYTES
+    large = ReplayFeed(recordings["2pc"], inline_index_bytes=size - 1)  # as if one byte too long
+    app = Workers()
+    large.attach(app, lambda: None)  # type: ignore[arg-type]
+    assert app.workers == ["replay-index"] and large.clock().indexing and large.clock().duration_s is None
+
+
+async def test_a_failed_inline_index_is_shown_and_the_replay_goes_on(tmp_path, recordings):
+    """A real failure: the plain recording is deleted after it was opened (the index reads it
+    again by name). The status bar says so, a notification too, and the replay still plays
+    from the file it holds open."""
+    import shutil
+
+    assert not recordings["2pc"].name.endswith(".gz")
+    plain = tmp_path / "plain.jsonl"
+    shutil.copy(recordings["2pc"], plain)
+    feed = ReplayFeed(plain)
+    plain.unlink()
+    app = Workers()
+    feed.attach(app, lambda: None)  # type: ignore[arg-type]
+    assert feed.clock().index_error and "FileNotFoundError" in feed.clock().index_error
+    assert app.notes and "plain.jsonl" in app.notes[0]
+    assert feed.store.migrations  # the first poll round, read from the open file
+
+
+async def test_the_first_frame_written_has_the_recordings_length(recordings):
+    from migration_tui.ui.widgets.statusbar import StatusBar
+
+    app = MigrationApp(ReplayFeed(recordings["2pc"]))
+    frames: list[str] = []  # the status bar at each frame written
+    display = app._display
+
+    def spy_display(screen, renderable) -> None:
+        if renderable is not None and screen.query(StatusBar):
+            frames.append(screen.query_one(StatusBar).render().plain)
+        display(screen, renderable)
+
+    app._display = spy_display  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+    assert frames and "indexing" not in frames[0] and "0:00:00 / 0:0" in frames[0], frames[0]
 
 
 def _play(path, speed: float, wall_s: float, monkeypatch, ticks: list[float] | None = None):
