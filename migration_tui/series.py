@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterator
-from itertools import chain, takewhile
+from itertools import chain
 
 CHUNK = 128
 _NAN = float("nan")
@@ -66,11 +67,19 @@ class Series:
     def points(self, since: float | None = None) -> list[tuple[float, float | None]]:
         """The retained samples, oldest first, as (ts, value or None)."""
         if since is not None:
-            # Timestamps only grow: read back from the newest to ``since`` (a sparkline's minute
-            # of an hour's window), not the whole window.
-            recent = list(takewhile(lambda point: point[0] >= since, self.newest_first()))
-            recent.reverse()
-            return recent
+            # Timestamps only grow: each chunk's samples from ``since`` on are found by bisection
+            # and copied as slices (a sparkline's minute of an hour's window, every second).
+            out: list[tuple[float, float | None]] = []
+            skip = self._chunked + len(self._ts) - len(self)  # older than the window
+            for ts_chunk, val_chunk in chain(self._chunks, ((self._ts, self._vals),)):
+                count = len(ts_chunk)
+                if skip >= count or not count or ts_chunk[-1] < since:
+                    skip = max(0, skip - count)
+                    continue
+                start = max(skip, bisect_left(ts_chunk, since))
+                skip = 0
+                out.extend(zip(ts_chunk[start:], val_chunk[start:], strict=True))
+            return [(ts, None if value != value else value) for ts, value in out]  # NaN: a gap
         out = [(t, None if math.isnan(v) else v) for t, v in self._all()]
         return out[-self.capacity :]
 

@@ -67,7 +67,9 @@ def test_newest_first_and_since_read_only_the_recent_end_and_agree_with_the_whol
             s.append(t, None if rng.random() < 0.1 else rng.uniform(-5, 5))
         whole = s.points()
         assert list(s.newest_first()) == whole[::-1]
-        for since in (float("-inf"), 0.0, t / 2, t, t + 1):
+        # Also exactly at samples and just either side (chunk edges, the window's first sample).
+        at_samples = [ts + d for ts, _value in rng.sample(whole, min(6, len(whole))) for d in (-1e-9, 0.0, 1e-9)]
+        for since in (float("-inf"), 0.0, t / 2, t, t + 1, *at_samples):
             assert s.points(since=since) == [p for p in whole if p[0] >= since], (capacity, since)
     # Asking for the newest few reads only those: the generator stops where the caller does.
     s = Series(capacity=10_000)
