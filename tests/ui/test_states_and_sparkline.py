@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from migration_tui.model import SourceHealth
 from migration_tui.ui import states
-from migration_tui.ui.widgets.sparkline import GAP, blocks, bucket
+from migration_tui.ui.widgets.sparkline import BLOCKS, GAP, blocks, bucket
 
 
 def test_heartbeat_turns_warning_then_critical():
@@ -87,3 +87,73 @@ def test_a_fleet_with_no_samples_says_so_instead_of_empty_gauges():
     # A figure the source declared invalid is not "no samples": the gauges say invalid.
     bad = [line.plain for line in block(view, "fleet", HostResources(invalid=("cpu_percent",)))]
     assert "invalid" in bad[1]
+
+
+def _bucket_before(points, start, end, width, hold_s=0.0):
+    """``bucket`` as it was before it skipped to ``start`` by bisection (the reference)."""
+    if width <= 0 or end <= start:
+        return []
+    out = [None] * width
+    sampled = [False] * width
+    span = (end - start) / width
+    for ts, value in points:
+        if ts < start or ts > end:
+            continue
+        index = min(width - 1, int((ts - start) / span))
+        sampled[index] = True
+        current = out[index]
+        if value is not None and (current is None or value > current):
+            out[index] = value
+    if hold_s > 0:
+        latest = None
+        i = 0
+        for index in range(width):
+            slice_start = start + index * span
+            while i < len(points) and points[i][0] < slice_start:
+                latest = points[i]
+                i += 1
+            if sampled[index] or latest is None or latest[1] is None:
+                continue
+            if slice_start - latest[0] <= hold_s:
+                out[index] = latest[1]
+    return out
+
+
+def _blocks_before(values, floor=None, ceiling=None):
+    numbers = [v for v in values if v is not None]
+    if not numbers:
+        return GAP * len(values)
+    lo = min(numbers) if floor is None else min(floor, min(numbers))
+    hi = max(numbers) if ceiling is None else max(ceiling, max(numbers))
+    span = hi - lo
+    top = len(BLOCKS) - 1
+    return "".join(
+        GAP if v is None else BLOCKS[0] if span <= 0 else BLOCKS[max(0, min(top, int((v - lo) / span * top + 0.5)))]
+        for v in values
+    )
+
+
+def test_bucket_and_blocks_give_what_they_gave_before_they_were_made_cheaper():
+    """``bucket`` now starts at the window's first point (bisection) and ``blocks`` clamps without
+    calls: the same columns as the plain loops over 3,000 random windows (points before, inside
+    and after the window, exactly on its edges, gaps, equal times, holds and none)."""
+    import random
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        count = rng.randrange(0, 80)
+        times = sorted(rng.uniform(0, 100) for _ in range(count))
+        if times and rng.random() < 0.3:
+            times[rng.randrange(len(times))] = 40.0  # exactly on the window's start
+        times.sort()
+        points = [(ts, None if rng.random() < 0.15 else rng.uniform(-5, 50)) for ts in times]
+        start = rng.choice([40.0, rng.uniform(-10, 90)])
+        end = start + rng.choice([0.0, 1.0, rng.uniform(0.5, 80)])
+        width = rng.randrange(0, 40)
+        hold = rng.choice([0.0, 1.0, 4.0])
+        values = bucket(points, start, end, width, hold_s=hold)
+        assert values == _bucket_before(points, start, end, width, hold), (points, start, end, width, hold)
+        floor = rng.choice([None, 0.0, -10.0])
+        ceiling = rng.choice([None, 10.0, 100.0])
+        assert blocks(values, floor, ceiling) == _blocks_before(values, floor, ceiling)
+    assert blocks([3.0, None, 3.0]) == _blocks_before([3.0, None, 3.0]) == "▁ ▁"  # nothing to scale

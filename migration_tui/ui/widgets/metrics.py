@@ -7,7 +7,6 @@ and the threshold from the built-in rules.
 
 from __future__ import annotations
 
-import itertools
 import math
 
 from rich.text import Text
@@ -141,12 +140,16 @@ class MetricsChart(TextPane):
         line.append(" ")
         normal, over = view.style("spark-line"), view.style("spark-over")
         # One append a run of columns in one style (the columns over the limit, the others).
-        runs = itertools.groupby(
-            zip(chars, values, strict=True),
-            key=lambda column: column[1] is not None and rule is not None and rule.breaks(column[1]),
-        )
-        for broken, run in runs:
-            line.append("".join(char for char, _value in run), style=over if broken else normal)
+        if rule is None:
+            line.append(chars, style=normal)
+            return line
+        breaks = rule.breaks
+        flags = [value is not None and breaks(value) for value in values]
+        start = 0
+        for end in range(1, len(flags) + 1):
+            if end == len(flags) or flags[end] != flags[start]:
+                line.append(chars[start:end], style=over if flags[start] else normal)
+                start = end
         return line
 
 

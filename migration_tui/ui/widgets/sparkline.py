@@ -8,7 +8,9 @@ shows the largest value in its slice (the worst, for latency and errors).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
+from itertools import islice
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = " "
@@ -29,17 +31,26 @@ def bucket(
     out: list[float | None] = [None] * width
     sampled = [False] * width
     span = (end - start) / width
-    for ts, value in points:
-        if ts < start or ts > end:
-            continue
-        index = min(width - 1, int((ts - start) / span))
+    last = width - 1
+    first = bisect_left(points, start, key=_time)  # the points are in time order
+    for ts, value in islice(points, first, None):
+        if ts > end:
+            break
+        index = int((ts - start) / span)
+        if index > last:
+            index = last
         sampled[index] = True
-        current = out[index]
-        if value is not None and (current is None or value > current):
-            out[index] = value
+        if value is not None:
+            current = out[index]
+            if current is None or value > current:
+                out[index] = value
     if hold_s > 0:
-        _hold(points, out, sampled, start, span, hold_s)
+        _hold(points, out, sampled, start, span, hold_s, max(0, first - 1))
     return out
+
+
+def _time(point: tuple[float, float | None]) -> float:
+    return point[0]
 
 
 def _hold(
@@ -49,13 +60,15 @@ def _hold(
     start: float,
     span: float,
     hold_s: float,
+    i: int = 0,
 ) -> None:
-    """Fill slices without a sample from the newest earlier sample younger than ``hold_s``."""
+    """Fill slices without a sample from the newest earlier sample younger than ``hold_s``
+    (``points[i]`` is the newest before ``start`` or older: the points before it cannot be)."""
     latest: tuple[float, float | None] | None = None
-    i = 0
+    count = len(points)
     for index in range(len(out)):
         slice_start = start + index * span
-        while i < len(points) and points[i][0] < slice_start:
+        while i < count and points[i][0] < slice_start:
             latest = points[i]
             i += 1
         if sampled[index] or latest is None or latest[1] is None:
@@ -72,13 +85,14 @@ def blocks(values: Sequence[float | None], floor: float | None = None, ceiling: 
     lo = min(numbers) if floor is None else min(floor, min(numbers))
     hi = max(numbers) if ceiling is None else max(ceiling, max(numbers))
     span = hi - lo
+    if span <= 0:
+        return "".join(GAP if value is None else BLOCKS[0] for value in values)
     chars = []
     top = len(BLOCKS) - 1
     for value in values:
         if value is None:
             chars.append(GAP)
-        elif span <= 0:
-            chars.append(BLOCKS[0])
         else:
-            chars.append(BLOCKS[max(0, min(top, int((value - lo) / span * top + 0.5)))])
+            level = int((value - lo) / span * top + 0.5)
+            chars.append(BLOCKS[0 if level < 0 else top if level > top else level])
     return "".join(chars)
