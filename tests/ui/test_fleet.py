@@ -156,6 +156,24 @@ async def test_the_fleet_moves_with_the_data_not_a_second_after(fleet_recording)
         assert "rollout-p003usdt" in fleet.lines[1].plain and "ROLLING_BACK" in fleet.lines[1].plain
 
 
+async def test_one_repaint_under_the_fleet_builds_one_view(fleet_recording, monkeypatch):
+    """The screen below built a view for the repaint and the fleet then built a second from the
+    same store: the fleet now draws from the one it is given."""
+    from migration_tui.ui.screens.base import MigrationScreen
+
+    app = MigrationApp(ReplayFeed(fleet_recording, playing=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot, at=50)
+        fleet = await open_fleet_view(app, pilot)
+        built: list[float] = []
+        build_view = MigrationScreen.build_view
+        monkeypatch.setattr(MigrationScreen, "build_view", lambda self: built.append(1) or build_view(self))
+        app.feed.seek_to(120)  # the feed's repaint: the dashboard's refresh_view, then the fleet's
+        await pilot.pause()
+        assert "ROLLING_BACK" in fleet.lines[1].plain  # drawn from it
+        assert len(built) == 1
+
+
 async def test_filter_then_enter_opens_that_migration_on_the_dashboard():
     feed, app = open_fleet(500)
     async with app.run_test(size=(120, 40)) as pilot:

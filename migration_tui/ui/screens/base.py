@@ -429,10 +429,10 @@ class MigrationScreen(DeclaredKeyOrder, Screen[None]):
         if cover is not self and not cover.is_modal:
             # Under a full screen (the fleet): nothing shows here; on_screen_resume catches up. A
             # screen showing this one's data (its ``dashboard``) repaints now, with the data, not a
-            # second out of step on a timer of its own; it feeds the rule watch from its own frame
-            # (one judgement a repaint, not two).
+            # second out of step on a timer of its own, from this view; it feeds the rule watch from
+            # that frame (one view and one judgement a repaint, not two).
             if getattr(cover, "dashboard", None) is self:
-                cover.refresh_view()  # type: ignore[attr-defined]
+                cover.refresh_view(view)  # type: ignore[attr-defined]
             return
         self.watch_rules(view)
         for widget in self._views:

@@ -24,6 +24,7 @@ from migration_tui.ui.widgets.footer import KeyBar
 
 if TYPE_CHECKING:
     from migration_tui.ui.screens.base import MigrationScreen
+    from migration_tui.ui.view import View
 
 
 class FleetScreen(Screen["str | None"]):
@@ -64,16 +65,18 @@ class FleetScreen(Screen["str | None"]):
         self.refresh_view()
         self.query_one(FleetList).focus()
 
-    def refresh_view(self) -> None:
+    def refresh_view(self, view: View | None = None) -> None:
         """Repaint from the screen below's data: called by its own repaint (the feed's, as data
-        arrives and, live, every second), so the rows move with the screen below, not after it."""
+        arrives and, live, every second) with the view it built, so the rows move with the screen
+        below, not after it."""
         lists = self.query(FleetList)
         if not lists or not self.display:
             # Pushed but not composed yet (its on_mount draws it first), or being taken down as the
             # app exits: its widgets are not there (see can_draw).
             return
         fleet = lists.first()
-        view = self.dashboard.build_view()
+        if view is None:
+            view = self.dashboard.build_view()
         # The screen beneath draws nothing while the fleet covers it: the rules are watched (logged,
         # rung) from this frame, the one the ranking reads, so they are judged once a repaint.
         self.dashboard.watch_rules(view)
