@@ -103,12 +103,6 @@ def span_for(index: int, store: Store, keys: Iterable[str], end: float) -> float
     return age if chosen is None else min(chosen, age)
 
 
-def quantised_end(now: float, span_s: float, columns: int) -> float:
-    """``now`` rounded up to a column's edge: the window moves a column at a time, not every frame."""
-    step = span_s / max(1, columns)
-    return math.ceil(now / step) * step if step > 0 else now
-
-
 def segments(values: Sequence[float | None], start: float, end: float) -> tuple[tuple[tuple[float, ...], ...], ...]:
     """The bucketed values as unbroken runs of (x, y): a None (a gap) ends a run.
 

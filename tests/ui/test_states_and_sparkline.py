@@ -157,3 +157,35 @@ def test_bucket_and_blocks_give_what_they_gave_before_they_were_made_cheaper():
         ceiling = rng.choice([None, 10.0, 100.0])
         assert blocks(values, floor, ceiling) == _blocks_before(values, floor, ceiling)
     assert blocks([3.0, None, 3.0]) == _blocks_before([3.0, None, 3.0]) == "▁ ▁"  # nothing to scale
+
+
+def test_a_sample_keeps_its_column_as_the_clock_moves_within_a_column():
+    """The sparklines' columns are slices of a grid on the clock (as the charts'), not of the
+    last N seconds: a column's samples stay in it as time goes on, so with no new sample the
+    lines are the same all through a column's time and move by a whole column after it. (Slices
+    ending at ``now`` moved every sample a fraction of a column every second: every line redrawn
+    and rewritten each second for data that had not changed.)"""
+    from pathlib import Path
+
+    from migration_tui.replay import Replay
+    from migration_tui.ui.view import View
+    from migration_tui.ui.widgets.metrics import LABEL_W, MetricsChart
+
+    replay = Replay(Path(__file__).resolve().parents[2] / "sample_data" / "2pc-commit.jsonl.gz")
+    replay.index()
+    replay.seek(201.0)
+    store = replay.store
+    migration = next(iter(store.migrations.values()))
+    width = 60
+    chart = MetricsChart()
+
+    def lines(now: float) -> list[str]:
+        return [line.plain for line in chart.build(View(store, now, "REPLAY", migration), width)[1:]]
+
+    first = lines(replay.start + 201.0)
+    step = chart._window_s / (width - LABEL_W - 1)
+    edge = (int((replay.start + 201.0) / step) + 1) * step  # the next column edge after 201 s
+    early, late = lines(edge - 0.95 * step), lines(edge - 0.05 * step)
+    assert len(first) >= 4 and early == late == first  # no sample came: nothing moves
+    moved = lines(edge + 0.05 * step)
+    assert moved != late  # past the edge: a column on

@@ -29,7 +29,7 @@ from migration_tui.rules import Rule
 from migration_tui.safe_text import INVALID, MISSING, clean
 from migration_tui.systems.base import Figure, MetricSpec
 from migration_tui.ui import states
-from migration_tui.ui.chart_data import chart_data, moments, quantised_end
+from migration_tui.ui.chart_data import chart_data, moments
 from migration_tui.ui.colors import level_alias
 from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.screens.base import MigrationScreen, can_draw
@@ -38,6 +38,7 @@ from migration_tui.ui.widgets import MetricsPane, ProgressLine, StatusBar, Syste
 from migration_tui.ui.widgets.alerts import needs_a_look
 from migration_tui.ui.widgets.metrics import window_for
 from migration_tui.ui.widgets.migration import controller_level, not_live_words, timeline
+from migration_tui.ui.widgets.sparkline import quantised_end
 from migration_tui.ui.widgets.text_pane import TextPane
 
 if TYPE_CHECKING:

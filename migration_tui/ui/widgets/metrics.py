@@ -18,7 +18,7 @@ from migration_tui.systems.base import MetricSpec
 from migration_tui.ui.lookup import series_for, threshold_rule
 from migration_tui.ui.view import View
 from migration_tui.ui.widgets.not_served import METRICS_PATH, not_served_lines
-from migration_tui.ui.widgets.sparkline import blocks, bucket
+from migration_tui.ui.widgets.sparkline import blocks, bucket, quantised_end
 from migration_tui.ui.widgets.text_pane import TextColumns, TextPane
 
 WINDOW_S = 600.0
@@ -132,7 +132,10 @@ class MetricsChart(TextPane):
         migration = view.migration
         assert migration is not None
         rule = threshold_rule(migration.system, spec.series, view.rules)
-        values = bucket(points, view.now - self._window_s, view.now, spark_w, hold_s=HOLD_POLLS * view.poll_interval_s)
+        # Columns on a grid of the clock, as the charts' (``quantised_end``): a sample keeps its
+        # column as time goes on, and the line moves a whole column at a time.
+        end = quantised_end(view.now, self._window_s, spark_w)
+        values = bucket(points, end - self._window_s, end, spark_w, hold_s=HOLD_POLLS * view.poll_interval_s)
         threshold = rule.threshold if rule is not None else None
         chars = blocks(values, floor=0.0 if all(v is None or v >= 0 for v in values) else None, ceiling=threshold)
         line = Text(no_wrap=True, end="")

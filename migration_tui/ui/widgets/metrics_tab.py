@@ -26,13 +26,13 @@ from migration_tui.ui.chart_data import (
     WINDOWS,
     chart_data,
     moments,
-    quantised_end,
     span_for,
     window_label,
 )
 from migration_tui.ui.lookup import series_key
 from migration_tui.ui.view import StoreView, View
 from migration_tui.ui.widgets.metrics import LATENCY, MetricsPane, specs
+from migration_tui.ui.widgets.sparkline import quantised_end
 
 if TYPE_CHECKING:
     from migration_tui.ui.widgets.charts import ChartBox

@@ -2,18 +2,28 @@
 
 Textual's Sparkline draws a line through missing data; an operator must see
 that a source went quiet, so a column with no value is left blank. Each
-column covers an equal slice of the time window, ending at ``now``, and
-shows the largest value in its slice (the worst, for latency and errors).
+column covers an equal slice of the time window and shows the largest value
+in its slice (the worst, for latency and errors). The window ends at the
+first column edge at or after ``now`` (``quantised_end``): the slices sit
+on a grid of the clock, so a sample stays in its column as time goes on.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from itertools import islice
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = " "
+
+
+def quantised_end(now: float, span_s: float, columns: int) -> float:
+    """``now`` rounded up to a column's edge: the window moves a column at a time, not every frame
+    (a sample stays in its column; only the newest column takes new ones)."""
+    step = span_s / max(1, columns)
+    return math.ceil(now / step) * step if step > 0 else now
 
 
 def bucket(
