@@ -162,7 +162,9 @@ class _DirtyOnlyCompositor(Compositor):
     screen. Here the widgets are only those whose visible part (region within clip)
     overlaps a dirty region: a cell of a span lies in the dirty regions, so every widget
     that shows in it is rendered, and a chop of a widget left out lies outside every
-    span, where neither Textual's ``ChopsUpdate`` nor ``ScreenDiff`` reads it.
+    span, where neither Textual's ``ChopsUpdate`` nor ``ScreenDiff`` reads it. A widget
+    whose every dirty cell is shown by one widget above it (a container, under the pane that
+    changed) is left out too: each cell comes from the top-most widget that renders it.
     """
 
     _dirty_now: tuple[Any, ...] = ()
@@ -180,9 +182,20 @@ class _DirtyOnlyCompositor(Compositor):
             return super()._get_renders(crop)
         visible = self.visible_widgets
         touched = {}
+        # What the widgets showing a dirty cell show, top-most first (one left out counts: its
+        # dirty cells are each inside a widget over it in turn, down to one that is rendered).
+        above: list[Any] = []
         for widget, (region, clip) in visible.items():
             shown = region.intersection(clip)
-            if any(shown.overlaps(area) for area in dirty):
+            parts = [shown.intersection(area) for area in dirty if shown.overlaps(area)]
+            if not parts:
+                continue
+            # A container whose every dirty cell lies inside one widget drawn over it (its
+            # child, earlier in this top-most-first order) adds nothing: each cell of a frame
+            # is taken from the top-most widget that renders it.
+            covered = all(any(higher.contains_region(part) for higher in above) for part in parts)
+            above.append(shown)
+            if not covered:
                 touched[widget] = (region, clip)
         self._visible_widgets = touched
         try:

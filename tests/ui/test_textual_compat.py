@@ -328,7 +328,18 @@ async def test_partial_updates_write_what_textuals_own_compositor_writes(recordi
     from tests.ui.conftest import settle
 
     compared = fewer = 0
+    from collections import Counter
+
+    ours_rendered: Counter[str] = Counter()  # the kinds of widget each compositor rendered, in how many updates
+    theirs_rendered: Counter[str] = Counter()
     real_get_renders = Compositor._get_renders
+    import re
+
+    def writes(update: str) -> str:
+        """The update without cursor moves that write nothing: Textual's ``ChopsUpdate`` writes a
+        move alone for a chop that starts just past a dirty span (cropped to nothing), and the
+        narrowed compositor leaves out a container whose chop that is."""
+        return re.sub(r"\x1b\[\d+;\d+H(?=\x1b\[\d+;\d+H|\n|$)", "", update)
 
     def both(compositor, console):
         """Ours, then Textual's over the same dirty regions; ours is what the screen writes."""
@@ -339,6 +350,12 @@ async def test_partial_updates_write_what_textuals_own_compositor_writes(recordi
         def counting(self, crop=None):
             renders = list(real_get_renders(self, crop))
             counted.append(len(renders))
+            kinds = [
+                type(widget).__name__
+                for widget in self._visible_widgets
+                if not crop or crop.overlaps(self._visible_widgets[widget][1])
+            ]
+            (ours_rendered if len(counted) == 1 else theirs_rendered).update(kinds)
             return renders
 
         Compositor._get_renders = counting
@@ -351,7 +368,7 @@ async def test_partial_updates_write_what_textuals_own_compositor_writes(recordi
         if ours is None or theirs is None:
             assert ours is None and theirs is None
             return ours
-        assert ours.render_segments(console) == theirs.render_segments(console)
+        assert writes(ours.render_segments(console)) == writes(theirs.render_segments(console))
         compared += 1
         fewer += counted[0] < counted[-1]
         return ours
@@ -388,3 +405,16 @@ async def test_partial_updates_write_what_textuals_own_compositor_writes(recordi
             await play(app, pilot, [None, None], keys=["f"])
             assert type(app.screen).__name__ == "FleetScreen"
     assert compared > 100 and fewer > 50, (compared, fewer)
+    # Containers under the panes are never rendered for a partial update: their dirty cells are
+    # always a child's (Textual's own compositor renders them every time).
+    # The containers under the panes are rendered only where no child covers a dirty cell (a
+    # pane grown or shrunk): about 2 % of Textual's renders of them here, against about 74 %
+    # before they were left out where one child covers every dirty cell.
+    containers = ("DashboardScreen", "TabbedContent", "ContentSwitcher", "TabPane", "ContentTabs", "Container")
+    ours, theirs = (
+        sum(counts[kind] for kind in (*containers, "Vertical", "Horizontal"))
+        for counts in (ours_rendered, theirs_rendered)
+    )
+    assert ours * 10 < theirs, (ours, theirs)
+    assert ours_rendered["MetricsValues"] and ours_rendered["StatusBar"]  # what changes still is
+    assert "MetricsValues" in ours_rendered
