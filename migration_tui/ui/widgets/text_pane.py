@@ -12,10 +12,12 @@ column.
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 from rich.cells import cell_len
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Span, Text
 from textual import events
 from textual.content import Content
@@ -79,6 +81,16 @@ def changed_cells(before: Text, after: Text) -> tuple[int, int] | None:
         # The common tail moved: every cell from the first change to the longer line's end differs.
         return x1, max(x1 + 1, old_len, new_len)
     return x1, max(x1 + 1, cell_len(before.plain[:end_old]), cell_len(after.plain[:end_new]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment_style(base: VisualStyle, text_style: VisualStyle, x: int) -> Style:
+    """The Rich style of a segment at column ``x`` of a pane's line: the pane's style with the
+    text's over it, and the offset Textual puts in every segment's meta (for selecting text).
+    Remembered: a line redrawn every second has its segments at the same columns in the same
+    styles (a value, an age, a clock), and making one costs a colour blend and a Rich style
+    whose meta is pickled. Textual styles are immutable and hash by all their attributes."""
+    return (base + text_style).rich_style_with_offset(x, 0)
 
 
 class TextPane(StoreView, Widget):
@@ -205,7 +217,7 @@ class TextPane(StoreView, Widget):
         x = 0
         # From Rich Text every span's style is a Style already: none is a name to look up.
         for text, text_style in content.render(style, end=""):
-            segments.append(Segment(text, (style + text_style).rich_style_with_offset(x, 0)))
+            segments.append(Segment(text, _segment_style(style, text_style, x)))
             x += len(text)
         return Strip(segments, content.cell_length)
 
