@@ -144,6 +144,31 @@ async def test_only_a_changed_line_is_converted_again_and_the_screen_shows_every
         assert "TWO" in screen and "three" in screen and "two" not in screen
 
 
+async def test_a_line_that_comes_back_is_not_converted_again(monkeypatch):
+    """An age going 0s, 1s, 2s and back, a value seen before: the strip drawn for the same text
+    and styles is used again, and the screen still shows each line as it is now."""
+    converted: list[str] = []
+    real_fitting = TextPane._fitting_strip
+
+    def counting_fitting(pane, *args):
+        strip = real_fitting(pane, *args)
+        if strip is not None:
+            converted.append(strip.text.rstrip())
+        return strip
+
+    monkeypatch.setattr(TextPane, "_fitting_strip", counting_fitting)
+    async with ThreeHost().run_test() as pilot:
+        pane = pilot.app.query_one(ThreeLines)
+        for lines in (("a", "0s", "x"), ("a", "1s", "x"), ("a", "0s", "x"), ("a", "1s", "y"), ("a", "2s", "x")):
+            pane.lines_to_show = lines
+            pane.draw(None)
+            await pilot.pause()
+            shown = [strip.text.rstrip() for strip in (pane.render_line(y) for y in range(3))]
+            assert shown == list(lines)
+        # Each text converted once, the first time it was drawn (in either line).
+        assert sorted(converted) == ["0s", "1s", "2s", "a", "x", "y"], converted
+
+
 def assert_drawn_alike(pane: TextPane, line: Text, width: int) -> bool:
     """The short way's strip is Textual's, segment by segment (text, style with its offset meta,
     control); returns False where the short way declines (the line does not fit, has a tab...)."""

@@ -83,6 +83,10 @@ def changed_cells(before: Text, after: Text) -> tuple[int, int] | None:
     return x1, max(x1 + 1, cell_len(before.plain[:end_old]), cell_len(after.plain[:end_new]))
 
 
+#: How many converted lines a pane remembers by their text and styles (then it starts again).
+SEEN_LINES = 256
+
+
 @functools.lru_cache(maxsize=4096)
 def _segment_style(base: VisualStyle, text_style: VisualStyle, x: int) -> Style:
     """The Rich style of a segment at column ``x`` of a pane's line: the pane's style with the
@@ -104,6 +108,10 @@ class TextPane(StoreView, Widget):
         # Each line's strip as drawn, by line: only a changed line is converted again (``render_line``).
         self._strips: dict[int, Strip] = {}
         self._strips_for: tuple[object, ...] = ()
+        # Strips of lines drawn before, by their text and styles, for the same width and style:
+        # a line that comes back (an age going 0s, 1s, 2s again, a value seen before) is not
+        # converted again.
+        self._seen: dict[tuple[object, ...], Strip] = {}
 
     def build(self, view: View, width: int) -> list[Text]:  # pragma: no cover - every pane overrides it
         raise NotImplementedError
@@ -171,15 +179,23 @@ class TextPane(StoreView, Widget):
         key = (width, style)
         if key != self._strips_for:
             self._strips.clear()
+            self._seen.clear()
             self._strips_for = key
         forget_dirty_regions(self)
         strip = self._strips.get(y)
         if strip is None:
             if y < len(self._lines):
                 line = self._lines[y]
-                strip = self._fitting_strip(line, width, style)
+                seen = (line.plain, tuple(line.spans), line.style)
+                strip = self._seen.get(seen)
                 if strip is None:
-                    strip = self._textual_strip(line, width, style)
+                    strip = self._fitting_strip(line, width, style)
+                    if strip is None:
+                        strip = self._textual_strip(line, width, style)
+                    else:
+                        if len(self._seen) >= SEEN_LINES:
+                            self._seen.clear()
+                        self._seen[seen] = strip
             else:
                 strip = Strip.blank(width, style.rich_style)
             self._strips[y] = strip
