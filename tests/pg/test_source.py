@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from migration_tui.systems.pg_logical.reading import PHASES
+from migration_tui.systems.pg_logical.reading import PHASES, Thresholds
 from tests.pg.helpers import watching
 from tests.servers import Replication, async_wait_for
 
@@ -32,7 +32,21 @@ async def test_every_phase_in_order_and_the_copy_progress_moves(pg_replication: 
     assert phases[0] == "initial copy" and phases[-1] == "ready for cutover"
     assert "streaming" in phases
     indices = [PHASES.index(phase) for phase in phases]
-    assert indices == sorted(indices), phases  # never back, never out of order
+    firsts = sorted(set(indices), key=indices.index)
+    assert firsts == sorted(firsts), phases  # each phase first reached in order
+    # A step back is the documented one, and only for its reason: streaming falls back to catching
+    # up when the slot's lag reaches catchup_lag_bytes again (the load runs on; on a slow machine
+    # the apply can fall behind once more) or a table is only synchronized; ready falls back to
+    # streaming. Never back to the initial copy.
+    polls = watched.migrations("mig_sub")
+    for before, after in zip(polls, polls[1:], strict=False):
+        if PHASES.index(after["phase"]) < PHASES.index(before["phase"]):
+            assert after["phase"] != "initial copy", phases
+            if after["phase"] == "catching up":
+                details = after["details"]
+                assert (details["lag_bytes"] or 0) >= Thresholds().catchup_lag_bytes or details[
+                    "tables_synchronized"
+                ], details
     copied = sorted({m["details"]["rows_copied"] for m in watched.migrations("mig_sub")} - {None})
     assert len(copied) >= 2 and copied[-1] > copied[0], copied  # the copy's rows moved between polls
     final = watched.latest("mig_sub")
