@@ -904,7 +904,7 @@ def _reduce_item(
     the later of the polled heartbeat and the one held; an equal result is the held object."""
     raw_id = item.get("id")
     hit = memo.get(raw_id) if type(raw_id) is str else None
-    if hit is not None and hit[0] == item:
+    if hit is not None and hit[0] == item and _exactly(item, hit[0]):
         parsed = hit[1]
         current = old.get(parsed.id)
         if current is hit[2]:  # the same item, and no heartbeat since
@@ -933,6 +933,16 @@ def _reduce_item(
     if participant == current:
         participant = current
     return participant, ((item, parsed, participant) if type(raw_id) is str else None)
+
+
+def _exactly(item: Mapping[str, Any], seen: Mapping[str, Any]) -> bool:
+    """``item``, equal to ``seen``, is also the same JSON: in Python 1 == 1.0 == True and
+    -0.0 == 0.0, but ``from_dict`` tells them apart (``"healthy": 1`` is invalid, ``true`` is not;
+    a ``type`` of 1 is ``"1"``, of 1.0 ``"1.0"``). A value orjson cannot write: not the same."""
+    try:
+        return orjson.dumps(item) == orjson.dumps(seen)
+    except TypeError:  # orjson.JSONEncodeError too
+        return False
 
 
 def _moved_heartbeat(item: Mapping[str, Any], seen: Mapping[str, Any], parsed: Participant) -> float | None:

@@ -10,6 +10,7 @@ import pytest
 
 from migration_tui import store as store_module
 from migration_tui.events import Event
+from migration_tui.model import Participant
 from migration_tui.store import Store
 
 T = 1_700_000_000.0
@@ -30,7 +31,8 @@ def _polls(seed: int, count: int = 400):
         ts = T + i
         for key in ("a", "b", "c"):
             item = items.setdefault(key, {"id": key, "type": "db", "vote": "yes", "is_healthy": True})
-            item["last_heartbeat"] = ts - rng.choice((0.5, 2.0, 0.0))
+            if rng.random() < 0.7:  # else the same item as the last poll's
+                item["last_heartbeat"] = ts - rng.choice((0.5, 2.0, 0.0))
             if rng.random() < 0.15:  # something else changes, or a heartbeat that is not a usable time
                 field = rng.choice(list(VALUES))
                 if rng.random() < 0.2:
@@ -166,3 +168,18 @@ def test_with_progress_sets_every_field():
     assert [field.name for field in dataclasses.fields(Migration)] == list(values)
     parsed = Migration(**values)
     assert store_module._with_progress(parsed, 7.5) == dataclasses.replace(parsed, progress=7.5)
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [({"healthy": True}, {"healthy": 1}), ({"type": 1}, {"type": 1.0}), ({"type": 0.0}, {"type": -0.0})],
+)
+def test_an_item_equal_only_in_python_is_parsed_again(first, then):
+    """1 == 1.0 == True and 0.0 == -0.0 in Python; ``from_dict`` tells them apart. A poll whose
+    item differs from the last only so (and nothing else moved) is what a full parse gives."""
+    store = Store()
+    listed = [{"id": "a", "vote": "yes", "last_heartbeat": T, **first}]
+    store.apply(Event(T, "controller", "participants", {"migration_id": "m", "participants": listed}))
+    again = [{**listed[0], **then}]
+    store.apply(Event(T + 1, "controller", "participants", {"migration_id": "m", "participants": again}))
+    assert store.participants["m"]["a"] == Participant.from_dict(again[0])
