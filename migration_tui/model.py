@@ -427,6 +427,28 @@ class HostResources:
         }
 
 
+def make_host_resources(
+    cpu_percent: float | None,
+    memory_percent: float | None,
+    disk_percent: float | None,
+    net_sent_bps: float | None,
+    net_recv_bps: float | None,
+    load1: float | None,
+    invalid: tuple[str, ...] = (),
+    *,
+    _new: Any = object.__new__,
+    _slots: tuple[Any, ...] = tuple(HostResources.__dict__[name].__set__ for name in HostResources.__slots__),  # type: ignore[attr-defined]
+) -> HostResources:
+    """``HostResources(...)`` with its slots set directly, as ``make_participant``: for a host
+    sample the recording reader typed (``recording.HostData``), one every second of a recording."""
+    obj = _new(HostResources)
+    for set_slot, value in zip(
+        _slots, (cpu_percent, memory_percent, disk_percent, net_sent_bps, net_recv_bps, load1, invalid), strict=True
+    ):
+        set_slot(obj, value)
+    return obj
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     """A rule that is pending or firing, or a message a source raised."""

@@ -183,7 +183,12 @@ def decode_rows(lines: Iterator[bytes], stats: ReadStats, position: int = 0) -> 
 # is decoded again line by line by ``decode_rows``, so what is skipped and counted is exactly
 # what it skips and counts: typed decoding only ever takes lines that both decoders read alike.
 # The data of the other kinds is kept raw by msgspec and decoded by ``orjson.loads``, as
-# ``decode_rows`` decodes it.
+# ``decode_rows`` decodes it; but a participants list or a host sample in the shape the
+# controllers and the host source send (``ParticipantsData``, ``HostData``: plain strings, a
+# boolean or null, numbers in range, no other fields) is typed by msgspec instead, event by
+# event, and its handler in the store reads it without checking it again. Anything else in
+# those kinds is a dict from ``orjson.loads``, as before: a shape msgspec refuses costs a
+# second decode of that event's data, not the chunk's typed path.
 
 _TS = Annotated[float, msgspec.Meta(ge=0.0, lt=_MAX_TS)]
 _SAMPLE = Annotated[float, msgspec.Meta(ge=-MAX_ABS, le=MAX_ABS)] | None
@@ -218,6 +223,43 @@ class HeartbeatEvent(msgspec.Struct, tag_field="kind", tag="heartbeat", forbid_u
     data: HeartbeatData
 
 
+class ParticipantItem(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A listed participant as controllers send it. ``Participant.from_dict`` of such an item is
+    ``make_participant(id[:256], type[:256], vote[:256] or "pending", is_healthy,
+    last_heartbeat, ())``: nothing in it is invalid, and two equal items make equal participants.
+    (A ``healthy`` spelling, an ``invalid`` list, a null string or any other field: a dict.)"""
+
+    id: str
+    type: str = ""
+    vote: str = ""
+    is_healthy: bool | None = None
+    last_heartbeat: Annotated[float, msgspec.Meta(ge=0.0, le=1e11)] | None = None
+
+
+class ParticipantsData(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A ``participants`` event's data whose every item is a ``ParticipantItem``."""
+
+    migration_id: str
+    participants: list[ParticipantItem]
+
+
+#: A host sample's numbers: each within what ``HostResources.from_dict`` accepts (its bounds).
+_PERCENT = Annotated[float, msgspec.Meta(ge=0.0, le=100.0)] | None
+
+
+class HostData(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """A ``host`` event's data with every number in range (or null) and a string scope:
+    ``HostResources.from_dict`` of it has nothing invalid."""
+
+    cpu_percent: Annotated[float, msgspec.Meta(ge=0.0, le=100.0 * 4096)] | None = None
+    memory_percent: _PERCENT = None
+    disk_percent: _PERCENT = None
+    net_sent_bps: Annotated[float, msgspec.Meta(ge=0.0, le=1e13)] | None = None
+    net_recv_bps: Annotated[float, msgspec.Meta(ge=0.0, le=1e13)] | None = None
+    load1: Annotated[float, msgspec.Meta(ge=0.0, le=1e6)] | None = None
+    scope: str = "host"
+
+
 class OtherEvent(msgspec.Struct):
     """An event of any other kind (``data`` is its dict once ``_typed_chunk`` has decoded it)."""
 
@@ -243,6 +285,11 @@ _OTHER_SET = frozenset(_OTHER_TYPES)
 #: The class of each kind's typed events (what ``decode_chunks`` gives for a typed chunk).
 TYPED_EVENTS: dict[str, type] = {cls.kind: cls for cls in (MetricsEvent, HeartbeatEvent, *_OTHER_TYPES)}
 _DECODER = msgspec.json.Decoder(Union[(MetricsEvent, HeartbeatEvent, *_OTHER_TYPES)])  # type: ignore[valid-type]
+#: The kinds whose data is typed when it has the usual shape (see above), by event class.
+_TYPED_DATA = {
+    TYPED_EVENTS["participants"]: msgspec.json.Decoder(ParticipantsData).decode,
+    TYPED_EVENTS["host"]: msgspec.json.Decoder(HostData).decode,
+}
 
 
 class RowEvent(msgspec.Struct):
@@ -309,8 +356,16 @@ def _typed_chunk(text: bytes) -> list[Any] | None:
     except (msgspec.DecodeError, RecursionError):
         return None
     loads = orjson.loads
+    typed_data = _TYPED_DATA.get
     try:
         for event in itertools.compress(events, map(_OTHER_SET.__contains__, map(type, events))):
+            decode = typed_data(type(event))
+            if decode is not None:
+                try:
+                    event.data = decode(event.data)  # type: ignore[arg-type]
+                    continue
+                except (msgspec.DecodeError, RecursionError):
+                    pass  # another shape: a dict, as decode_rows reads it
             data = event.data = loads(memoryview(event.data))  # type: ignore[arg-type]
             if type(data) is not dict:
                 return None

@@ -28,10 +28,11 @@ from migration_tui.model import (
     Participant,
     SourceHealth,
     finite,
+    make_host_resources,
     make_participant,
     text,
 )
-from migration_tui.recording import HeartbeatEvent, MetricsEvent
+from migration_tui.recording import HeartbeatEvent, HostData, MetricsEvent, ParticipantItem, ParticipantsData
 from migration_tui.series import _NAN, Series
 
 if TYPE_CHECKING:
@@ -55,7 +56,9 @@ ACTION_MARK_S = 30.0
 INVALID_SAMPLES = 1024
 
 # Per migration: the last listed items by id -> (item, parsed, stored).
-_Memo = dict[str, tuple[Mapping[str, Any], Participant, Participant]]
+#: Per migration, per listed id: the last item, its parse (None for a typed item, which needs
+#: none: ``recording.ParticipantItem``) and the participant it made.
+_Memo = dict[str, tuple[Any, Participant | None, Participant]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,7 +540,10 @@ class Store:
             self.revision["migrations"] = next(_REVISIONS)
             self._participants_changed(migration_id, list(gone))
 
-    def _on_participants(self, ts: float, source: str, data: dict[str, Any]) -> None:
+    def _on_participants(self, ts: float, source: str, data: dict[str, Any] | ParticipantsData) -> None:
+        if type(data) is ParticipantsData:
+            self._on_typed_participants(data)
+            return
         migration_id = text(data["migration_id"])
         items = data["participants"]
         if not isinstance(items, list):
@@ -557,6 +563,52 @@ class Store:
             new[participant.id] = participant  # a duplicate id: the last one wins
             if entry is not None:
                 seen[item["id"]] = entry
+        self._participant_memo[migration_id] = seen
+        changed = [key for key, participant in new.items() if old.get(key) is not participant]
+        changed += [key for key in old if key not in new]
+        if changed:
+            self.participants[migration_id] = new
+            self._participants_changed(migration_id, changed)
+
+    def _on_typed_participants(self, data: ParticipantsData) -> None:
+        """``_on_participants`` for a list ``recording.decode_chunks`` typed (``ParticipantItem``):
+        an item's participant is its fields as they are, so it is compared with what is held
+        without being made, and an item equal to the last one for its id (compared in C) whose
+        participant is still held is that participant, as in ``_reduce_item``. (Its memo entry
+        has no parse: ``_reduce_item`` takes a typed entry for a miss.)"""
+        migration_id = data.migration_id[:256]
+        memo = self._participant_memo.get(migration_id, {})
+        old = self.participants.get(migration_id, {})
+        new: dict[str, Participant] = {}
+        seen: _Memo = {}
+        for item in data.participants[:MAX_PARTICIPANTS]:
+            raw_id = item.id
+            key = raw_id[:256]
+            current = old.get(key)
+            hit = memo.get(raw_id)
+            if hit is not None and current is hit[2] and hit[0] == item:  # a dict never equals an item
+                new[key] = current  # the same item, and no heartbeat since
+                seen[raw_id] = hit
+                continue
+            heartbeat = item.last_heartbeat
+            kind, vote, healthy = item.type[:256], item.vote[:256] or "pending", item.is_healthy
+            if (
+                current is not None
+                and (held := current.last_heartbeat) is not None
+                and heartbeat is not None
+                and held >= heartbeat
+                and current.healthy is healthy
+                and current.type == kind
+                and current.vote == vote
+                and not current.invalid
+            ):
+                participant = current  # _keep_later_heartbeat keeps the held heartbeat: what is held
+            else:
+                participant = _keep_later_heartbeat(make_participant(key, kind, vote, healthy, heartbeat, ()), current)
+                if participant == current:
+                    participant = current
+            new[key] = participant  # a duplicate id: the last one wins
+            seen[raw_id] = (item, None, participant)
         self._participant_memo[migration_id] = seen
         changed = [key for key, participant in new.items() if old.get(key) is not participant]
         changed += [key for key in old if key not in new]
@@ -736,10 +788,21 @@ class Store:
         if not invalid or invalid[-1] != ts:
             invalid.append(ts)
 
-    def _on_host(self, ts: float, source: str, data: dict[str, Any]) -> None:
-        scope = data.get("scope", "host")
+    def _on_host(self, ts: float, source: str, data: dict[str, Any] | HostData) -> None:
+        if type(data) is HostData:  # typed by recording.decode_chunks: every number in range
+            scope = data.scope
+            resources = make_host_resources(
+                data.cpu_percent,
+                data.memory_percent,
+                data.disk_percent,
+                data.net_sent_bps,
+                data.net_recv_bps,
+                data.load1,
+            )
+        else:
+            scope = data.get("scope", "host")
+            resources = HostResources.from_dict(data)
         scope = scope if scope in ("host", "fleet") else "host"
-        resources = HostResources.from_dict(data)
         if self.host.get(scope) != resources:
             self.host[scope] = resources
             self.revision["host"] = next(_REVISIONS)
@@ -904,6 +967,8 @@ def _reduce_item(
     the later of the polled heartbeat and the one held; an equal result is the held object."""
     raw_id = item.get("id")
     hit = memo.get(raw_id) if type(raw_id) is str else None
+    if hit is not None and type(hit[0]) is ParticipantItem:
+        hit = None  # the last one for this id was typed (``Store._on_typed_participants``)
     if hit is not None and hit[0] == item and _exactly(item, hit[0]):
         parsed = hit[1]
         current = old.get(parsed.id)

@@ -121,3 +121,28 @@ def test_make_participant_is_the_constructor_faster():
     assert [getattr(made, name) for name in fields] == list(values)
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.vote = "no"  # type: ignore[misc]
+
+
+def test_make_host_resources_is_the_constructor():
+    """``make_host_resources`` sets the slots itself: every field, in order."""
+    import dataclasses
+
+    from migration_tui.model import HostResources, make_host_resources
+
+    fields = [f.name for f in dataclasses.fields(HostResources)]
+    assert fields == [
+        "cpu_percent",
+        "memory_percent",
+        "disk_percent",
+        "net_sent_bps",
+        "net_recv_bps",
+        "load1",
+        "invalid",
+    ]
+    values = (12.5, 40.0, None, 1e6, 2e6, 0.7, ("disk_percent",))
+    made, built = make_host_resources(*values), HostResources(*values)
+    assert made == built and hash(made) == hash(built) and type(made) is HostResources
+    assert [getattr(made, name) for name in fields] == list(values)
+    assert make_host_resources(1.0, 2.0, 3.0, 4.0, 5.0, 6.0) == HostResources(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.load1 = 1.0  # type: ignore[misc]

@@ -20,9 +20,12 @@ import pytest
 
 from migration_tui import recording
 from migration_tui.headless import reduce_recording, state_dict
+from migration_tui.model import HostResources, Participant, make_participant, text
 from migration_tui.recording import (
     HeartbeatEvent,
+    HostData,
     MetricsEvent,
+    ParticipantsData,
     ReadStats,
     RecordingReader,
     decode_chunks,
@@ -53,6 +56,8 @@ def _good(i: int) -> bytes:
         return _line(ts, "controller", "participants", {"migration_id": "m1", "participants": items})
     if slot in (2, 3):
         return _line(ts, "redis", "heartbeat", {"migration_id": "m1", "participant_id": "ab"[i % 2], "at": ts})
+    if slot == 4 and i % 2:
+        return _line(ts, "host", "host", {"cpu_percent": (i * 7.3) % 100, "memory_percent": 40 + i % 3})
     return _line(ts, "prometheus", "metrics", {"values": {"x": i * 1.5, "y": None, f"s{i % 5}": i}})
 
 
@@ -94,6 +99,30 @@ ODD = [
     b'{"ts":%(ts)s,"source":"c","kind":"log","data":{"message":"' + b"long " * 800 + b'"}}\n',
     b"not json at all\n",
     b"[1, 2, 3]\n",
+    # Participants lists and host samples: typed when plain (recording.ParticipantItem, HostData),
+    # a dict when not; the store must read both alike, and one after the other for the same ids.
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":[{"id":"a","healthy":false,"last_heartbeat":%(ts)s}]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":[{"id":"a","vote":"yes","invalid":["vote"]},{"id":"b","type":null}]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":[{"id":"a","vote":"","is_healthy":true,"last_heartbeat":1700000000},{"id":"b","last_heartbeat":-0.0}]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":[{"id":"a","last_heartbeat":1e12},{"id":"b","is_healthy":1}]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":[{"id":"a","id":"b","vote":"no"},{"id":"a","vote":"yes"},{"id":"a","vote":"no"}]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":[{"id":"a","vote":"yes","x":1},1,{"id":"b"}]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":[{"id":"'
+    + b"p" * 300
+    + b'","type":"'
+    + b"t" * 300
+    + b'"}]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":{"id":"a"}}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":[]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m1","participants":[{"id":"a","vote":"yes","is_healthy":true,"last_heartbeat":1.0},{"id":"b","vote":"yes","is_healthy":true,"last_heartbeat":1.0}]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants_delta","data":{"migration_id":"m1","changed":[{"id":"a","vote":"no","is_healthy":true,"last_heartbeat":%(ts)s}],"removed":[]}}\n',
+    b'{"ts":%(ts)s,"source":"c","kind":"participants","data":{"migration_id":"m2","participants":[{"id":"z","vote":"yes","last_heartbeat":1e11}],"extra":1}}\n',
+    b'{"ts":%(ts)s,"source":"h","kind":"host","data":{"cpu_percent":500000}}\n',
+    b'{"ts":%(ts)s,"source":"h","kind":"host","data":{"cpu_percent":true,"memory_percent":"5"}}\n',
+    b'{"ts":%(ts)s,"source":"h","kind":"host","data":{"scope":"fleet","cpu_percent":5,"load1":null,"net_sent_bps":1e13}}\n',
+    b'{"ts":%(ts)s,"source":"h","kind":"host","data":{"scope":7,"cpu_percent":5}}\n',
+    b'{"ts":%(ts)s,"source":"h","kind":"host","data":{"scope":"mars","disk_percent":100,"swap":1}}\n',
+    b'{"ts":%(ts)s,"source":"h","kind":"host","data":{"memory_percent":-0.0,"load1":1000000}}\n',
 ]
 
 
@@ -128,7 +157,29 @@ def _typed_as_row(event):
         }
     else:
         data = event.data
+        if type(data) in (ParticipantsData, HostData):
+            data = _as_the_store_reads(event.kind, data)
     return event.ts, event.source, event.kind, data
+
+
+def _as_the_store_reads(kind, data):
+    """A participants list or a host sample as the store reads it (``Store._on_participants``,
+    ``_on_host``): typed by ``decode_chunks`` (``recording.ParticipantItem``: each item is its
+    fields as they are) or the dict ``decode_rows`` gives, which ``from_dict`` reads. The two
+    must be the same."""
+    if type(data) is ParticipantsData:
+        items = [
+            make_participant(i.id[:256], i.type[:256], i.vote[:256] or "pending", i.is_healthy, i.last_heartbeat, ())
+            for i in data.participants
+        ]
+        return data.migration_id[:256], items
+    if type(data) is HostData:
+        return data.scope, HostResources(
+            data.cpu_percent, data.memory_percent, data.disk_percent, data.net_sent_bps, data.net_recv_bps, data.load1
+        )
+    if kind == "participants":
+        return text(data["migration_id"]), [Participant.from_dict(item) for item in data["participants"]]
+    return data.get("scope", "host"), HostResources.from_dict(data)
 
 
 def _normal(row):
@@ -139,6 +190,16 @@ def _normal(row):
     if kind == "heartbeat" and type(data.get("at")) is int:
         data = {**data, "at": float(data["at"])}
     return ts, source, kind, data
+
+
+def _expected(row, typed, event):
+    """What a typed chunk's event must be for the line-by-line reader's ``row``."""
+    if not typed:
+        return tuple(row)
+    row = _normal(tuple(row))
+    if type(event[3]) is tuple:  # typed data, as the store reads it
+        row = (*row[:3], _as_the_store_reads(row[2], row[3]))
+    return row
 
 
 def _both(path):
@@ -191,9 +252,13 @@ def test_chunks_give_the_rows_offsets_and_counts_of_the_line_reader(tmp_path, ch
     if chunk_bytes < 10_000:  # the whole file is one chunk at the default size, with odd lines in it
         assert typed > len(events) // 2  # most chunks are typed: the test tests the typed path
     assert len(events) == len(rows)
+    typed_data = 0
     for (offset, *row), (typed, event), event_offset in zip(rows, events, offsets, strict=True):
-        assert _same(_normal(tuple(row)) if typed else tuple(row), event), (offset, row, event)
+        assert _same(_expected(row, typed, event), event), (offset, row, event)
         assert offset == event_offset
+        typed_data += type(event[3]) is tuple
+    if chunk_bytes < 10_000:
+        assert typed_data > 300  # lists and host samples typed: the test tests that path too
     assert _counts(chunk_stats) == _counts(rows_stats)
     assert rows_stats.bad_lines >= 15 and rows_stats.unknown_kinds == 1
 

@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import random
 
+import msgspec
+import orjson
 import pytest
 
+from migration_tui import recording
 from migration_tui import store as store_module
 from migration_tui.events import Event
 from migration_tui.model import Participant
 from migration_tui.store import Store
 
 T = 1_700_000_000.0
+IDS = ("a", "b", "c", "d" * 300)  # the last is kept as its first 256 characters
 VALUES = {
     "type": ["db", "feed", 1, None],
     "vote": ["yes", "no", "", 1.0, None],
@@ -24,35 +28,48 @@ VALUES = {
 }
 
 
-def _polls(seed: int, count: int = 400):
+def _polls(seed: int, count: int = 400, values: dict = VALUES):
     rng = random.Random(seed)
     items: dict[str, dict] = {}
     for i in range(count):
         ts = T + i
-        for key in ("a", "b", "c"):
+        for key in IDS:
             item = items.setdefault(key, {"id": key, "type": "db", "vote": "yes", "is_healthy": True})
             if rng.random() < 0.7:  # else the same item as the last poll's
                 item["last_heartbeat"] = ts - rng.choice((0.5, 2.0, 0.0))
             if rng.random() < 0.15:  # something else changes, or a heartbeat that is not a usable time
-                field = rng.choice(list(VALUES))
+                field = rng.choice(list(values))
                 if rng.random() < 0.2:
                     item.pop(field, None)
                 else:
-                    item[field] = rng.choice(VALUES[field])
+                    item[field] = rng.choice(values[field])
         listed = [dict(item) for key, item in items.items() if rng.random() < 0.95]
         yield Event(ts, "controller", "participants", {"migration_id": "m", "participants": listed})
+        if rng.random() < 0.1:  # a delta changes one, which the next full list may not
+            changed = {**items[rng.choice(IDS)], "vote": "maybe"}
+            yield Event(
+                ts + 0.25,
+                "controller",
+                "participants_delta",
+                {"migration_id": "m", "changed": [changed], "removed": []},
+            )
         for _ in range(rng.randrange(3)):
             at = ts + rng.choice((-1.0, 0.2, 0.7))
             yield Event(
-                ts + 0.5, "redis", "heartbeat", {"migration_id": "m", "participant_id": rng.choice("abc"), "at": at}
+                ts + 0.5, "redis", "heartbeat", {"migration_id": "m", "participant_id": rng.choice(IDS), "at": at}
             )
 
 
-def _run(events):
+def _run(events, folded=False):
+    """Each event applied (``folded``: by ``fold_events``, the recording reader's path), and the
+    participants after each."""
     store = Store()
     states = []
     for event in events:
-        store.apply(event)
+        if folded:
+            store.fold_events([event])
+        else:
+            store.apply(event)
         states.append({key: p for key, p in store.participants.get("m", {}).items()})
     return store, states
 
@@ -73,6 +90,53 @@ def test_the_heartbeat_shortcut_gives_what_a_full_parse_gives(monkeypatch, seed)
     assert fast.participants_changed_since("m", 0) == slow.participants_changed_since("m", 0) or (
         fast.participants_changed_since("m", 0) is None and slow.participants_changed_since("m", 0) is None
     )
+
+
+#: Values of the shape ``recording.ParticipantItem`` types (and a few that it does not).
+PLAIN_VALUES = {
+    "type": ["db", "feed", ""],
+    "vote": ["yes", "no", "", "x" * 300],
+    "is_healthy": [True, False, None, None, 1],
+    "last_heartbeat": [None, 0.0, -0.0, 1e11, 5.0, 7],
+}
+
+
+def _as_decoded(events):
+    """The polls as ``recording.decode_chunks`` gives them: a list of the plain shape typed
+    (``ParticipantsData``), any other a dict."""
+    decode = recording._TYPED_DATA[recording.TYPED_EVENTS["participants"]]
+    typed = 0
+    for event in events:
+        if event.kind == "participants":
+            try:
+                event = Event(event.ts, event.source, event.kind, decode(orjson.dumps(event.data)))
+                typed += 1
+            except msgspec.DecodeError:
+                pass
+        yield event
+    assert typed >= 5  # the typed path is tested (most of the plain lists, a few of the mixed)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(
+    "values",
+    [PLAIN_VALUES, {key: PLAIN_VALUES[key] + VALUES[key] for key in PLAIN_VALUES}],
+    ids=["plain", "mixed"],
+)
+def test_a_typed_list_gives_what_its_dict_gives(seed, values):
+    """``Store._on_typed_participants`` against ``_on_participants`` of the same lists as dicts
+    (each item through ``Participant.from_dict``), typed and dict lists in turn for the same ids:
+    the same participants after every event, the same objects kept, the same change log."""
+    events = list(_polls(seed, values=values))
+    typed, typed_states = _run(_as_decoded(events), folded=True)
+    plain, plain_states = _run(events)
+    assert typed_states == plain_states
+    for before, after, plain_before, plain_after in zip(
+        typed_states, typed_states[1:], plain_states, plain_states[1:], strict=False
+    ):
+        kept = {key for key in after if before.get(key) is after[key]}
+        assert kept == {key for key in plain_after if plain_before.get(key) is plain_after[key]}
+    assert typed.participants_changed_since("m", 0) == plain.participants_changed_since("m", 0)
 
 
 MIGRATION_VALUES = {
