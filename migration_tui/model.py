@@ -442,10 +442,14 @@ def make_host_resources(
     """``HostResources(...)`` with its slots set directly, as ``make_participant``: for a host
     sample the recording reader typed (``recording.HostData``), one every second of a recording."""
     obj = _new(HostResources)
-    for set_slot, value in zip(
-        _slots, (cpu_percent, memory_percent, disk_percent, net_sent_bps, net_recv_bps, load1, invalid), strict=True
-    ):
-        set_slot(obj, value)
+    set_cpu, set_memory, set_disk, set_sent, set_recv, set_load, set_invalid = _slots
+    set_cpu(obj, cpu_percent)
+    set_memory(obj, memory_percent)
+    set_disk(obj, disk_percent)
+    set_sent(obj, net_sent_bps)
+    set_recv(obj, net_recv_bps)
+    set_load(obj, load1)
+    set_invalid(obj, invalid)
     return obj
 
 

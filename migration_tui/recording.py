@@ -208,14 +208,18 @@ class MetricsEvent(msgspec.Struct, tag_field="kind", tag="metrics", forbid_unkno
     data: MetricsData
 
 
+#: An id as the store keeps it (``model.text``'s limit): a longer one is read line by line.
+_ID = Annotated[str, msgspec.Meta(max_length=256)]
+
+
 class HeartbeatData(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    migration_id: str
-    participant_id: str
+    migration_id: _ID
+    participant_id: _ID
     at: Annotated[float, msgspec.Meta(ge=0.0, le=1e11)]
 
 
 class HeartbeatEvent(msgspec.Struct, tag_field="kind", tag="heartbeat", forbid_unknown_fields=True, gc=False):
-    """A ``heartbeat`` event with string ids and a time within [0, 1e11]."""
+    """A ``heartbeat`` event with string ids of at most 256 characters and a time within [0, 1e11]."""
 
     kind: ClassVar[str] = "heartbeat"
     ts: _TS

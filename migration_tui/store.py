@@ -81,7 +81,8 @@ class Store:
         # Per migration: the items last listed (a full list, then deltas), by id.
         self._participant_memo: dict[str, _Memo] = {}
         # The last migration event's data and migration, by its id as given.
-        self._migration_memo: dict[str, tuple[Mapping[str, Any], Migration]] = {}
+        #: Per migration id: its last data as JSON but for its progress (``_json_but``), and its parse.
+        self._migration_memo: dict[str, tuple[bytes, Migration]] = {}
         # Per migration: participant id -> revision of its last change, oldest first.
         self._participant_changes: dict[str, dict[str, int]] = {}
         self._changes_since = next(_REVISIONS)
@@ -307,6 +308,11 @@ class Store:
         applied = 0
         samples = self._fold_samples
         open_bucket: float | None = None
+        # Times below bucket_edge are in open_bucket: a hair before the next bucket's start, so
+        # that rounding never puts a time in the next bucket early (within the hair, each time
+        # is divided again). -inf: the next sample divides (the first of the fold, or the first
+        # after a metrics event the long way), and marks the series dirty.
+        bucket_edge = -math.inf
         dirty = False
         beats = self._beats
         healthy: dict[str, _SourceRecord] = {}  # sources answering, not failing, within this fold
@@ -329,21 +335,22 @@ class Store:
                     # aside (the samples are numbers in range or null: decoded so).
                     if ts > now:
                         now = ts
-                    bucket = ts // resolution if resolution > 0 else ts
-                    if bucket != open_bucket:
-                        if samples:
-                            self._settle_samples()
-                        open_bucket = bucket
+                    if ts >= bucket_edge:
+                        bucket = ts // resolution if resolution > 0 else ts
+                        if bucket != open_bucket:
+                            if samples:
+                                self._settle_samples()
+                            open_bucket = bucket
+                        bucket_edge = (bucket + 1) * resolution * (1 - 1e-12) if resolution > 0 else -math.inf
+                        dirty = True
                     values = data.values
                     sample = (ts, values)
                     for name in values:
                         samples[name] = sample
-                    dirty = True
                 elif (
                     cls is heartbeat_event
-                    and (members := participants.get(migration_id := (beat := event.data).migration_id[:256]))
-                    is not None
-                    and (current := members.get(participant_id := beat.participant_id[:256])) is not None
+                    and (members := participants.get(migration_id := (beat := event.data).migration_id)) is not None
+                    and (current := members.get(participant_id := beat.participant_id)) is not None
                 ):
                     # _on_heartbeat, coalesced as in ``fold``, for a participant already known.
                     if ts > now:
@@ -370,6 +377,7 @@ class Store:
                         if dirty:
                             self._series_dirty = True
                             dirty = False
+                        bucket_edge = -math.inf
                         self.settle()  # a metrics event the long way: after the samples kept aside
                     handler = handlers.get(kind)
                     if handler is None:
@@ -495,24 +503,25 @@ class Store:
         # A controller reports every migration on every poll, mostly with only its progress
         # moved: then the last parse with the new progress is what ``from_dict`` would give.
         raw_id = data.get("id")
-        seen = self._migration_memo.get(raw_id) if type(raw_id) is str else None
-        migration = (seen is not None and _moved_progress(data, *seen)) or Migration.from_dict(data)
+        key = _json_but(data, "progress") if type(raw_id) is str else None
+        seen = self._migration_memo.get(raw_id) if key is not None else None
+        migration = (seen is not None and _moved_progress(data, key, *seen)) or Migration.from_dict(data)
         previous = self.migrations.get(migration.id)
         if previous is None and len(self.migrations) >= MAX_MIGRATIONS:
             self.rejected_events += 1
             return
-        if type(raw_id) is str:
+        if key is not None:
             memo = self._migration_memo
             if len(memo) >= MAX_MIGRATIONS and raw_id not in memo:
                 memo.clear()
-            memo[raw_id] = (data, migration)
+            memo[raw_id] = (key, migration)
         if migration.progress is not None:
             changes = self.progress_changes.get(migration.id)
             if changes is None:
                 changes = self.progress_changes[migration.id] = deque(maxlen=PROGRESS_CHANGES)
             if not changes or changes[-1][1] != migration.progress:
                 changes.append((ts, migration.progress))
-        if previous != migration:
+        if previous is None or previous.progress != migration.progress or previous != migration:
             self.migrations[migration.id] = migration
             self.revision["migrations"] = next(_REVISIONS)
             if previous is None:
@@ -803,7 +812,7 @@ class Store:
             scope = data.get("scope", "host")
             resources = HostResources.from_dict(data)
         scope = scope if scope in ("host", "fleet") else "host"
-        if self.host.get(scope) != resources:
+        if (held := self.host.get(scope)) is None or held.cpu_percent != resources.cpu_percent or held != resources:
             self.host[scope] = resources
             self.revision["host"] = next(_REVISIONS)
 
@@ -1051,35 +1060,29 @@ def _same_flat(kind: type, value: Any, _other: Any) -> bool:
     return kind is str or (kind is list and all(type(name) is str for name in value))
 
 
-def _moved_progress(data: Mapping[str, Any], seen: Mapping[str, Any], parsed: Migration) -> Migration | None:
-    """``Migration.from_dict(data)`` when ``data`` is ``seen`` (whose migration is ``parsed``) but
-    for a valid ``progress``, else None. The other values must be the same JSON values, types
-    and order included (``from_dict`` tells 1, 1.0 and True apart)."""
+def _json_but(data: Mapping[str, Any], moved: str) -> bytes | None:
+    """``data`` as JSON with ``moved``'s value null (in its place, or last if it has none): equal
+    for two values that are the same JSON, types, signs and order included, but for ``moved``
+    (``from_dict`` tells 1, 1.0 and True apart, and -0.0 from 0.0). None if orjson cannot write it."""
+    try:
+        return orjson.dumps({**data, moved: None})
+    except TypeError:  # orjson.JSONEncodeError too: a big integer, a deep value
+        return None
+
+
+def _moved_progress(data: Mapping[str, Any], key: bytes, seen: bytes, parsed: Migration) -> Migration | None:
+    """``Migration.from_dict(data)`` when ``data`` (``key``: its ``_json_but`` progress) is the
+    data of ``parsed`` (``seen``) but for a valid ``progress``, else None."""
     progress = data.get("progress")
     if (
         type(progress) is not float
         and (type(progress) is not int or progress > 100)  # a big int is not a float's equal
         or not 0.0 <= progress <= 100.0
-        or len(data) != len(seen)
-        or "progress" not in seen
+        or key != seen
         or "progress" in parsed.invalid
     ):
         return None
-    if not _same_but(data, seen, "progress", _same_json):
-        return None
     return _with_progress(parsed, float(progress))
-
-
-def _same_json(kind: type, value: Any, other: Any) -> bool:
-    """The same JSON value: -0.0 is not 0.0, and nested values have the same types and order."""
-    if kind is float:
-        return not (value == 0.0 and math.copysign(1.0, value) != math.copysign(1.0, other))
-    if kind is str or kind is int:
-        return True
-    try:
-        return orjson.dumps(value) == orjson.dumps(other)  # nested: the same types and order
-    except TypeError:
-        return False
 
 
 def _with_progress(

@@ -82,6 +82,9 @@ ODD = [
     b'{"ts":%(ts)s,"source":"r","kind":"heartbeat","data":{"migration_id":"m1","participant_id":"new","at":%(ts)s}}\n',
     b'{"ts":%(ts)s,"source":"r","kind":"heartbeat","data":{"migration_id":"m1","participant_id":"a","at":%(ts)s,"x":1}}\n',
     b'{"ts":%(ts)s,"source":"r","kind":"heartbeat","data":{"migration_id":7,"participant_id":"a","at":%(ts)s}}\n',
+    b'{"ts":%(ts)s,"source":"r","kind":"heartbeat","data":{"migration_id":"m1","participant_id":"'
+    + b"a" * 300
+    + b'","at":%(ts)s}}\n',
     b'{"ts":%(ts)s,"source":"p","kind":"telepathy","data":{}}\n',
     b'{"ts":1700000001,"source":"p","kind":"metrics","data":{"values":{"early":1}}}\n',
     b'{"ts":-1,"source":"p","kind":"metrics","data":{"values":{"x":1}}}\n',
@@ -329,3 +332,26 @@ def test_the_corpus_in_small_chunks_gives_the_recorded_results(tmp_path, chunk_b
             replay.seek(at)
             state = state_dict(replay.store, replay.now, at=replay.position)
             assert without(state) == without(golden[repr(at)]), at
+
+
+@pytest.mark.parametrize("resolution", [1.0, 0.1, 0.3, 7.0, 1e-3])
+def test_samples_at_a_bucket_edge_fall_in_the_bucket_fold_puts_them_in(resolution):
+    """``fold_events`` decides that a sample opens a new bucket by comparing its time with a
+    bound just before the next bucket's start, and divides only then: times within a few units
+    in the last place of each start (either side), at resolutions that are not binary fractions,
+    must give the series ``fold`` gives by dividing every time."""
+    times = []
+    for k in range(1, 40):
+        edge = (START // resolution + k) * resolution
+        times += [math.nextafter(edge, 0), edge, math.nextafter(edge, math.inf), edge + resolution / 3]
+        times += [math.nextafter(math.nextafter(edge, 0), 0), edge - resolution * 1e-13]
+    times.sort()
+    rows = [(0, ts, "p", "metrics", {"values": {"x": float(i), f"s{i % 3}": -float(i)}}) for i, ts in enumerate(times)]
+    typed = [recording._DECODER.decode(_line(ts, source, kind, data)[:-1]) for _, ts, source, kind, data in rows]
+    by_rows, by_events = Store(series_resolution_s=resolution), Store(series_resolution_s=resolution)
+    by_rows.fold(iter(rows))
+    for start in range(0, len(typed), 17):  # in folds of a few events, as the index folds chunks
+        by_events.fold_events(typed[start : start + 17])
+    assert set(by_rows.series) == set(by_events.series) == {"x", "s0", "s1", "s2"}
+    for name, series in by_rows.series.items():
+        assert series.points() == by_events.series[name].points(), name
