@@ -156,7 +156,9 @@ class ReplayFeed:
         self._on_change = on_change
         self._loop = asyncio.get_running_loop()
         self._app = app
-        indexed = self.replay.plain_size() <= self._inline_index_bytes and self._index_inline()
+        inline = self.replay.plain_size() <= self._inline_index_bytes
+        if inline:
+            self._index_inline()  # a failure is kept in _index_error and shown, as the worker's
         if self.replay.playing and not self._start_s:
             # Open one tick in: a poll round is stamped a moment after the recording's start,
             # so at exactly 0 s the screen would be empty and fill at the first tick, a second
@@ -168,7 +170,7 @@ class ReplayFeed:
             # Seek once the index has keyframes: without them a seek reads every event up to
             # the offset on this thread, which for a long recording freezes the first paint.
             self.replay.playing = False
-        if indexed:
+        if inline:
             self._announce_index()
         else:
             app.run_worker(
@@ -183,7 +185,7 @@ class ReplayFeed:
         self._last_tick = time.monotonic()
         self._schedule_tick()
 
-    def _index_inline(self) -> bool:
+    def _index_inline(self) -> None:
         """Index a small recording here and now. A failure is shown as the worker's would be: on
         the status bar and in a notification."""
         try:
@@ -197,7 +199,6 @@ class ReplayFeed:
                     severity="error",
                     markup=False,
                 )
-        return True
 
     def _index(self) -> None:
         try:
