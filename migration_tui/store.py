@@ -590,6 +590,7 @@ class Store:
         old = self.participants.get(migration_id, {})
         new: dict[str, Participant] = {}
         seen: _Memo = {}
+        unchanged = True  # every item's participant is the one held for its id
         for item in data.participants[:MAX_PARTICIPANTS]:
             raw_id = item.id
             key = raw_id[:256]
@@ -616,9 +617,13 @@ class Store:
                 participant = _keep_later_heartbeat(make_participant(key, kind, vote, healthy, heartbeat, ()), current)
                 if participant == current:
                     participant = current
+                else:
+                    unchanged = False
             new[key] = participant  # a duplicate id: the last one wins
             seen[raw_id] = (item, None, participant)
         self._participant_memo[migration_id] = seen
+        if unchanged and len(new) == len(old):  # the same ids, each with the participant held: no change
+            return
         changed = [key for key, participant in new.items() if old.get(key) is not participant]
         changed += [key for key in old if key not in new]
         if changed:
