@@ -11,10 +11,6 @@ measurement in a fresh process, ``--reps`` times, taking turns:
    (floor time / reduction time: 1.0 would be as fast as parsing alone).
 3. The interactive replay: index time (and its ratio to the reduction's), then ``--seeks``
    random seeks forwards and backwards (p50 / p99 / max), 60 s of play at 1000x, peak RSS.
-4. Plain only, ``--reps`` times: the floor and the reduction taking turns a chunk of lines at a
-   time in one process (``paired_reduction_vs_parse``, the median printed): the same ratio at the
-   same speed of the machine, which on a machine whose speed moves between seconds is steadier
-   than pairing the best of separate runs. Reported beside the judged figure, not judged.
 
 Ratios are best-of-N (the fastest floor against the fastest reduction: what the code costs when
 the machine lets it run) with the median of the per-rep ratios beside them. ``checks`` holds each
@@ -98,45 +94,6 @@ print(json.dumps({"open_s": opened, "index_s": indexed, "keyframes": replay.keyf
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
-PAIRED_CHILD = """
-import io, json, sys, time
-import orjson
-from migration_tui.headless import state_dict
-from migration_tui.recording import RecordingReader, decode_chunks
-from migration_tui.store import Store
-# The floor and the reduction taking turns a chunk (64 KiB of whole lines) at a time, so that both
-# run at the same speed of the machine: the reduction reads, decodes and folds a chunk as
-# reduce_recording does, and frees it; the floor then parses the same lines with orjson.loads,
-# read as a file is read, a line at a time.
-pc, loads = time.perf_counter, orjson.loads
-reader = RecordingReader(sys.argv[1])
-store, clock, floor, reduction = Store(), float("-inf"), 0.0, 0.0
-with open(reader.path, "rb", buffering=0) as fp:
-    fp.seek(reader.data_offset)
-    chunks = decode_chunks(fp, reader.stats, reader.data_offset)
-    while True:
-        t0 = pc()
-        chunk = next(chunks, None)
-        if chunk is None:
-            reduction += pc() - t0
-            break
-        clock, _pending = store.fold_events(chunk.events, float("inf"), clock)
-        text = chunk._text
-        chunk = None
-        t1 = pc()
-        for line in io.BytesIO(text):
-            try:
-                loads(line)
-            except orjson.JSONDecodeError:
-                pass
-        floor += pc() - t1
-        reduction += t1 - t0
-t0 = pc()
-state_dict(store, clock, at=clock - reader.started_at, skipped_lines=reader.stats.skipped_lines)
-reduction += pc() - t0
-print(json.dumps({"floor_s": floor, "reduction_s": reduction}))
-"""
-
 #: The targets of issue 20 (target 1), judged by run_all.py: name -> (operator, target).
 TARGETS = {
     "reduction_vs_parse_plain": (">=", 0.5),
@@ -210,16 +167,6 @@ def main() -> None:
             "play_1000x_60s_wall_s": [round(s["play_1000x_60s_wall_s"], 3) for s in seeks],
             "replay_peak_rss_mb": round(max(s["peak_rss_mb"] for s in seeks), 1),
         }
-        if not gz:
-            # The same ratio with the two taking turns chunk by chunk (PAIRED_CHILD): this machine's
-            # speed moves by up to 2x between seconds, which the best-of figure above cannot pair.
-            paired = [child(PAIRED_CHILD, str(path)) for _ in range(args.reps)]
-            results[key]["paired_floor_s"] = [round(p["floor_s"], 3) for p in paired]
-            results[key]["paired_reduction_s"] = [round(p["reduction_s"], 3) for p in paired]
-            results[key]["paired_reduction_vs_parse"] = [round(p["floor_s"] / p["reduction_s"], 3) for p in paired]
-            figures["paired_reduction_vs_parse_plain"] = round(
-                statistics.median(results[key]["paired_reduction_vs_parse"]), 3
-            )
         figures[f"reduction_vs_parse_{key}"] = results[key]["reduction_vs_parse"]
         figures[f"seek_p99_ms_{key}"] = min(results[key]["seek_p99_ms"])
         figures[f"index_vs_reduction_{key}"] = results[key]["index_vs_reduction"]
