@@ -365,8 +365,8 @@ class Store:
                         beats[key] = at
                 else:
                     kind = event.kind
-                    if beats and kind in _READ_PARTICIPANTS:  # no other kind reads or writes them
-                        self._settle_beats()
+                    if beats and kind in _READ_PARTICIPANTS and type(event.data) is not ParticipantsData:
+                        self._settle_beats()  # no other kind reads or writes them; a typed list files them itself
                     healthy.clear()
                     data = event.data
                     if cls is metrics_event:
@@ -588,6 +588,7 @@ class Store:
         migration_id = data.migration_id[:256]
         memo = self._participant_memo.get(migration_id, {})
         old = self.participants.get(migration_id, {})
+        beats = self._beats  # heartbeats fold_events keeps aside (not filed before a typed list)
         new: dict[str, Participant] = {}
         seen: _Memo = {}
         unchanged = True  # every item's participant is the one held for its id
@@ -597,14 +598,17 @@ class Store:
             current = old.get(key)
             hit = memo.get(raw_id)
             if hit is not None and current is hit[2] and hit[0] == item:  # a dict never equals an item
-                new[key] = current  # the same item, and no heartbeat since
+                new[key] = current  # the same item, and nothing since but heartbeats, which it does not undo
                 seen[raw_id] = hit
                 continue
             heartbeat = item.last_heartbeat
             kind, vote, healthy = item.type[:256], item.vote[:256] or "pending", item.is_healthy
+            held = None
+            if beats and current is not None:
+                held = beats.get((migration_id, key))  # newer than the participant's, when kept aside
             if (
                 current is not None
-                and (held := current.last_heartbeat) is not None
+                and (held is not None or (held := current.last_heartbeat) is not None)
                 and heartbeat is not None
                 and held >= heartbeat
                 and current.healthy is healthy
@@ -619,11 +623,20 @@ class Store:
                     participant = current
                 else:
                     unchanged = False
+                    if beats:
+                        break  # filed first, and the list read again (below)
             new[key] = participant  # a duplicate id: the last one wins
             seen[raw_id] = (item, None, participant)
-        self._participant_memo[migration_id] = seen
-        if unchanged and len(new) == len(old):  # the same ids, each with the participant held: no change
+        if unchanged and len(new) == len(old):
+            # The same ids, each with the participant held: no change, and the heartbeats kept
+            # aside are filed later as they would have been now.
+            self._participant_memo[migration_id] = seen
             return
+        if beats:  # a change: the heartbeats kept aside are filed first, as before any other list
+            self._settle_beats()
+            self._on_typed_participants(data)
+            return
+        self._participant_memo[migration_id] = seen
         changed = [key for key, participant in new.items() if old.get(key) is not participant]
         changed += [key for key in old if key not in new]
         if changed:
