@@ -572,6 +572,11 @@ class Store:
             new[participant.id] = participant  # a duplicate id: the last one wins
             if entry is not None:
                 seen[item["id"]] = entry
+        self._listed(migration_id, old, new, seen)
+
+    def _listed(self, migration_id: str, old: dict[str, Participant], new: dict[str, Participant], seen: _Memo) -> None:
+        """A full list read: its memo kept, and its participants put in place of ``old`` if any
+        was added, changed (a new object) or left out."""
         self._participant_memo[migration_id] = seen
         changed = [key for key, participant in new.items() if old.get(key) is not participant]
         changed += [key for key in old if key not in new]
@@ -636,12 +641,7 @@ class Store:
             self._settle_beats()
             self._on_typed_participants(data)
             return
-        self._participant_memo[migration_id] = seen
-        changed = [key for key, participant in new.items() if old.get(key) is not participant]
-        changed += [key for key in old if key not in new]
-        if changed:
-            self.participants[migration_id] = new
-            self._participants_changed(migration_id, changed)
+        self._listed(migration_id, old, new, seen)
 
     def _on_participants_delta(self, ts: float, source: str, data: dict[str, Any]) -> None:
         """Only what changed since the last list (``sources/deltas.py``): each changed item goes
