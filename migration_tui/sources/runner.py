@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: How long ``stop`` keeps cancelling a source that does not stop.
+STOP_PATIENCE_S = 5.0
+
 
 class SourceRunner:
     """Starts each source's ``run(emit)`` as a task; ``stop()`` cancels them all and waits for them."""
@@ -47,11 +50,23 @@ class SourceRunner:
         for task in self.tasks:
             task.cancel()
 
-    async def stop(self) -> None:
-        """Cancel every source and wait until each has finished cancelling."""
-        self.cancel()
-        if self.tasks:
-            await asyncio.gather(*self.tasks, return_exceptions=True)
+    async def stop(self, patience_s: float = STOP_PATIENCE_S) -> None:
+        """Cancel every source and wait until each has finished cancelling. A source still running
+        half a second after its cancellation is cancelled again (a library's timeout can swallow a
+        cancellation that races it, as asyncio's and anyio's do on Python 3.11), for up to
+        ``patience_s``; one that outlives that is left to the loop's end, so Ctrl-C never hangs."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience_s
+        pending = {task for task in self.tasks if not task.done()}
+        while pending:
+            for task in pending:
+                task.cancel()
+            _done, pending = await asyncio.wait(pending, timeout=min(0.5, max(0.0, deadline - loop.time())))
+            if loop.time() >= deadline:
+                break
+        for task in self.tasks:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: a source that raised on its way out is not an error here
         self.tasks.clear()
 
     async def __aenter__(self) -> SourceRunner:

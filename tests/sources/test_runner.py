@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import math
 
 import pytest
 
@@ -117,3 +118,51 @@ async def test_the_restart_delay_grows_in_a_crash_loop_and_starts_over_after_a_g
     assert (backoff.failures >= 4) is grows and (backoff.failures == 1) is not grows
     errors = [e.data["error"] for e in events if e.kind == "source_error"]
     assert errors[0] == "crashed: RuntimeError: boom 1 (restarting)"
+
+
+class SwallowsCancellation:
+    """A source whose poll swallows its first cancellations, as a library's timeout racing a
+    cancellation can on Python 3.11 (asyncio's and anyio's). A real source cannot be made to lose
+    that race on demand, so this one does it on purpose."""
+
+    name = "swallower"
+
+    def __init__(self, swallow: float) -> None:
+        self.swallow = swallow  # how many cancellations it swallows (inf: it never stops)
+        self.swallowed = 0
+
+    async def run(self, emit: Emit) -> None:
+        while True:
+            try:
+                await asyncio.sleep(0.01)
+            except asyncio.CancelledError:
+                if self.swallowed >= self.swallow:
+                    raise
+                self.swallowed += 1
+                asyncio.current_task().uncancel()  # type: ignore[union-attr]  # as the racing timeout does
+
+
+async def test_stop_cancels_again_a_source_that_swallowed_its_cancellation() -> None:
+    source = SwallowsCancellation(swallow=2)
+    runner = SourceRunner([source], [].append)
+    runner.start()
+    await asyncio.sleep(0.05)
+    await asyncio.wait_for(runner.stop(), 5)
+    assert source.swallowed == 2 and not runner.tasks
+
+
+async def test_stop_gives_up_on_a_source_that_never_stops() -> None:
+    source = SwallowsCancellation(swallow=math.inf)
+    runner = SourceRunner([source], [].append)
+    runner.start()
+    task = runner.tasks[0]
+    await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await asyncio.wait_for(runner.stop(patience_s=1.2), 5)  # returns, so Ctrl-C cannot hang on it
+    assert 1.0 <= loop.time() - started < 3.0 and source.swallowed >= 3
+    assert not task.done()
+    source.swallow = 0  # let it go, so that the test leaves nothing running
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
