@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 # --- the systems and their stages ------------------------------------------
 # Each system's words and happy path are its own (``migration_tui/systems/``);
 # ``SYSTEMS`` and ``STAGES`` read them from the registry.
@@ -103,6 +105,19 @@ def finite(value: Any, lo: float = -MAX_ABS, hi: float = MAX_ABS) -> float | Non
     if math.isnan(number) or math.isinf(number) or number < lo or number > hi:
         return None
     return number
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """``a == b`` as JSON tells them apart: in Python 1 == 1.0 == True and -0.0 == 0.0, but a
+    field of ``true`` and one of ``1`` are not the same answer (``Participant.from_dict`` marks
+    ``"healthy": 1`` invalid; a ``type`` of 1 reads "1", of 1.0 "1.0"). A value orjson cannot
+    write is never the same."""
+    if a != b:
+        return False
+    try:
+        return orjson.dumps(a) == orjson.dumps(b)
+    except TypeError:  # orjson.JSONEncodeError too: a big integer, a deep value
+        return False
 
 
 def text(value: Any, default: str = "", limit: int = 256) -> str:

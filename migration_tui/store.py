@@ -30,6 +30,7 @@ from migration_tui.model import (
     finite,
     make_host_resources,
     make_participant,
+    same_json,
     text,
 )
 from migration_tui.recording import HeartbeatEvent, HostData, MetricsEvent, ParticipantItem, ParticipantsData
@@ -996,7 +997,7 @@ def _reduce_item(
     hit = memo.get(raw_id) if type(raw_id) is str else None
     if hit is not None and type(hit[0]) is ParticipantItem:
         hit = None  # the last one for this id was typed (``Store._on_typed_participants``)
-    if hit is not None and hit[0] == item and _exactly(item, hit[0]):
+    if hit is not None and same_json(item, hit[0]):
         parsed = hit[1]
         current = old.get(parsed.id)
         if current is hit[2]:  # the same item, and no heartbeat since
@@ -1025,16 +1026,6 @@ def _reduce_item(
     if participant == current:
         participant = current
     return participant, ((item, parsed, participant) if type(raw_id) is str else None)
-
-
-def _exactly(item: Mapping[str, Any], seen: Mapping[str, Any]) -> bool:
-    """``item``, equal to ``seen``, is also the same JSON: in Python 1 == 1.0 == True and
-    -0.0 == 0.0, but ``from_dict`` tells them apart (``"healthy": 1`` is invalid, ``true`` is not;
-    a ``type`` of 1 is ``"1"``, of 1.0 ``"1.0"``). A value orjson cannot write: not the same."""
-    try:
-        return orjson.dumps(item) == orjson.dumps(seen)
-    except TypeError:  # orjson.JSONEncodeError too
-        return False
 
 
 def _moved_heartbeat(item: Mapping[str, Any], seen: Mapping[str, Any], parsed: Participant) -> float | None:

@@ -147,3 +147,18 @@ def test_deltas_reduce_to_the_state_whole_lists_reduce_to(steps, full_every, key
             deltas.apply(beat)
         assert state(deltas) == state(whole)
     assert deltas.rejected_events == whole.rejected_events == 0
+
+
+def test_an_item_equal_only_in_python_is_a_change():
+    """1 == True in Python but not in what the store reads (``"healthy": 1`` is invalid): the
+    differ sends it as a change, in either of its two ways of comparing."""
+    from migration_tui.model import Participant
+    from migration_tui.sources.deltas import diff_participants
+
+    first = [{"id": "a", "healthy": True, "last_heartbeat": 5.0}, {"id": "b", "healthy": True}]
+    previous = {item["id"]: item for item in first}
+    for then in ([{**first[0], "healthy": 1}, first[1]], [{**first[0], "healthy": 1}, {"id": "b", "healthy": 1.0}]):
+        _current, changed, removed = diff_participants(previous, then, 100)
+        assert [Participant.from_dict(item).invalid for item in changed] == [("healthy",)] * len(changed)
+        assert [item["id"] for item in changed] == [item["id"] for item in then if item is not first[1]]
+        assert removed == []

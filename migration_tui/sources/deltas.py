@@ -27,6 +27,8 @@ from itertools import compress
 from operator import is_not
 from typing import Any
 
+from migration_tui.model import same_json
+
 #: Every ``FULL_EVERY``-th list of a migration is emitted whole (a resync).
 FULL_EVERY = 30
 #: Longest id a delta carries; the store keeps ids to this length (``model.text``).
@@ -56,7 +58,9 @@ def diff_participants(
             return None
         current[key] = item
     # ``is`` first: an unchanged participant is often the very dict of the last list (``participant_dicts``)
-    changed = [item for key, item in current.items() if (last := previous.get(key)) is not item and last != item]
+    changed = [
+        item for key, item in current.items() if (last := previous.get(key)) is not item and not same_json(last, item)
+    ]
     removed = [key for key in previous if key not in current]
     if removed or len(current) != len(previous):
         kept = [key for key in previous if key in current]
@@ -88,7 +92,7 @@ def _same_ids(
     for index in moved:
         item = items[index]
         current[keys[index]] = item
-        if item != last[index]:
+        if not same_json(item, last[index]):  # 1 == True in Python, not in what the store reads
             changed.append(item)
     return current, changed, []
 
