@@ -372,3 +372,23 @@ async def test_an_action_one_controller_does_not_offer_is_refused_on_its_migrati
         app.dashboard.open_dialog("abort")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
+
+
+def test_the_picker_keeps_the_selected_migration_in_view_at_80_columns():
+    """Found in tmux at 80x24 on the demo: the window began two ids before the selected one, and two
+    long neighbours under their controllers' names pushed the selected one out behind the "…"."""
+    store = Store()
+    controllers = ("batch", "dual-write", "2pc-commit", "2pc-abort", "canary")
+    for name in controllers:
+        for second in range(2):
+            store.apply(Event(T0, f"controller:{name}", "migration", named(name, f"{name}-migration-{second}")))
+    ids = list(store.migrations)
+    assert len(ids) == 10
+    for width in (78, 118, 40, 240):
+        for position, migration_id in enumerate(ids):
+            view = View(store=store, now=T0, mode="LIVE", migration=store.migrations[migration_id])
+            line = MigrationPicker().build(view, width)[0].plain
+            assert line.startswith(f"[{position + 1}/10] "), line
+            assert f"▶ {migration_id.split(':', 1)[1]}" in line, (width, line)
+            if width == 240 and position >= 2:  # room for what came before it: shown, as before
+                assert ids[position - 1].split(":", 1)[1] in line, (width, line)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rich.text import Text
 
 from migration_tui import systems
@@ -43,25 +45,23 @@ class MigrationPicker(TextPane):
         position = ids.index(selected) if selected in ids else 0
         line.append(f"[{position + 1}/{len(ids)}] ", style=view.style("state-muted"))
         budget = max(10, width - 12)
-        # A window of ids starting a little before the selected one.
-        start = max(0, position - 2)
         # With named controllers, ids are grouped under their controller's name (``east: m1 ✔ m2 ▲``).
         named = any(view.store.migrations[key].controller for key in ids)
-        group: str | None = None
-        for migration_id in ids[start:]:
-            migration = view.store.migrations[migration_id]
-            level, _ = states.status(migration.status)
-            own_id = migration.remote_id if named else migration_id
-            shown_as = migration.pair if migration.pair and _by_pair(migration.system) else own_id
-            piece = f"{clean(shown_as, 24)} {mark(level)}"
-            label = ""
-            if named and (migration.controller or "") != group:
-                label = f"{clean(migration.controller or '(unnamed)', 16)}:"
-            if len(line.plain) + len(label) + len(piece) + 3 > budget:
+        # A window of ids starting up to two before the selected one, as far back as still leaves
+        # room for the selected one itself (at 80 columns, two long neighbours would push it out).
+        for start in range(max(0, position - 2), position + 1):
+            used = len(line.plain)
+            for migration_id, label, piece in self._pieces(view, ids, start, named):
+                used += len(label) + len(piece) + 3
+                if migration_id == selected:
+                    break
+            if used <= budget:
+                break
+        for migration_id, label, piece in self._pieces(view, ids, start, named):
+            if migration_id != selected and len(line.plain) + len(label) + len(piece) + 3 > budget:
                 line.append("…", style=view.style("state-muted"))
                 break
             if label:
-                group = migration.controller or ""
                 line.append(label, style=view.style("state-info"))
             if migration_id == selected:
                 line.append("▶ " + piece, style=view.style("phase-current", bold=True))
@@ -70,3 +70,19 @@ class MigrationPicker(TextPane):
             line.append(" ")
         line.append(" [ ] switch", style=view.style("state-muted"))
         return [line]
+
+    @staticmethod
+    def _pieces(view: View, ids: list[str], start: int, named: bool) -> Iterator[tuple[str, str, str]]:
+        """From ``ids[start]`` on: each id, its controller's name where a new group starts (named
+        controllers only, else ""), and what the picker shows for it (its id or pair, its mark)."""
+        group: str | None = None
+        for migration_id in ids[start:]:
+            migration = view.store.migrations[migration_id]
+            level, _ = states.status(migration.status)
+            own_id = migration.remote_id if named else migration_id
+            shown_as = migration.pair if migration.pair and _by_pair(migration.system) else own_id
+            label = ""
+            if named and (migration.controller or "") != group:
+                group = migration.controller or ""
+                label = f"{clean(migration.controller or '(unnamed)', 16)}:"
+            yield migration_id, label, f"{clean(shown_as, 24)} {mark(level)}"
