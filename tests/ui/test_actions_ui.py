@@ -143,6 +143,23 @@ async def test_pause_then_resume_confirmed_with_enter_and_y(sim, tmp_path):
     assert any(f"action pause on {MID}: answered" in message for message in logged)
 
 
+async def test_pause_says_how_to_give_a_reason_and_sends_it(sim, tmp_path):
+    """Found in tmux: the pause dialog's reason is an empty compact Input (nothing drawn) under a
+    bare "Reason:", and its hint named only Enter, y, Esc and n: typed text went nowhere."""
+    app = build_app(sim, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("p")
+        screen = dialog(app)
+        assert "Tab reason" in str(screen.query_one("#hint").render())
+        assert "Reason (Tab):" in str(screen.query_one("#reason-row Label").render())
+        await pilot.press("tab", *"disk alarm", "enter")
+        await until(pilot, lambda: screen.outcome is not None, "the answer")
+        await pilot.press("escape")
+    assert applied(sim) == ["pause"]
+    assert sim.controller.received_actions[0].reason == "disk alarm"
+
+
 async def test_abort_needs_the_id_typed_and_takes_the_reason_after_tab(sim, tmp_path):
     app = build_app(sim, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

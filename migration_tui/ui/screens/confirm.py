@@ -205,7 +205,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
                     yield Label("Id:")
                     yield Input(id="typed-id", compact=True, select_on_focus=False)
             with Horizontal(id="reason-row"):
-                yield Label("Reason (Tab):" if self.destructive else "Reason:")
+                yield Label("Reason (Tab):")  # an empty compact Input shows nothing: say how to reach it
                 yield Input(id="reason", compact=True)
             yield Static(Text(f"empty = default: “{self.decision.reason}”", end=""), classes="field-note")
             yield TickBox("override stale data (ctrl+o)", id="override", compact=True)
@@ -297,7 +297,11 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             if self.outcome is not None and self.outcome.retryable:
                 return "R retry with the same Idempotency-Key · Esc close"
             return "Enter or Esc close"
-        return "Enter confirm · Tab reason · Esc cancel" if self.destructive else "Enter/y confirm · Esc/n cancel"
+        return (
+            "Enter confirm · Tab reason · Esc cancel"
+            if self.destructive
+            else "Enter/y confirm · Tab reason · Esc/n cancel"
+        )
 
     def show_result(self, text: str, style: str = "") -> None:
         self.query_one("#result", Static).update(Text(clean(text, 400), style=style, end=""))
