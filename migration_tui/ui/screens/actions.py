@@ -45,7 +45,8 @@ class ActionDashboard(MigrationScreen):
     HELP_NOTES: ClassVar[tuple[str, ...]] = (
         "Each key asks first, about the migration shown when pressed;",
         "  nothing is sent until you confirm.",
-        "pause, resume: Enter or y confirms; Esc or n cancels.",
+        "pause, resume: Enter or y confirms; Esc or n cancels;",
+        "  Tab: the reason.",
         "abort, rollback: type the id, then Enter; Tab: the reason.",
         "Data not fresh: abort and rollback wait for fresh data,",
         "  or ctrl+o (override stale data) lets you act anyway.",
