@@ -930,8 +930,10 @@ def _at(ts: float | None, start: float) -> str:
 
 
 def _wall(ts: float) -> str:
+    """``ts`` to the nearest second, as ``_dur`` rounds an offset (strftime alone would cut it:
+    "+55s (22:14:14 UTC)" for a moment at 54.6 s past 22:13:20)."""
     try:
-        return _dt.datetime.fromtimestamp(ts, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return _dt.datetime.fromtimestamp(round(ts), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (OverflowError, OSError, ValueError):
         return "invalid time"
 

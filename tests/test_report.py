@@ -598,3 +598,12 @@ def test_outages_and_samples_are_those_an_event_by_event_reading_finds(tmp_path,
     assert list(chart.ts) == stamps
     assert [None if math.isnan(value) else value for value in chart.values] == values
     assert None in values and 1e15 in values
+
+
+def test_a_moment_reads_the_same_second_as_an_offset_and_as_a_wall_clock():
+    """Found reading the 2pc-abort report: "+55s (2023-11-14 22:14:14 UTC)" for a moment 54.6 s
+    after 22:13:20: the offset was rounded, the wall clock cut."""
+    start = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
+    assert reporting._at(start + 54.6, start) == "+55s (2023-11-14 22:14:15 UTC)"
+    assert reporting._at(start + 54.4, start) == "+54s (2023-11-14 22:14:14 UTC)"
+    assert reporting._at(start + 59.5, start) == "+1m00s (2023-11-14 22:14:20 UTC)"
