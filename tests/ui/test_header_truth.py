@@ -202,6 +202,19 @@ async def test_batch_panel_drops_the_controllers_eta_when_it_is_not_live(tmp_pat
         assert "ETA —" in shown(app, SystemPanel)
 
 
+async def test_the_panels_last_known_line_is_whole_at_80_columns(failing_controller: Path):
+    """Found in tmux at 80x24: "✖ last known (controller ERROR 12s): the figures below are no…"."""
+    from migration_tui.ui.widgets.system import SystemLines
+
+    app = MigrationApp(ReplayFeed(failing_controller, playing=False))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot, at=80)
+        panel = app.dashboard.query_one(SystemLines)
+        first = panel.render().plain.splitlines()[0]
+        assert first.startswith("✖ last known (controller ERROR") and first.endswith("not live")
+        assert len(first) <= panel.content_region.width, (first, panel.content_region.width)
+
+
 async def test_the_panel_and_the_metrics_mark_last_known_values_while_their_source_fails(tmp_path: Path):
     """Issue 14 item 4: every pane whose data comes from a failing source says so, not the header alone."""
     from migration_tui.ui.widgets.metrics import MetricsValues

@@ -111,7 +111,7 @@ class SystemLines(_SystemPart):
         if not_live is not None and lines:
             # Every figure here comes from the controller: old ones must not pass for live.
             level = controller_level(view)[0]
-            lines.insert(0, view.badge(level, f"last known ({not_live}): the figures below are not live"))
+            lines.insert(0, view.badge(level, f"last known ({not_live}): not live"))  # whole at 80 columns
         return lines
 
 
