@@ -11,6 +11,7 @@ with a message naming what to look at (see the adapter's docstring).
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import re
@@ -57,14 +58,21 @@ def _textual_names_of(cls: type) -> set[str]:
     """The underscore names the Textual classes in ``cls``'s MRO define (class or instance)."""
     names: set[str] = set()
     for base in cls.__mro__:
-        if not (getattr(base, "__module__", "") or "").startswith("textual"):
-            continue
-        names |= {name for name in vars(base) if _private(name)}
-        try:
-            names |= set(re.findall(r"self\.(_[A-Za-z]\w*)", inspect.getsource(base)))
-        except (OSError, TypeError):
-            pass
-    return {name for name in names if _private(name)}
+        if (getattr(base, "__module__", "") or "").startswith("textual"):
+            names |= _names_defined_by(base)
+    return names
+
+
+@functools.cache
+def _names_defined_by(base: type) -> frozenset[str]:
+    """The underscore names one Textual class defines (its source read once: ``Widget``'s is long,
+    and every widget of ours has it in its MRO)."""
+    names = {name for name in vars(base) if _private(name)}
+    try:
+        names |= set(re.findall(r"self\.(_[A-Za-z]\w*)", inspect.getsource(base)))
+    except (OSError, TypeError):
+        pass
+    return frozenset(name for name in names if _private(name))
 
 
 def _with_subclasses(cls: type) -> Iterator[type]:
