@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyte
@@ -151,8 +152,11 @@ def _session(env_extra: dict[str, str]) -> tuple[list[list[tuple[str, str, str, 
 
 
 def test_the_app_in_a_terminal_shows_the_same_cells_as_with_textuals_own_writes() -> None:
-    ours, ours_bytes = _session({})
-    textuals, textual_bytes = _session({"MIGRATION_TUI_FULL_REPAINT": "1"})
+    # The two sessions at once, each in its own pty (reading one blocks in os.read, not the other).
+    with ThreadPoolExecutor(2) as pool:
+        ours_run = pool.submit(_session, {})
+        textuals_run = pool.submit(_session, {"MIGRATION_TUI_FULL_REPAINT": "1"})
+        (ours, ours_bytes), (textuals, textual_bytes) = ours_run.result(), textuals_run.result()
     differing = [
         (y, "".join(c[0] for c in ours[y]), "".join(c[0] for c in textuals[y]))
         for y in range(30)
