@@ -35,6 +35,7 @@ class PtyRun:
     max_rss_kb: int | None = None
     exited_on_q: bool = False
     notes: list[str] = field(default_factory=list)
+    keys_sent: int = 0  # of ``keys``: they are pressed only once ``until`` has held
 
     def text(self) -> str:
         return self.output.decode("utf-8", errors="replace")
@@ -121,6 +122,7 @@ def run_in_pty(
             ):
                 os.write(master, keys[len(sent)])
                 sent.append(keys[len(sent)])
+                run.keys_sent = len(sent)
             if now - start > deadline_s:
                 run.notes.append(f"condition not met within {deadline_s} s")
                 break

@@ -103,13 +103,17 @@ def test_term_dumb_still_draws_a_readable_screen_and_quits() -> None:
 
 
 def test_a_tiny_terminal_does_not_crash_and_still_quits(hostile_recording: Path) -> None:
+    # (It waited for 2,000 bytes, which a 20x5 screen never writes: it ran to its 20 s deadline
+    # and quit without pressing a key of the tour.)
     run = run_in_pty(
         ["replay", str(hostile_recording), "--start", "30"],
         size=(20, 5),
-        until=lambda out: len(out) > 2000,
+        until=shows("REPLAY", "1 Overview"),
         keys=TOUR,
         settle_s=2.0,
     )
+    assert not run.notes, (run.notes, plain(run.output)[-600:])
+    assert run.keys_sent == len(TOUR)
     assert run.exited_on_q and run.returncode == 0
     assert "Traceback" not in plain(run.output)
     assert forbidden_found(run.output, FORBIDDEN) == {}
