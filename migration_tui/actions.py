@@ -160,7 +160,31 @@ def _server_message(body: bytes) -> str:
     return " ".join(text.split())
 
 
-class ActionClient:
+class SingleFlight:
+    """One request per decision: concurrent ``send`` calls for the same decision (its
+    Idempotency-Key) share the one request in flight, and a cancelled caller does not cancel it.
+    The base of every action client; a client gives ``_send``, which sends once."""
+
+    def __init__(self) -> None:
+        self._in_flight: dict[str, asyncio.Task[Outcome]] = {}
+
+    async def send(self, decision: Decision) -> Outcome:
+        """Send once; concurrent calls for the same decision share the one request."""
+        task = self._in_flight.get(decision.key)
+        if task is None:
+            task = asyncio.ensure_future(self._send(decision))
+            self._in_flight[decision.key] = task
+            task.add_done_callback(lambda _t: self._in_flight.pop(decision.key, None))
+        return await asyncio.shield(task)
+
+    def in_flight(self, decision: Decision) -> bool:
+        return decision.key in self._in_flight
+
+    async def _send(self, decision: Decision) -> Outcome:
+        raise NotImplementedError
+
+
+class ActionClient(SingleFlight):
     """Sends decisions to one controller. ``emit`` receives an ``action`` event per stage."""
 
     def __init__(
@@ -194,7 +218,7 @@ class ActionClient:
         self._verify = verify_tls
         self._transport = transport
         self._clock = clock
-        self._in_flight: dict[str, asyncio.Task[Outcome]] = {}
+        super().__init__()
         self.requests_sent = 0
 
     def record(self, stage: str, decision: Decision, result: str = "") -> None:
@@ -253,18 +277,6 @@ class ActionClient:
         """Where the decision goes; None while the controller's profile is not known (nothing can be sent)."""
         route = self.route_for(decision)
         return route[1] if route is not None else None
-
-    async def send(self, decision: Decision) -> Outcome:
-        """Send once; concurrent calls for the same decision share the one request."""
-        task = self._in_flight.get(decision.key)
-        if task is None:
-            task = asyncio.ensure_future(self._send(decision))
-            self._in_flight[decision.key] = task
-            task.add_done_callback(lambda _t: self._in_flight.pop(decision.key, None))
-        return await asyncio.shield(task)
-
-    def in_flight(self, decision: Decision) -> bool:
-        return decision.key in self._in_flight
 
     async def _send(self, decision: Decision) -> Outcome:
         import httpx

@@ -96,6 +96,30 @@ async def test_pause_and_resume_change_subenabled_exactly_once_each(
     assert PG_PASSWORD not in audit.read_text()
 
 
+async def test_five_concurrent_sends_of_one_decision_run_one_statement(
+    pg_replication: Replication, tmp_path: Path
+) -> None:
+    """Enter pressed five times, as for the HTTP client (``actions.SingleFlight``, shared by both):
+    the server's own trigger counts one ALTER SUBSCRIPTION."""
+    import asyncio
+
+    _setup(pg_replication)
+    events = []
+    client = PgActionClient(
+        pg_replication.subscriber_dsn(),
+        AuditLog(tmp_path / "audit.jsonl", secrets=(PG_PASSWORD,)),
+        events.append,
+        secrets=(PG_PASSWORD,),
+    )
+    decision = Decision("pause", "mig_sub", "five Enters")
+    outcomes = await asyncio.gather(*(client.send(decision) for _ in range(5)))
+    assert {outcome.state for outcome in outcomes} == {"ok"}
+    assert _alters(pg_replication) == 1 and client.requests_sent == 1
+    assert _enabled(pg_replication) is False
+    assert not client.in_flight(decision)
+    assert [e.data["stage"] for e in events] == ["sent", "answered"]
+
+
 async def test_a_failed_statement_shows_the_servers_message(pg_replication: Replication, tmp_path: Path) -> None:
     pg_replication.create(["alpha"], rows=1)
     pg_replication.sub_sql(f"create role weak login password '{PG_PASSWORD}'")

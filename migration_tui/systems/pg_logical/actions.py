@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from migration_tui.actions import AuditLog, Decision, Outcome
+from migration_tui.actions import AuditLog, Decision, Outcome, SingleFlight
 from migration_tui.events import Event
 from migration_tui.model import controller_source
 from migration_tui.sources.http import sanitise
@@ -31,7 +31,7 @@ NOT_OFFERED = {
 }
 
 
-class PgActionClient:
+class PgActionClient(SingleFlight):
     """Sends pause/resume of one subscriber's subscriptions; see the module docstring."""
 
     def __init__(
@@ -52,7 +52,7 @@ class PgActionClient:
         self._timeout_s = timeout_s
         self._clock = clock
         self._secrets = tuple(s for s in secrets if s)
-        self._in_flight: dict[str, asyncio.Task[Outcome]] = {}
+        super().__init__()
         self.requests_sent = 0
 
     def __repr__(self) -> str:
@@ -97,18 +97,6 @@ class PgActionClient:
         if result:
             data["result"] = self._scrub(result)
         self._emit(Event(self._clock(), controller_source(self.controller), "action", data))
-
-    async def send(self, decision: Decision) -> Outcome:
-        """Send once; concurrent calls for the same decision share the one statement."""
-        task = self._in_flight.get(decision.key)
-        if task is None:
-            task = asyncio.ensure_future(self._send(decision))
-            self._in_flight[decision.key] = task
-            task.add_done_callback(lambda _t: self._in_flight.pop(decision.key, None))
-        return await asyncio.shield(task)
-
-    def in_flight(self, decision: Decision) -> bool:
-        return decision.key in self._in_flight
 
     # --- sending --------------------------------------------------------------------
 
