@@ -113,6 +113,22 @@ async def test_enter_pressed_five_times_sends_once(server, audit_path):
     assert {o.state for o in outcomes} == {"ok"}
 
 
+async def test_a_caller_cancelled_mid_flight_does_not_cancel_the_request(server, audit_path):
+    """The dialog closed (its task cancelled) while a request is out: the request still completes,
+    once, and asking again for the same decision while it is out joins it instead of resending."""
+    server.delay_s = 0.3
+    client = client_for(server, audit_path, [])
+    decision = Decision("pause", "m1", "closing the dialog")
+    first = asyncio.ensure_future(client.send(decision))
+    await asyncio.sleep(0.1)
+    assert client.in_flight(decision)
+    first.cancel()
+    outcome = await client.send(decision)
+    assert outcome.state == "ok"
+    assert len(server.requests) == 1 and client.requests_sent == 1
+    assert first.cancelled() and not client.in_flight(decision)
+
+
 async def test_timeout_is_unknown_and_retry_reuses_the_key(server, audit_path):
     server.delay_s = 1.0
     client = client_for(server, audit_path, [], timeout_s=0.3)
