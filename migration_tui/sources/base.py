@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from migration_tui.events import Event
 
@@ -53,3 +53,17 @@ class Backoff:
 
 def wall_clock() -> float:
     return time.time()
+
+
+def scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    """The value with every secret removed from every string in it (a server may echo a token back)."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, "[redacted]")
+        return value
+    if isinstance(value, dict):
+        return {scrub(k, secrets): scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, secrets) for v in value]
+    return value

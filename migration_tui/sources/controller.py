@@ -44,7 +44,7 @@ import httpx
 
 from migration_tui.events import Event
 from migration_tui.model import controller_source, scoped_id
-from migration_tui.sources.base import INSECURE_WARNING, Backoff, Clock, Emit
+from migration_tui.sources.base import INSECURE_WARNING, Backoff, Clock, Emit, scrub
 from migration_tui.sources.deltas import ParticipantsDiffer
 from migration_tui.sources.http import (
     MAX_BODY_BYTES,
@@ -514,7 +514,7 @@ class ControllerSource:
 
     def _emit(self, emit: Emit, kind: str, data: dict[str, Any]) -> None:
         if self._secrets:
-            data = _scrub(data, self._secrets)
+            data = scrub(data, self._secrets)
         emit(Event(self._stamp(), self.name, kind, data))
 
     def _emit_error(self, emit: Emit, problems: list[str]) -> None:
@@ -524,20 +524,6 @@ class ControllerSource:
         if len(problems) > MAX_PROBLEMS_SHOWN:
             message += f" (and {len(problems) - MAX_PROBLEMS_SHOWN} more)"
         self._emit(emit, "source_error", {"error": message})
-
-
-def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
-    """The value with every secret removed from every string in it (a server may echo a token back)."""
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, "[redacted]")
-        return value
-    if isinstance(value, dict):
-        return {_scrub(k, secrets): _scrub(v, secrets) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v, secrets) for v in value]
-    return value
 
 
 def scope_reading(reading: Reading, controller: str) -> None:

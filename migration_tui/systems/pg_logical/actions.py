@@ -20,6 +20,7 @@ from typing import Any
 from migration_tui.actions import AuditLog, Decision, Outcome, SingleFlight
 from migration_tui.events import Event
 from migration_tui.model import controller_source
+from migration_tui.sources.base import scrub
 from migration_tui.sources.http import sanitise
 
 STATEMENTS = {"pause": "DISABLE", "resume": "ENABLE"}
@@ -83,7 +84,7 @@ class PgActionClient(SingleFlight):
         return migration_id.startswith(self._prefix) if self._prefix else True
 
     def record(self, stage: str, decision: Decision, result: str = "") -> None:
-        extra: dict[str, Any] = {"result": self._scrub(result)} if result else {}
+        extra: dict[str, Any] = {"result": scrub(result, self._secrets)} if result else {}
         if self.controller:
             extra["controller"] = self.controller
         self.audit.write(stage, decision, **extra)
@@ -92,18 +93,13 @@ class PgActionClient(SingleFlight):
             "migration_id": decision.migration_id,
             "stage": stage,
             "requested_by": decision.requested_by,
-            "reason": self._scrub(decision.reason),
+            "reason": scrub(decision.reason, self._secrets),
         }
         if result:
-            data["result"] = self._scrub(result)
+            data["result"] = scrub(result, self._secrets)
         self._emit(Event(self._clock(), controller_source(self.controller), "action", data))
 
     # --- sending --------------------------------------------------------------------
-
-    def _scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
 
     async def _send(self, decision: Decision) -> Outcome:
         import psycopg
@@ -156,7 +152,9 @@ class PgActionClient(SingleFlight):
                     await conn.close()
                 except Exception:  # noqa: BLE001 - closing after a failure
                     pass
-        outcome = Outcome(outcome.state, outcome.status, sanitise(self._scrub(outcome.message), self._secrets, 300))
+        outcome = Outcome(
+            outcome.state, outcome.status, sanitise(scrub(outcome.message, self._secrets), self._secrets, 300)
+        )
         self.record("answered", decision, f"{outcome.state}: {outcome.message}")
         return outcome
 

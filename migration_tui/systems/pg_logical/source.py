@@ -32,7 +32,7 @@ from typing import Any
 
 from migration_tui.events import Event
 from migration_tui.model import controller_source, scoped_id
-from migration_tui.sources.base import Backoff, Clock, Emit
+from migration_tui.sources.base import Backoff, Clock, Emit, scrub
 from migration_tui.sources.controller import scope_reading
 from migration_tui.sources.deltas import ParticipantsDiffer
 from migration_tui.sources.http import sanitise
@@ -322,9 +322,7 @@ class PgLogicalSource:
 
     def _emit(self, emit: Emit, kind: str, data: dict[str, Any]) -> None:
         if self._secrets:
-            from migration_tui.sources.controller import _scrub
-
-            data = _scrub(data, self._secrets)
+            data = scrub(data, self._secrets)
         emit(Event(self._stamp(), self.name, kind, data))
 
     def _error(self, emit: Emit, problems: list[str]) -> None:
