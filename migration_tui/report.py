@@ -926,12 +926,28 @@ def _at(ts: float | None, start: float) -> str:
     """A moment as the recording's offset (what ``replay --start`` takes) and its UTC wall-clock."""
     if ts is None:
         return MISSING
-    return f"+{_dur(ts - start)} ({_wall(ts)})"
+    return f"+{_dur(ts - start)} ({_clock_at(ts, start)})"
+
+
+def _span(a: float, b: float, start: float) -> str:
+    """How long from ``a`` to ``b``, as the difference of their offsets as shown (``_at``): a row
+    "+2m10s to +2m36s" says 26s, not the 25s that rounding 25.2 s alone would give."""
+    return _dur(round(b - start) - round(a - start))
+
+
+def _clock_at(ts: float, start: float) -> str:
+    """``ts``'s UTC wall-clock as the report counts it: the recording's start to the nearest second
+    (as the header shows it), plus ``ts``'s offset from it rounded as ``_dur`` rounds it. So an
+    offset and its clock always agree, and agree with the header ("+55s (22:14:14 UTC)" for a
+    moment 54.6 s after 22:13:20 did not: the offset rounded, the clock cut by strftime)."""
+    try:
+        return _wall(round(start) + round(ts - start))
+    except (OverflowError, ValueError):
+        return "invalid time"
 
 
 def _wall(ts: float) -> str:
-    """``ts`` to the nearest second, as ``_dur`` rounds an offset (strftime alone would cut it:
-    "+55s (22:14:14 UTC)" for a moment at 54.6 s past 22:13:20)."""
+    """``ts`` to the nearest second (strftime alone would cut it)."""
     try:
         return _dt.datetime.fromtimestamp(round(ts), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     except (OverflowError, OSError, ValueError):
@@ -951,14 +967,17 @@ def _summary_rows(report: Report, m: MigrationReport) -> list[tuple[str, str]]:
     start = report.started_at
     began = m.started_at if m.started_at is not None else m.first_seen
     until = m.ended_at if m.ended_at is not None else m.last_seen
-    duration = _dur(until - began) + ("" if m.ended_at is not None else " so far (not ended in the recording)")
+    duration = _span(began, until, start) + ("" if m.ended_at is not None else " so far (not ended in the recording)")
     who = _who(m, start)
     rows = [
         ("System", m.system),
         ("Pair", m.pair or MISSING),
         ("Controller", m.controller or "(the one unnamed controller)"),
-        ("Started", f"{_wall(began)}" + ("" if m.started_at is not None else " (first seen; start not reported)")),
-        ("Ended", _wall(m.ended_at) if m.ended_at is not None else "not ended in the recording"),
+        (
+            "Started",
+            _clock_at(began, start) + ("" if m.started_at is not None else " (first seen; start not reported)"),
+        ),
+        ("Ended", _clock_at(m.ended_at, start) if m.ended_at is not None else "not ended in the recording"),
         ("Duration", duration),
         ("Outcome", m.outcome),
     ]
@@ -1006,7 +1025,7 @@ def markdown(report: Report, charts: list[str] | None = None) -> str:
         f"# Migration report: {md(report.path.rsplit('/', 1)[-1])}",
         "",
         f"Recording {md(report.path)} (format version {md(report.version)}): {_wall(start)} to "
-        f"{_wall(report.ended_at)} ({_dur(report.duration)}), {report.events} events, "
+        f"{_clock_at(report.ended_at, start)} ({_dur(report.duration)}), {report.events} events, "
         f"{report.skipped_lines} line(s) skipped, {report.rejected_events} event(s) rejected.",
         "",
     ]
@@ -1023,7 +1042,7 @@ def markdown(report: Report, charts: list[str] | None = None) -> str:
         out += _md_table(
             ("from", "to", "phase", "status", "time"),
             (
-                (_at(s.start, start), _at(s.end, start), md(s.phase), md(s.status), _dur(s.end - s.start))
+                (_at(s.start, start), _at(s.end, start), md(s.phase), md(s.status), _span(s.start, s.end, start))
                 for s in m.spans
             ),
         )
@@ -1031,7 +1050,7 @@ def markdown(report: Report, charts: list[str] | None = None) -> str:
         pauses = _pauses(m)
         out += [
             "Pauses: "
-            + ("; ".join(f"{_at(a, start)} for {_dur(b - a)}" for a, b in pauses) if pauses else "none")
+            + ("; ".join(f"{_at(a, start)} for {_span(a, b, start)}" for a, b in pauses) if pauses else "none")
             + ".",
             "",
         ]
@@ -1077,7 +1096,7 @@ def markdown(report: Report, charts: list[str] | None = None) -> str:
                     md(o.kind + (f": {o.message}" if o.message else "")),
                     _at(o.start, start),
                     _at(o.end, start) if o.end is not None else "end of recording",
-                    _dur((o.end if o.end is not None else report.ended_at) - o.start),
+                    _span(o.start, o.end if o.end is not None else report.ended_at, start),
                 )
                 for o in report.outages
             ),
@@ -1133,7 +1152,7 @@ def html(report: Report, charts: list[str] | None = None) -> str:
         f"<style>{_CSS}</style></head><body>",
         f"<h1>Migration report: {h(report.path.rsplit('/', 1)[-1])}</h1>",
         f"<p>Recording {h(report.path)} (format version {h(report.version)}): {_wall(start)} to "
-        f"{_wall(report.ended_at)} ({_dur(report.duration)}), {report.events} events, "
+        f"{_clock_at(report.ended_at, start)} ({_dur(report.duration)}), {report.events} events, "
         f"<span id='skipped'>{report.skipped_lines}</span> line(s) skipped, {report.rejected_events} event(s) rejected.</p>",
     ]
     if report.skipped_lines:
@@ -1148,7 +1167,7 @@ def html(report: Report, charts: list[str] | None = None) -> str:
             _html_table(
                 ("from", "to", "phase", "status", "time"),
                 (
-                    (_at(s.start, start), _at(s.end, start), h(s.phase), h(s.status), _dur(s.end - s.start))
+                    (_at(s.start, start), _at(s.end, start), h(s.phase), h(s.status), _span(s.start, s.end, start))
                     for s in m.spans
                 ),
             )
@@ -1157,7 +1176,7 @@ def html(report: Report, charts: list[str] | None = None) -> str:
         pauses = _pauses(m)
         parts.append(
             "<p>Pauses: "
-            + ("; ".join(f"{_at(a, start)} for {_dur(b - a)}" for a, b in pauses) if pauses else "none")
+            + ("; ".join(f"{_at(a, start)} for {_span(a, b, start)}" for a, b in pauses) if pauses else "none")
             + ".</p>"
         )
         if charts is not None:
@@ -1213,7 +1232,7 @@ def html(report: Report, charts: list[str] | None = None) -> str:
                         h(o.kind + (f": {o.message}" if o.message else "")),
                         _at(o.start, start),
                         _at(o.end, start) if o.end is not None else "end of recording",
-                        _dur((o.end if o.end is not None else report.ended_at) - o.start),
+                        _span(o.start, o.end if o.end is not None else report.ended_at, start),
                     )
                     for o in report.outages
                 ),

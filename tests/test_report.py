@@ -607,3 +607,10 @@ def test_a_moment_reads_the_same_second_as_an_offset_and_as_a_wall_clock():
     assert reporting._at(start + 54.6, start) == "+55s (2023-11-14 22:14:15 UTC)"
     assert reporting._at(start + 54.4, start) == "+54s (2023-11-14 22:14:14 UTC)"
     assert reporting._at(start + 59.5, start) == "+1m00s (2023-11-14 22:14:20 UTC)"
+    # A start within a second: the header's clock is the base of every other ("+0s" is the header's second).
+    odd = start + 0.3
+    assert reporting._wall(odd) == "2023-11-14 22:13:20 UTC"
+    assert reporting._at(odd + 0.4, odd) == "+0s (2023-11-14 22:13:20 UTC)"  # not 22:13:21, a second after +0s
+    assert reporting._at(odd + 130.4, odd) == "+2m10s (2023-11-14 22:15:30 UTC)"
+    assert reporting._at(odd + 155.6, odd) == "+2m36s (2023-11-14 22:15:56 UTC)"
+    assert reporting._span(odd + 130.4, odd + 155.6, odd) == "26s"  # what the two offsets say, not round(25.2)
