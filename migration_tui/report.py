@@ -155,10 +155,13 @@ class MigrationReport:
     def pauses(self) -> list[Span]:
         return [span for span in self.spans if span.status == "paused"]
 
-    def time_in_phases(self) -> list[tuple[str, float]]:
+    def time_in_phases(self, start: float) -> list[tuple[str, float]]:
+        """Seconds in each phase: the sum of its rows' lengths as the timeline shows them (each
+        the difference of its two offsets from ``start``, the recording's, as shown: ``_span``)."""
         totals: dict[str, float] = {}
         for span in self.spans:
-            totals[span.phase] = totals.get(span.phase, 0.0) + (span.end - span.start)
+            shown = round(span.end - start) - round(span.start - start)
+            totals[span.phase] = totals.get(span.phase, 0.0) + shown
         return list(totals.items())
 
 
@@ -1046,7 +1049,7 @@ def markdown(report: Report, charts: list[str] | None = None) -> str:
                 for s in m.spans
             ),
         )
-        out += _md_table(("phase", "time spent"), ((md(p), _dur(t)) for p, t in m.time_in_phases()))
+        out += _md_table(("phase", "time spent"), ((md(p), _dur(t)) for p, t in m.time_in_phases(start)))
         pauses = _pauses(m)
         out += [
             "Pauses: "
@@ -1172,7 +1175,7 @@ def html(report: Report, charts: list[str] | None = None) -> str:
                 ),
             )
         )
-        parts.append(_html_table(("phase", "time spent"), ((h(p), _dur(t)) for p, t in m.time_in_phases())))
+        parts.append(_html_table(("phase", "time spent"), ((h(p), _dur(t)) for p, t in m.time_in_phases(start))))
         pauses = _pauses(m)
         parts.append(
             "<p>Pauses: "

@@ -614,3 +614,25 @@ def test_a_moment_reads_the_same_second_as_an_offset_and_as_a_wall_clock():
     assert reporting._at(odd + 130.4, odd) == "+2m10s (2023-11-14 22:15:30 UTC)"
     assert reporting._at(odd + 155.6, odd) == "+2m36s (2023-11-14 22:15:56 UTC)"
     assert reporting._span(odd + 130.4, odd + 155.6, odd) == "26s"  # what the two offsets say, not round(25.2)
+
+
+def test_the_time_in_each_phase_is_the_sum_of_its_timeline_rows(tmp_path, capsys):
+    """Phases changing at fractional offsets (preparing 0.4-2.6 s, committing 2.6-4.4 s, preparing
+    again to 6.6 s, done): the "time spent" table adds up the lengths its timeline rows show."""
+    path = tmp_path / "phases.jsonl"
+    start = 1_700_000_000.0
+    changes = [(0.4, "preparing"), (2.6, "committing"), (4.4, "preparing"), (6.6, "committed")]
+    with RecordingWriter(path, started_at=start) as writer:
+        for at in [x / 10 for x in range(4, 90, 2)]:
+            phase = [name for since, name in changes if since <= at][-1]
+            status = "completed" if phase == "committed" else "in_progress"
+            data = {"id": "m1", "system": "2pc", "status": status, "phase": phase, "started_at": start + 0.4}
+            writer.write(Event(start + at, "controller", "migration", data))
+    out = run_report(capsys, path)
+    timeline = next(t for t in tables(out) if t[0] == ["from", "to", "phase", "status", "time"])
+    spent = next(t for t in tables(out) if t[0] == ["phase", "time spent"])
+    seconds = {}
+    for _from, _to, phase, _status, length in timeline[1:]:
+        seconds[phase] = seconds.get(phase, 0) + int(length.removesuffix("s"))
+    assert {phase: f"{total}s" for phase, total in seconds.items()} == dict(spent[1:])
+    assert seconds["preparing"] == 6  # +0s to +3s, then +4s to +7s; the times alone, 2.2 + 2.2 s, round to 4
