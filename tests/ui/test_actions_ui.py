@@ -143,6 +143,23 @@ async def test_pause_then_resume_confirmed_with_enter_and_y(sim, tmp_path):
     assert any(f"action pause on {MID}: answered" in message for message in logged)
 
 
+async def test_resume_of_a_running_migration_says_it_is_not_paused(sim, tmp_path):
+    """Found in tmux: u on a running migration opened a dialog whose only words were "continues a
+    paused migration", and the controller's 409 came after Enter. The dialog says so first (and
+    still sends if confirmed: the controller may know better)."""
+    app = build_app(sim, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("p")
+        assert "Note" not in str(dialog(app).query_one("#summary").render())  # a pause of a running one fits
+        await pilot.press("escape")
+        await pilot.press("u")
+        summary = " ".join(str(dialog(app).query_one("#summary").render()).split())  # as read, unwrapped
+        assert "Note it is in_progress, not paused: the controller will likely refuse" in summary
+        await pilot.press("escape")
+    assert applied(sim) == []
+
+
 async def test_pause_says_how_to_give_a_reason_and_sends_it(sim, tmp_path):
     """Found in tmux: the pause dialog's reason is an empty compact Input (nothing drawn) under a
     bare "Reason:", and its hint named only Enter, y, Esc and n: typed text went nowhere."""

@@ -74,6 +74,16 @@ def reread_words(action: str, status: str, phase: str) -> str:
     return f"status re-read: {now}: the {action} has not taken effect (R retries with the same key)"
 
 
+def _mismatch(action: str, status: str | None) -> str:
+    """Words for an action that does not fit the status shown (resume of a migration that is not
+    paused, pause of one already paused): sent all the same, for the controller may know better."""
+    if action == "resume" and status and status != "paused":
+        return f"it is {status}, not paused: the controller will likely refuse"
+    if action == "pause" and status == "paused":
+        return "it is already paused: the controller will likely refuse"
+    return ""
+
+
 class ConfirmScreen(ModalScreen[Outcome | None]):
     """Confirm one action on one migration; dismissed with the last outcome (None if nothing was sent)."""
 
@@ -263,6 +273,7 @@ class ConfirmScreen(ModalScreen[Outcome | None]):
             ("Migration", f"{self.typed_id} ({current.system or '?'}, {current.pair or 'no pair'})"),
             *((("Sent to", f"controller {self.controller} only"),) if self.controller else ()),
             ("Now", f"{current.status or '?'} / {current.phase or '?'}"),
+            *((("Note", note),) if (note := _mismatch(self.action, current.status)) else ()),
             ("Action", self.action.upper()),
             ("Effect", self.effect()),
             ("Data", _data_age(fresh.label, fresh.age_s, who)),
