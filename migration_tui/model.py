@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import orjson
 
 # --- the systems and their stages ------------------------------------------
@@ -161,9 +162,11 @@ def _declared_invalid(data: Mapping[str, Any], invalid: list[str]) -> None:
 # --- domain objects ----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Participant:
-    """One participant of a two-phase commit (or a worker of another system)."""
+class Participant(msgspec.Struct, frozen=True, gc=False):
+    """One participant of a two-phase commit (or a worker of another system).
+
+    A frozen msgspec Struct (not a dataclass): made in C, compared in C. The replay engine makes
+    one for every heartbeat and every listed item that changed (docs/performance.md)."""
 
     id: str
     type: str = ""
@@ -187,7 +190,7 @@ class Participant:
         if "invalid" in data:
             _declared_invalid(data, invalid)
         key, kind, vote = data.get("id"), data.get("type"), data.get("vote")
-        return (make_participant if cls is Participant else cls)(
+        return cls(
             key[:256] if type(key) is str else text(key, "?"),
             kind[:256] if type(kind) is str else text(kind),
             (vote[:256] or "pending") if type(vote) is str else text(vote, "pending") or "pending",
@@ -210,35 +213,6 @@ class Participant:
             "healthy": self.healthy,
             "heartbeat_age_s": None if age is None else round(age, 3),
         }
-
-
-_PARTICIPANT_SLOTS = {name: Participant.__dict__[name] for name in Participant.__slots__}  # type: ignore[attr-defined]
-
-
-def make_participant(
-    id: str,
-    type: str,
-    vote: str,
-    healthy: bool | None,
-    last_heartbeat: float | None,
-    invalid: tuple[str, ...],
-    *,
-    _new: Any = object.__new__,
-    _slots: tuple[Any, ...] = tuple(slot.__set__ for slot in _PARTICIPANT_SLOTS.values()),
-) -> Participant:
-    """``Participant(id, type, vote, healthy, last_heartbeat, invalid)``, the same object in about
-    half the time: the frozen ``__init__`` goes through ``object.__setattr__`` once per field,
-    this sets the slots directly. For the hot paths: a participant is made for every heartbeat
-    and every listed item that changed. (``tests/test_model.py`` checks it sets every field.)"""
-    obj = _new(Participant)
-    set_id, set_type, set_vote, set_healthy, set_heartbeat, set_invalid = _slots
-    set_id(obj, id)
-    set_type(obj, type)
-    set_vote(obj, vote)
-    set_healthy(obj, healthy)
-    set_heartbeat(obj, last_heartbeat)
-    set_invalid(obj, invalid)
-    return obj
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,12 +252,14 @@ class CircuitBreaker:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Migration:
-    """The latest known state of one migration, as reported by its controller."""
+class Migration(msgspec.Struct, frozen=True):
+    """The latest known state of one migration, as reported by its controller.
+
+    A frozen msgspec Struct, as ``Participant``: a controller reports every migration on every
+    poll, and a new progress is a copy made in C (``msgspec.structs.replace``)."""
 
     id: str
-    system: str = field(default_factory=default_system)
+    system: str = msgspec.field(default_factory=default_system)
     pair: str = ""
     status: str = "unknown"
     phase: str = "unknown"
@@ -292,8 +268,8 @@ class Migration:
     health: str = ""
     health_score: float | None = None
     #: Per-system figures (traffic split, documents done, write mode, ...), numbers validated.
-    details: Mapping[str, Any] = field(default_factory=dict)
-    config: Mapping[str, Any] = field(default_factory=dict)
+    details: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    config: Mapping[str, Any] = msgspec.field(default_factory=dict)
     invalid: tuple[str, ...] = ()
     #: The named controller that runs it (``[[controllers]]``, ``--controller NAME=URL``); None
     #: for the one unnamed controller of a plain ``--controller URL`` (and every recording before).
@@ -405,9 +381,9 @@ def scoped_id(controller: str | None, name: str) -> str:
     return f"{controller}:{name}" if controller else name
 
 
-@dataclass(frozen=True, slots=True)
-class HostResources:
-    """Resource usage of one machine (this host, or the fleet from Prometheus)."""
+class HostResources(msgspec.Struct, frozen=True, gc=False):
+    """Resource usage of one machine (this host, or the fleet from Prometheus). A frozen
+    msgspec Struct, as ``Participant``."""
 
     cpu_percent: float | None = None
     memory_percent: float | None = None
@@ -440,32 +416,6 @@ class HostResources:
             "load1": self.load1,
             "invalid": list(self.invalid),
         }
-
-
-def make_host_resources(
-    cpu_percent: float | None,
-    memory_percent: float | None,
-    disk_percent: float | None,
-    net_sent_bps: float | None,
-    net_recv_bps: float | None,
-    load1: float | None,
-    invalid: tuple[str, ...] = (),
-    *,
-    _new: Any = object.__new__,
-    _slots: tuple[Any, ...] = tuple(HostResources.__dict__[name].__set__ for name in HostResources.__slots__),  # type: ignore[attr-defined]
-) -> HostResources:
-    """``HostResources(...)`` with its slots set directly, as ``make_participant``: for a host
-    sample the recording reader typed (``recording.HostData``), one every second of a recording."""
-    obj = _new(HostResources)
-    set_cpu, set_memory, set_disk, set_sent, set_recv, set_load, set_invalid = _slots
-    set_cpu(obj, cpu_percent)
-    set_memory(obj, memory_percent)
-    set_disk(obj, disk_percent)
-    set_sent(obj, net_sent_bps)
-    set_recv(obj, net_recv_bps)
-    set_load(obj, load1)
-    set_invalid(obj, invalid)
-    return obj
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import orjson
 
 from migration_tui.events import Event
@@ -28,8 +29,6 @@ from migration_tui.model import (
     Participant,
     SourceHealth,
     finite,
-    make_host_resources,
-    make_participant,
     same_json,
     text,
 )
@@ -451,9 +450,7 @@ class Store:
             invalid = current.invalid
             if invalid and "last_heartbeat" in invalid:
                 invalid = tuple(f for f in invalid if f != "last_heartbeat")
-            members[participant_id] = make_participant(
-                current.id, current.type, current.vote, current.healthy, at, invalid
-            )
+            members[participant_id] = Participant(current.id, current.type, current.vote, current.healthy, at, invalid)
             number = revision["participants"] = next(_REVISIONS)
             changes = changes_of.get(migration_id)
             if changes is None:
@@ -586,63 +583,78 @@ class Store:
             self._participants_changed(migration_id, changed)
 
     def _on_typed_participants(self, data: ParticipantsData) -> None:
-        """``_on_participants`` for a list ``recording.decode_chunks`` typed (``ParticipantItem``):
-        an item's participant is its fields as they are, so it is compared with what is held
-        without being made, and an item equal to the last one for its id (compared in C) whose
-        participant is still held is that participant, as in ``_reduce_item``. (Its memo entry
-        has no parse: ``_reduce_item`` takes a typed entry for a miss.)"""
+        """``_on_participants`` for a list ``recording.decode_chunks`` typed (``ParticipantItem``,
+        whose strings are at most 256 characters): an item's participant is its fields as they
+        are, so it is compared with what is held without being made, and an item equal to the
+        last one for its id (compared in C) whose participant is still held is that participant,
+        as in ``_reduce_item``. (Its memo entry has no parse: ``_reduce_item`` takes a typed entry
+        for a miss.) The changed ids are noted on the way, as ``_listed`` would find them."""
         migration_id = data.migration_id[:256]
         memo = self._participant_memo.get(migration_id, {})
         old = self.participants.get(migration_id, {})
         beats = self._beats  # heartbeats fold_events keeps aside (not filed before a typed list)
         new: dict[str, Participant] = {}
         seen: _Memo = {}
-        unchanged = True  # every item's participant is the one held for its id
-        for item in data.participants[:MAX_PARTICIPANTS]:
-            raw_id = item.id
-            key = raw_id[:256]
+        changed: list[str] = []  # ids whose participant is not the one held, in the list's order
+        held_ids = 0  # items whose id is held
+        items = data.participants
+        if len(items) > MAX_PARTICIPANTS:
+            items = items[:MAX_PARTICIPANTS]
+        for item in items:
+            key = item.id
             current = old.get(key)
-            hit = memo.get(raw_id)
+            hit = memo.get(key)
             if hit is not None and current is hit[2] and hit[0] == item:  # a dict never equals an item
                 new[key] = current  # the same item, and nothing since but heartbeats, which it does not undo
-                seen[raw_id] = hit
+                seen[key] = hit
+                held_ids += 1
                 continue
             heartbeat = item.last_heartbeat
-            kind, vote, healthy = item.type[:256], item.vote[:256] or "pending", item.is_healthy
-            held = None
-            if beats and current is not None:
-                held = beats.get((migration_id, key))  # newer than the participant's, when kept aside
-            if (
-                current is not None
-                and (held is not None or (held := current.last_heartbeat) is not None)
-                and heartbeat is not None
-                and held >= heartbeat
-                and current.healthy is healthy
-                and current.type == kind
-                and current.vote == vote
-                and not current.invalid
-            ):
-                participant = current  # _keep_later_heartbeat keeps the held heartbeat: what is held
+            kind, vote, healthy = item.type, item.vote or "pending", item.is_healthy
+            if current is not None:
+                held_ids += 1
+                held = beats.get((migration_id, key)) if beats else None  # newer than the participant's
+                if (
+                    (held is not None or (held := current.last_heartbeat) is not None)
+                    and heartbeat is not None
+                    and held >= heartbeat
+                    and current.healthy is healthy
+                    and current.type == kind
+                    and current.vote == vote
+                    and not current.invalid
+                ):
+                    new[key] = current  # _keep_later_heartbeat keeps the held heartbeat: what is held
+                    seen[key] = (item, None, current)
+                    continue
+            participant = _keep_later_heartbeat(Participant(key, kind, vote, healthy, heartbeat, ()), current)
+            if participant == current:
+                participant = current
             else:
-                participant = _keep_later_heartbeat(make_participant(key, kind, vote, healthy, heartbeat, ()), current)
-                if participant == current:
-                    participant = current
-                else:
-                    unchanged = False
-                    if beats:
-                        break  # filed first, and the list read again (below)
+                if beats:
+                    break  # filed first, and the list read again (below)
+                changed.append(key)
             new[key] = participant  # a duplicate id: the last one wins
-            seen[raw_id] = (item, None, participant)
-        if unchanged and len(new) == len(old):
-            # The same ids, each with the participant held: no change, and the heartbeats kept
-            # aside are filed later as they would have been now.
-            self._participant_memo[migration_id] = seen
-            return
-        if beats:  # a change: the heartbeats kept aside are filed first, as before any other list
-            self._settle_beats()
-            self._on_typed_participants(data)
-            return
-        self._listed(migration_id, old, new, seen)
+            seen[key] = (item, None, participant)
+        else:
+            duplicates = len(new) != len(items)
+            if not changed and not duplicates and held_ids == len(old):
+                # The same ids, each with the participant held: no change, and the heartbeats
+                # kept aside are filed later as they would have been now.
+                self._participant_memo[migration_id] = seen
+                return
+            if not beats:
+                if duplicates:  # the last one of an id wins: the generic comparison
+                    self._listed(migration_id, old, new, seen)
+                    return
+                self._participant_memo[migration_id] = seen
+                if held_ids != len(old):  # ids read once each: a held one was left out
+                    changed += [key for key in old if key not in new]
+                self.participants[migration_id] = new
+                self._participants_changed(migration_id, changed)
+                return
+        # A change, with heartbeats kept aside: they are filed first, as before any other list.
+        self._settle_beats()
+        self._on_typed_participants(data)
 
     def _on_participants_delta(self, ts: float, source: str, data: dict[str, Any]) -> None:
         """Only what changed since the last list (``sources/deltas.py``): each changed item goes
@@ -727,7 +739,7 @@ class Store:
         invalid = current.invalid
         if invalid and "last_heartbeat" in invalid:
             invalid = tuple(f for f in invalid if f != "last_heartbeat")
-        members[participant_id] = make_participant(current.id, current.type, current.vote, current.healthy, at, invalid)
+        members[participant_id] = Participant(current.id, current.type, current.vote, current.healthy, at, invalid)
         # _participants_changed, for one id.
         revision = self.revision["participants"] = next(_REVISIONS)
         changes = self._participant_changes.get(migration_id)
@@ -819,7 +831,7 @@ class Store:
     def _on_host(self, ts: float, source: str, data: dict[str, Any] | HostData) -> None:
         if type(data) is HostData:  # typed by recording.decode_chunks: every number in range
             scope = data.scope
-            resources = make_host_resources(
+            resources = HostResources(
                 data.cpu_percent,
                 data.memory_percent,
                 data.disk_percent,
@@ -1005,7 +1017,7 @@ def _reduce_item(
     elif hit is not None and (heartbeat := _moved_heartbeat(item, hit[0], hit[1])) is not None:
         # The usual poll: only the heartbeat moved. ``from_dict`` would give the last parse with it.
         seen = hit[1]
-        parsed = make_participant(seen.id, seen.type, seen.vote, seen.healthy, heartbeat, seen.invalid)
+        parsed = Participant(seen.id, seen.type, seen.vote, seen.healthy, heartbeat, seen.invalid)
         current = old.get(parsed.id)
         if (
             current is not None
@@ -1094,44 +1106,9 @@ def _moved_progress(data: Mapping[str, Any], key: bytes, seen: bytes, parsed: Mi
     return _with_progress(parsed, float(progress))
 
 
-def _with_progress(
-    parsed: Migration,
-    progress: float,
-    *,
-    _new: Any = object.__new__,
-    _slots: tuple[Any, ...] = tuple(Migration.__dict__[name].__set__ for name in Migration.__slots__),  # type: ignore[attr-defined]
-) -> Migration:
-    """``parsed`` with another progress, its slots set directly (as ``model.make_participant``)."""
-    obj = _new(Migration)
-    (
-        s_id,
-        s_system,
-        s_pair,
-        s_status,
-        s_phase,
-        s_progress,
-        s_started,
-        s_health,
-        s_score,
-        s_details,
-        s_config,
-        s_invalid,
-        s_controller,
-    ) = _slots
-    s_id(obj, parsed.id)
-    s_system(obj, parsed.system)
-    s_pair(obj, parsed.pair)
-    s_status(obj, parsed.status)
-    s_phase(obj, parsed.phase)
-    s_progress(obj, progress)
-    s_started(obj, parsed.started_at)
-    s_health(obj, parsed.health)
-    s_score(obj, parsed.health_score)
-    s_details(obj, parsed.details)
-    s_config(obj, parsed.config)
-    s_invalid(obj, parsed.invalid)
-    s_controller(obj, parsed.controller)
-    return obj
+def _with_progress(parsed: Migration, progress: float, _replace: Any = msgspec.structs.replace) -> Migration:
+    """``parsed`` with another progress (a copy made in C)."""
+    return _replace(parsed, progress=progress)
 
 
 def _keep_later_heartbeat(polled: Participant, current: Participant | None) -> Participant:
@@ -1142,4 +1119,4 @@ def _keep_later_heartbeat(polled: Participant, current: Participant | None) -> P
         return polled
     if polled.last_heartbeat is not None and polled.last_heartbeat >= current.last_heartbeat:
         return polled
-    return make_participant(polled.id, polled.type, polled.vote, polled.healthy, current.last_heartbeat, polled.invalid)
+    return Participant(polled.id, polled.type, polled.vote, polled.healthy, current.last_heartbeat, polled.invalid)

@@ -107,42 +107,48 @@ def test_source_health_ok_and_age():
     assert not failing.ok() and failing.to_dict(12.0)["error"] == "boom"
 
 
-def test_make_participant_is_the_constructor_faster():
-    """``make_participant`` sets the slots itself: it must set every field, in order."""
-    import dataclasses
+@pytest.mark.parametrize(
+    ("cls", "values"),
+    [
+        (
+            "Participant",
+            {
+                "id": "p1",
+                "type": "engine",
+                "vote": "yes",
+                "healthy": False,
+                "last_heartbeat": 12.5,
+                "invalid": ("healthy",),
+            },
+        ),
+        (
+            "HostResources",
+            {
+                "cpu_percent": 12.5,
+                "memory_percent": 40.0,
+                "disk_percent": None,
+                "net_sent_bps": 1e6,
+                "net_recv_bps": 2e6,
+                "load1": 0.7,
+                "invalid": ("disk_percent",),
+            },
+        ),
+    ],
+)
+def test_hot_domain_objects_are_frozen_structs(cls, values):
+    """Participants and host samples are made for every heartbeat, listed change and host sample a
+    replay folds: frozen msgspec Structs, whose positional fields are in this order, equal and
+    hashed by value, and which refuse a change (as the frozen dataclasses they were did)."""
+    import msgspec
 
-    from migration_tui.model import Participant, make_participant
+    from migration_tui import model
 
-    fields = [f.name for f in dataclasses.fields(Participant)]
-    assert fields == ["id", "type", "vote", "healthy", "last_heartbeat", "invalid"]
-    values = ("p1", "engine", "yes", False, 12.5, ("healthy",))
-    made, built = make_participant(*values), Participant(*values)
-    assert made == built and hash(made) == hash(built) and type(made) is Participant
-    assert [getattr(made, name) for name in fields] == list(values)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        made.vote = "no"  # type: ignore[misc]
-
-
-def test_make_host_resources_is_the_constructor():
-    """``make_host_resources`` sets the slots itself: every field, in order."""
-    import dataclasses
-
-    from migration_tui.model import HostResources, make_host_resources
-
-    fields = [f.name for f in dataclasses.fields(HostResources)]
-    assert fields == [
-        "cpu_percent",
-        "memory_percent",
-        "disk_percent",
-        "net_sent_bps",
-        "net_recv_bps",
-        "load1",
-        "invalid",
-    ]
-    values = (12.5, 40.0, None, 1e6, 2e6, 0.7, ("disk_percent",))
-    made, built = make_host_resources(*values), HostResources(*values)
-    assert made == built and hash(made) == hash(built) and type(made) is HostResources
-    assert [getattr(made, name) for name in fields] == list(values)
-    assert make_host_resources(1.0, 2.0, 3.0, 4.0, 5.0, 6.0) == HostResources(1.0, 2.0, 3.0, 4.0, 5.0, 6.0)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        made.load1 = 1.0  # type: ignore[misc]
+    kind = getattr(model, cls)
+    assert issubclass(kind, msgspec.Struct) and kind.__struct_fields__ == tuple(values)
+    made, built = kind(*values.values()), kind(**values)
+    assert made == built and hash(made) == hash(built) and made is not built
+    assert [getattr(made, name) for name in values] == list(values.values())
+    assert made != kind(*[None if name == "invalid" else value for name, value in values.items()][:-1])
+    with pytest.raises(AttributeError):
+        setattr(made, next(iter(values)), "changed")
+    assert getattr(made, next(iter(values))) == next(iter(values.values()))

@@ -20,7 +20,7 @@ import pytest
 
 from migration_tui import recording
 from migration_tui.headless import reduce_recording, state_dict
-from migration_tui.model import HostResources, Participant, make_participant, text
+from migration_tui.model import HostResources, Participant, text
 from migration_tui.recording import (
     HeartbeatEvent,
     HostData,
@@ -172,7 +172,7 @@ def _as_the_store_reads(kind, data):
     must be the same."""
     if type(data) is ParticipantsData:
         items = [
-            make_participant(i.id[:256], i.type[:256], i.vote[:256] or "pending", i.is_healthy, i.last_heartbeat, ())
+            Participant(i.id, i.type, i.vote or "pending", i.is_healthy, i.last_heartbeat, ())
             for i in data.participants
         ]
         return data.migration_id[:256], items

@@ -18,6 +18,8 @@ from migration_tui.store import Store
 
 T = 1_700_000_000.0
 IDS = ("a", "b", "c", "d" * 300)  # the last is kept as its first 256 characters
+#: A longer id is not typed (``recording.ParticipantItem``): its lists are dicts.
+TYPED_IDS = ("a", "b", "c", "d" * 256)
 VALUES = {
     "type": ["db", "feed", 1, None],
     "vote": ["yes", "no", "", 1.0, None],
@@ -28,12 +30,12 @@ VALUES = {
 }
 
 
-def _polls(seed: int, count: int = 400, values: dict = VALUES):
+def _polls(seed: int, count: int = 400, values: dict = VALUES, ids: tuple[str, ...] = IDS):
     rng = random.Random(seed)
     items: dict[str, dict] = {}
     for i in range(count):
         ts = T + i
-        for key in IDS:
+        for key in ids:
             item = items.setdefault(key, {"id": key, "type": "db", "vote": "yes", "is_healthy": True})
             if rng.random() < 0.7:  # else the same item as the last poll's
                 item["last_heartbeat"] = ts - rng.choice((0.5, 2.0, 0.0))
@@ -46,7 +48,7 @@ def _polls(seed: int, count: int = 400, values: dict = VALUES):
         listed = [dict(item) for key, item in items.items() if rng.random() < 0.95]
         yield Event(ts, "controller", "participants", {"migration_id": "m", "participants": listed})
         if rng.random() < 0.1:  # a delta changes one, which the next full list may not
-            changed = {**items[rng.choice(IDS)], "vote": "maybe"}
+            changed = {**items[rng.choice(ids)], "vote": "maybe"}
             yield Event(
                 ts + 0.25,
                 "controller",
@@ -56,7 +58,7 @@ def _polls(seed: int, count: int = 400, values: dict = VALUES):
         for _ in range(rng.randrange(3)):
             at = ts + rng.choice((-1.0, 0.2, 0.7))
             yield Event(
-                ts + 0.5, "redis", "heartbeat", {"migration_id": "m", "participant_id": rng.choice(IDS), "at": at}
+                ts + 0.5, "redis", "heartbeat", {"migration_id": "m", "participant_id": rng.choice(ids), "at": at}
             )
 
 
@@ -66,11 +68,18 @@ def _run(events, folded=False):
     store = Store()
     states = []
     for event in events:
+        revision = store.revision["participants"]
         if folded:
             store.fold_events([event])
         else:
             store.apply(event)
-        states.append({key: p for key, p in store.participants.get("m", {}).items()})
+        # The participants, and the ids the event changed as a reader of the change log sees them.
+        states.append(
+            (
+                {key: p for key, p in store.participants.get("m", {}).items()},
+                store.participants_changed_since("m", revision),
+            )
+        )
     return store, states
 
 
@@ -84,9 +93,11 @@ def test_the_heartbeat_shortcut_gives_what_a_full_parse_gives(monkeypatch, seed)
 
 
 def _assert_the_same_runs(store, states, reference, reference_states):
-    """The same participants after every event, kept as the same objects from one event to the
-    next as in the reference (readers compare by identity), and the same change log."""
+    """The same participants after every event and the same ids changed by each, kept as the same
+    objects from one event to the next as in the reference (readers compare by identity), and
+    the same change log."""
     assert states == reference_states
+    states, reference_states = [s[0] for s in states], [s[0] for s in reference_states]
     pairs = zip(states[:-1], states[1:], reference_states[:-1], reference_states[1:], strict=True)
     for before, after, ref_before, ref_after in pairs:
         kept = {key for key in after if before.get(key) is after[key]}
@@ -137,7 +148,7 @@ def test_a_typed_list_gives_what_its_dict_gives(seed, values):
     """``Store._on_typed_participants`` against ``_on_participants`` of the same lists as dicts
     (each item through ``Participant.from_dict``), typed and dict lists in turn for the same ids:
     the same participants after every event, the same objects kept, the same change log."""
-    events = list(_polls(seed, values=values))
+    events = list(_polls(seed, values=values, ids=TYPED_IDS))
     typed, typed_states = _run(_as_decoded(events), folded=True)
     plain, plain_states = _run(events)
     _assert_the_same_runs(typed, typed_states, plain, plain_states)
@@ -223,8 +234,6 @@ def test_the_progress_shortcut_gives_what_a_full_parse_gives(monkeypatch, seed):
 
 
 def test_with_progress_sets_every_field():
-    import dataclasses
-
     from migration_tui.model import Migration
 
     values = {
@@ -242,9 +251,11 @@ def test_with_progress_sets_every_field():
         "invalid": ("v",),
         "controller": "c",
     }
-    assert [field.name for field in dataclasses.fields(Migration)] == list(values)
+    assert Migration.__struct_fields__ == tuple(values)
     parsed = Migration(**values)
-    assert store_module._with_progress(parsed, 7.5) == dataclasses.replace(parsed, progress=7.5)
+    moved = store_module._with_progress(parsed, 7.5)
+    assert moved == Migration(**{**values, "progress": 7.5}) and moved != parsed and parsed.progress == 3.0
+    assert all(getattr(moved, name) is getattr(parsed, name) for name in values if name != "progress")
 
 
 @pytest.mark.parametrize(
