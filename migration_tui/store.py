@@ -305,6 +305,7 @@ class Store:
         quiet = ("source_error", "action")
         wrong_shape = (TypeError, ValueError, AttributeError, KeyError)
         now = self.now
+        newest = -math.inf  # the time of the last event the fast paths applied (not yet in ``now``)
         applied = 0
         samples = self._fold_samples
         open_bucket: float | None = None
@@ -316,6 +317,8 @@ class Store:
         dirty = False
         beats = self._beats
         healthy: dict[str, _SourceRecord] = {}  # sources answering, not failing, within this fold
+        metrics_source = beat_source = None  # a healthy source, and its record: see below
+        metrics_record = beat_record = None
         metrics_event = MetricsEvent
         heartbeat_event = HeartbeatEvent
         observers = self.observers
@@ -333,8 +336,7 @@ class Store:
                     # _on_metrics, coalesced as in ``fold``: within a resolution bucket only each
                     # series' newest sample survives, so the newest event that has it is kept
                     # aside (the samples are numbers in range or null: decoded so).
-                    if ts > now:
-                        now = ts
+                    newest = ts  # times only grow within a fold: ``now`` takes it when read
                     if ts >= bucket_edge:
                         bucket = ts // resolution if resolution > 0 else ts
                         if bucket != open_bucket:
@@ -347,14 +349,17 @@ class Store:
                     sample = (ts, values)
                     for name in values:
                         samples[name] = sample
+                    if event.source == metrics_source:  # the source of the last one, answering again
+                        metrics_record.last_success = ts  # type: ignore[union-attr]
+                        applied += 1
+                        continue
                 elif (
                     cls is heartbeat_event
                     and (members := participants.get(migration_id := (beat := event.data).migration_id)) is not None
                     and (current := members.get(participant_id := beat.participant_id)) is not None
                 ):
                     # _on_heartbeat, coalesced as in ``fold``, for a participant already known.
-                    if ts > now:
-                        now = ts
+                    newest = ts
                     at = beat.at
                     key = (migration_id, participant_id)
                     held = beats.get(key)
@@ -363,11 +368,16 @@ class Store:
                         if held is not None:
                             del beats[key]  # newest change last, as the change log orders them
                         beats[key] = at
+                    if event.source == beat_source:  # as for metrics
+                        beat_record.last_success = ts  # type: ignore[union-attr]
+                        applied += 1
+                        continue
                 else:
                     kind = event.kind
                     if beats and kind in _READ_PARTICIPANTS and type(event.data) is not ParticipantsData:
                         self._settle_beats()  # no other kind reads or writes them; a typed list files them itself
                     healthy.clear()
+                    metrics_source = beat_source = None
                     data = event.data
                     if cls is metrics_event:
                         data = {"values": data.values, "invalid": data.invalid}
@@ -403,23 +413,27 @@ class Store:
                 # once seen so, until an event of another kind, its time is set (times only grow).
                 source = event.source
                 record = healthy.get(source)
-                if record is not None:
-                    record.last_success = ts
-                    continue
-                record = sources.get(source)
-                if record is not None:
-                    last = record.last_success
-                    if last is not None:
-                        if ts <= last:
-                            continue
-                        error_at = record.last_error_at
-                        if error_at is None or last >= error_at:
-                            record.last_success = ts
-                            healthy[source] = record
-                            continue
-                self._touch(source, ts)
+                if record is None:
+                    record = sources.get(source)
+                    if record is None or (last := record.last_success) is None:
+                        self._touch(source, ts)
+                        continue
+                    if ts <= last:
+                        continue
+                    error_at = record.last_error_at
+                    if error_at is not None and last < error_at:
+                        self._touch(source, ts)
+                        continue
+                    healthy[source] = record
+                record.last_success = ts
+                # The source of each fast path's last event, to compare the next one's with (the
+                # same string, not the same object: a decoded event's strings are new).
+                if cls is metrics_event:
+                    metrics_source, metrics_record = source, record
+                elif cls is heartbeat_event:
+                    beat_source, beat_record = source, record
         finally:
-            self.now = now
+            self.now = now if now >= newest else newest
             self.events_applied += applied
             if dirty:
                 self._series_dirty = True
