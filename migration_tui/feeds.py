@@ -19,9 +19,10 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from migration_tui.events import Event
 from migration_tui.store import Store
@@ -53,8 +54,7 @@ INLINE_INDEX_BYTES = 1 << 20
 OnChange = Callable[[], None]
 
 
-@dataclass(frozen=True, slots=True)
-class ClockState:
+class ClockState(msgspec.Struct, frozen=True):
     """What the status bar shows about time: a replay's position, or nothing for live."""
 
     position_s: float | None = None

@@ -13,8 +13,9 @@ No Textual here, and no IO: the frame is a pure function of its inputs.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cached_property
+
+import msgspec
 
 from migration_tui.model import CONTROLLER_SOURCE, FAILURE_PHASES, Alert, Migration
 from migration_tui.rules import DEFAULT_POLL_S, Judgement, Rule, alerts_of, judge, series_not_live, source_trouble
@@ -56,8 +57,7 @@ def active(migrations: Iterable[Migration]) -> list[Migration]:
     return running or migrations
 
 
-@dataclass(frozen=True, eq=False)
-class Frame:
+class Frame(msgspec.Struct, frozen=True, eq=False, dict=True):
     """The store judged at ``now`` with ``rules`` (None: the built-in ones)."""
 
     store: Store

@@ -13,7 +13,8 @@ from __future__ import annotations
 import enum
 import math
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from migration_tui.model import SourceHealth
 
@@ -34,8 +35,7 @@ class FreshnessState(enum.Enum):
     ERROR = "error"
 
 
-@dataclass(frozen=True, slots=True)
-class Freshness:
+class Freshness(msgspec.Struct, frozen=True):
     state: FreshnessState
     label: str
     """What to show: "fresh", "STALE 12s", "ERROR: connection refused", "waiting"."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -215,8 +214,7 @@ class Participant(msgspec.Struct, frozen=True, gc=False):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class CircuitBreaker:
+class CircuitBreaker(msgspec.Struct, frozen=True):
     """A circuit breaker, usually one per trading pair."""
 
     name: str
@@ -418,8 +416,7 @@ class HostResources(msgspec.Struct, frozen=True, gc=False):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Alert:
+class Alert(msgspec.Struct, frozen=True):
     """A rule that is pending or firing, or a message a source raised."""
 
     rule: str
@@ -444,8 +441,7 @@ class Alert:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class SourceHealth:
+class SourceHealth(msgspec.Struct, frozen=True):
     """How fresh one source's data is."""
 
     name: str

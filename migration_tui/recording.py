@@ -28,7 +28,6 @@ import os
 import time
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Annotated, Any, ClassVar, Union
 
@@ -45,15 +44,14 @@ MAX_LINE_BYTES = 4 * 1024 * 1024
 _MAX_TS = 1e11
 
 
-@dataclass
-class ReadStats:
+class ReadStats(msgspec.Struct):
     """What the reader had to skip."""
 
     bad_lines: int = 0  # not JSON, not an object, wrong field types, too long
     unknown_kinds: int = 0
     events: int = 0
     header_ok: bool = False
-    errors: list[str] = field(default_factory=list)  # the first few reasons, for the screen
+    errors: list[str] = msgspec.field(default_factory=list)  # the first few reasons, for the screen
 
     @property
     def skipped_lines(self) -> int:

@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
+
+import msgspec
 
 from migration_tui.freshness import FreshnessState, freshness
 from migration_tui.model import CONTROLLER_SOURCE, Alert, Migration, SourceHealth
@@ -86,8 +87,7 @@ class Judgement(NamedTuple):
         return {"migration": self.migration, "rule": self.rule, "state": self.state, "reason": self.reason}
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     name: str
     systems: tuple[str, ...]
     kind: str = "series"

@@ -14,7 +14,6 @@ import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -61,8 +60,7 @@ INVALID_SAMPLES = 1024
 _Memo = dict[str, tuple[Any, Participant | None, Participant]]
 
 
-@dataclass(frozen=True, slots=True)
-class LogLine:
+class LogLine(msgspec.Struct, frozen=True):
     ts: float
     level: str
     source: str
@@ -963,7 +961,7 @@ class Store:
         copy.last_action = dict(self.last_action)
         copy.marks = {k: deque(v, maxlen=v.maxlen) for k, v in self.marks.items()}
         copy.invalid_samples = {k: deque(v, maxlen=v.maxlen) for k, v in self.invalid_samples.items()}
-        copy._sources = {k: replace(v) for k, v in self._sources.items()}
+        copy._sources = {k: msgspec.structs.replace(v) for k, v in self._sources.items()}
         copy.now = self.now
         copy.events_applied = self.events_applied
         copy.unknown_kinds = self.unknown_kinds
@@ -975,8 +973,7 @@ class Store:
         return copy
 
 
-@dataclass(slots=True)
-class _SourceRecord:
+class _SourceRecord(msgspec.Struct):
     """What the store knows of one source's answers (``source()`` turns it into a ``SourceHealth``)."""
 
     last_success: float | None = None

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, NamedTuple
+
+import msgspec
 
 
 @cache
@@ -30,8 +31,7 @@ def _package_text(package: str, name: str) -> str:
     return resource.read_text(encoding="utf-8") if resource.is_file() else ""
 
 
-@dataclass(frozen=True)
-class ProfileEntry:
+class ProfileEntry(msgspec.Struct, frozen=True):
     """A controller API (``--profile NAME``) and how to reach and serve it."""
 
     name: str
@@ -47,8 +47,7 @@ class ProfileEntry:
     detect: bool = True
 
 
-@dataclass(frozen=True)
-class Scenario:
+class Scenario(msgspec.Struct, frozen=True):
     """One simulator scenario (``demo``/``simulate --scenario NAME``)."""
 
     name: str
@@ -70,8 +69,7 @@ class MetricSpec(NamedTuple):
     digits: int = 1
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(msgspec.Struct, frozen=True):
     """One large figure on the wall: the series it shows, its title, unit and decimals."""
 
     series: str
@@ -80,8 +78,7 @@ class Figure:
     digits: int = 1
 
 
-@dataclass(frozen=True)
-class SystemUI:
+class SystemUI(msgspec.Struct, frozen=True):
     """The dashboard and wall pieces of a system (defined in its ``ui`` submodule, which may import Textual).
 
     ``panel`` draws the system's own lines (``view -> migration -> [rich.text.Text]``);
@@ -97,8 +94,7 @@ class SystemUI:
     figures: tuple[Figure, Figure] | None = None
 
 
-@dataclass(frozen=True)
-class SourceKind:
+class SourceKind(msgspec.Struct, frozen=True):
     """A source of a system's own, read from its servers rather than a controller's HTTP API.
 
     A ``[[controllers]]`` block with ``kind = KIND`` (and the ``flags`` on watch, wall, record and
@@ -126,8 +122,7 @@ class SourceKind:
     actions: str = ""
 
 
-@dataclass(frozen=True)
-class System:
+class System(msgspec.Struct, frozen=True):
     """One migration system: the name in events and recordings, its words, phases and parts."""
 
     name: str

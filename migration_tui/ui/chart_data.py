@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from migration_tui.model import Migration
 from migration_tui.rules import Rule
@@ -46,16 +47,14 @@ MARK_LETTERS: dict[str, tuple[str, str]] = {
 HOLD_POLLS = 2.0
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(msgspec.Struct, frozen=True):
     """One series: its label and its unbroken runs of samples, as (xs, ys) pairs."""
 
     label: str
     segments: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(msgspec.Struct, frozen=True):
     """A moment on the time axis: where (seconds before the end), what kind, and in words."""
 
     x: float
@@ -63,8 +62,7 @@ class Mark:
     words: str
 
 
-@dataclass(frozen=True)
-class ChartData:
+class ChartData(msgspec.Struct, frozen=True):
     title: str
     unit: str
     #: The window: from ``-span_s`` to 0 (the end).

@@ -15,7 +15,8 @@ shows it, and the log does not fill with a burst of old transitions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from migration_tui.rules import NOT_JUDGED, Judgement
 from migration_tui.store import Store
@@ -25,8 +26,7 @@ LOG_SOURCE = "rules"
 HOLDING = ("pending", "firing")
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
+class Transition(msgspec.Struct, frozen=True):
     migration: str
     rule: str
     before: str | None

@@ -11,10 +11,10 @@ process, so ``!=`` is enough even after a replay seek swaps the store.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+import msgspec
 from rich.style import Style
 from rich.text import Text
 
@@ -27,21 +27,20 @@ from migration_tui.store import Store
 from migration_tui.ui.colors import level_alias, mark, rich_style
 
 
-@dataclass(frozen=True)
-class View:
+class View(msgspec.Struct, frozen=True):
     """Everything a widget may read: the store, the clock, the selection and the frame.
 
     The frame (``migration_tui.frame``) holds the judgements of this repaint: built here from
     the store, ``now``, the rules and the selection unless one is passed in (a copy made with
-    ``dataclasses.replace`` keeps its frame: change only what the frame does not read)."""
+    ``msgspec.structs.replace`` keeps its frame: change only what the frame does not read)."""
 
     store: Store
     now: float
     mode: str
     migration: Migration | None = None
-    clock: ClockState = field(default_factory=ClockState)
+    clock: ClockState = msgspec.field(default_factory=ClockState)
     poll_interval_s: float = 2.0
-    theme_variables: Mapping[str, Any] = field(default_factory=dict)
+    theme_variables: Mapping[str, Any] = msgspec.field(default_factory=dict)
     theme_generation: int = 0
     #: The safety rules in force (``Settings.rules_file`` or the built-in ones); None = built-in.
     rules: tuple[Rule, ...] | None = None
@@ -59,7 +58,7 @@ class View:
     def __post_init__(self) -> None:
         if self.frame is None:
             frame = Frame(self.store, self.now, self.rules, self.poll_interval_s, self.migration_id)
-            object.__setattr__(self, "frame", frame)
+            msgspec.structs.force_setattr(self, "frame", frame)
 
     @property
     def judgements(self) -> dict[str, list[Judgement]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -472,7 +473,9 @@ class WallScreen(MigrationScreen, inherit_bindings=False):
         return action in ("help", "step_migration", "fleet", "quit") or None
 
     def build_view(self) -> View:
-        return replace(super().build_view(), read_only=True)  # nothing on the wall can send, even over a replay
+        return msgspec.structs.replace(
+            super().build_view(), read_only=True
+        )  # nothing on the wall can send, even over a replay
 
     def refresh_view(self) -> None:
         super().refresh_view()

@@ -11,10 +11,10 @@ shows the key's tooltip.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, ClassVar, NamedTuple
 
+import msgspec
 from rich.text import Text
 from textual import events
 from textual.binding import ActiveBinding, Binding
@@ -62,8 +62,7 @@ class DeclaredKeyOrder:
         return dict(sorted(bindings.items(), key=lambda item: order.get(item[0], last)))
 
 
-@dataclass(frozen=True, slots=True)
-class KeyHit:
+class KeyHit(msgspec.Struct, frozen=True):
     """Where one key is drawn on the bar (cells ``start`` to ``end``), for clicks and tooltips."""
 
     start: int

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+import msgspec
 from rich.text import Text
 
 from migration_tui.freshness import format_age
@@ -86,8 +86,7 @@ MIN_RATE_SPAN_S = 10.0
 STILL_PER_MIN = 1e-6
 
 
-@dataclass(frozen=True, slots=True)
-class Pace:
+class Pace(msgspec.Struct, frozen=True):
     """What the progress line says after the %: the rate, the ETA (or why there is none)."""
 
     #: forward | falling | held | paused | failing | ended | not_live | stopped | measuring | unknown
