@@ -58,9 +58,6 @@ GROSS = 2.0
 #: this figure (half the throughput measured when the guard was set), so a gross regression still
 #: fails and the miss itself stays visible in ``make bench``. Remove a line once its target holds.
 QUICK_LIMITS: dict[str, float] = {
-    # Issue 20 target 1 (>= 0.5): 0.38-0.39 plain on 2026-12-06 at 9093c1a (docs/performance.md);
-    # gzip (0.55-0.64) holds it, so its guard is the usual one: half the target.
-    "reduction_vs_parse_plain": 0.19,
     # Issue 19 (<= 1.5x, which the Markdown holds): the charts' fixed cost (~0.6 s since b2c372a:
     # matplotlib's import, then one figure per migration) is most of a headless replay of the quick
     # run's 300,000 events (2.04-2.05x in the CI run at a6eae0b): a gross regression is past 4x here.
