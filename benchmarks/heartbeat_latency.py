@@ -101,10 +101,13 @@ async def run(kind: str, samples: int, redis_url: str, poll_s: float) -> dict:
         ]
         app = Timed(LiveFeed(sources, mode="LIVE"))
         async with app.run_test(size=(120, 40)) as pilot:
+            # The tabs after the Overview are filled just after the first frame (a98a20f).
+            deadline = time.monotonic() + 20
+            while not app.dashboard.query(ParticipantsTable) and time.monotonic() < deadline:
+                await pilot.pause(0.05)
             app.dashboard.action_show_tab("participants")
             table = app.dashboard.query_one(ParticipantsTable)
             migration_id = None
-            deadline = time.monotonic() + 20
             while time.monotonic() < deadline:
                 migration = app.dashboard.selected_migration
                 if migration is not None and len(table.shown_ids) >= 4:
