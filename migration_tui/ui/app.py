@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -22,7 +23,7 @@ from migration_tui.ui.commands import DashboardCommands
 from migration_tui.ui.screen_diff import ScreenDiff
 from migration_tui.ui.screens.base import MigrationScreen
 from migration_tui.ui.screens.dashboard import DashboardScreen
-from migration_tui.ui.textual_compat import install_screen_diff, use_no_color_filter
+from migration_tui.ui.textual_compat import install_screen_diff, quiet_driver_class, use_no_color_filter
 from migration_tui.ui.themes import DEFAULT_THEME, load_all, load_theme
 
 
@@ -77,6 +78,11 @@ class MigrationApp(App[int]):
         self.theme = chosen
         # The actions layer passes its screen with the keys (see screens/actions.py), the wall its own.
         self.dashboard = dashboard(feed, rules)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform, but on Linux one whose input thread sleeps until a key
+        comes, not ten times a second (``textual_compat.QuietLinuxDriver``)."""
+        return quiet_driver_class(super().get_driver_class())
 
     def _forget_screen(self, _app: object = None) -> None:
         """Back from a suspension the terminal's content is unknown: every cell is written again."""

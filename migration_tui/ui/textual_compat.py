@@ -17,12 +17,22 @@ docstrings true.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import selectors
+from codecs import getincrementaldecoder
+from threading import Event
 from typing import Any
 
 from textual._compositor import ChopsUpdate, Compositor, LayoutUpdate
+from textual._loop import loop_last
+from textual._parser import ParseError
+from textual._time import get_time
+from textual._xterm_parser import XTermParser
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.drivers.linux_driver import LinuxDriver
 from textual.filter import Monochrome, NoColor
 from textual.screen import Screen
 from textual.widget import Widget
@@ -258,3 +268,115 @@ def place_tab_underline(tabs: Widget) -> None:
             underline.highlight_end = x + gutter.left + width
             return
         x += width + gutter.width
+
+
+class _WakingEvent(Event):
+    """The input thread's exit flag, which also wakes the thread: a byte on ``wake_fd``."""
+
+    def __init__(self, wake_fd: int) -> None:
+        super().__init__()
+        self._wake_fd = wake_fd
+
+    def set(self) -> None:
+        super().set()
+        with contextlib.suppress(OSError):  # full (it is woken already) or closed (it has ended)
+            os.write(self._wake_fd, b"\0")
+
+
+class QuietLinuxDriver(LinuxDriver):
+    """Textual's Linux driver, whose input thread sleeps until there is something to do.
+
+    Textual's ``LinuxDriver.run_input_thread`` waits for the terminal with a 0.1 s timeout,
+    so that it sees ``exit_event`` and gives the key parser its ``tick`` (a lone Esc is a key
+    only once no more bytes follow it): ten wake-ups a second however idle the screen, an
+    eighth of a replay's CPU at 1x (docs/performance.md, target 2's seventh pass). Here the
+    thread waits for the terminal, a wake-up pipe that ``exit_event.set()`` writes to, or the
+    parser's own deadline when it holds a pending Esc (``Parser._timeout_time``), whichever
+    comes first. Everything else is Textual's method as it stands in Textual 8.2 (the reading,
+    decoding, parsing and the final 0.1 s read on exit): a test holds that method's source to
+    the copy this was made from, and fails on an upgrade that changes it.
+
+    Public alternative: none; the timeout is a literal inside the method.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self.exit_event = _WakingEvent(self._wake_write)
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(OSError):  # BlockingIOError once empty
+            while os.read(self._wake_read, 256):
+                pass
+
+    def run_input_thread(self) -> None:
+        """Wait for input and dispatch events (Textual's method; see the class docstring)."""
+        self._drain_wake()  # a byte left from the last stop (a suspension), not a new one
+        selector = selectors.SelectSelector()
+        selector.register(self.fileno, selectors.EVENT_READ)
+        selector.register(self._wake_read, selectors.EVENT_READ)
+
+        fileno = self.fileno
+        EVENT_READ = selectors.EVENT_READ
+
+        parser = XTermParser(self._debug)
+        feed = parser.feed
+        tick = parser.tick
+
+        utf8_decoder = getincrementaldecoder("utf-8")().decode
+        decode = utf8_decoder
+        read = os.read
+
+        def timeout() -> float | None:
+            due = parser._timeout_time  # a pending Esc: a key once nothing follows it in time
+            return None if due is None else max(0.0, due - get_time())
+
+        def process_selector_events(
+            selector_events: list[tuple[selectors.SelectorKey, int]],
+            final: bool = False,
+        ) -> None:
+            terminal = [(key, mask) for key, mask in selector_events if key.fd == fileno]
+            if len(terminal) != len(selector_events):
+                self._drain_wake()
+            for last, (_selector_key, mask) in loop_last(terminal):
+                if mask & EVENT_READ:
+                    unicode_data = decode(read(fileno, 1024 * 4), final=final and last)
+                    if not unicode_data:
+                        # This can occur if the stdin is piped
+                        break
+                    for event in feed(unicode_data):
+                        self.process_message(event)
+            for event in tick():
+                self.process_message(event)
+
+        try:
+            while not self.exit_event.is_set():
+                process_selector_events(selector.select(timeout()))
+            selector.unregister(self.fileno)
+            selector.unregister(self._wake_read)
+            process_selector_events(selector.select(0.1), final=True)
+
+        finally:
+            selector.close()
+            try:
+                for _event in feed(""):
+                    pass
+            except (EOFError, ParseError):
+                pass
+
+    def close(self) -> None:
+        super().close()
+        thread = self._key_thread
+        if thread is None or not thread.is_alive():
+            for fd in (self._wake_read, self._wake_write):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._wake_read = self._wake_write = -1
+
+
+def quiet_driver_class(driver_class: type[Any]) -> type[Any]:
+    """``QuietLinuxDriver`` where Textual would use its ``LinuxDriver``; any other driver as it is
+    (headless, Windows, a web driver named by ``TEXTUAL_DRIVER``)."""
+    return QuietLinuxDriver if driver_class is LinuxDriver else driver_class

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import importlib
 import inspect
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -426,3 +428,50 @@ async def test_partial_updates_write_what_textuals_own_compositor_writes(recordi
     assert ours * 10 < theirs, (ours, theirs)
     assert ours_rendered["MetricsValues"] and ours_rendered["StatusBar"]  # what changes still is
     assert "MetricsValues" in ours_rendered
+
+
+# --- the quiet input thread ----------------------------------------------------------
+
+
+#: sha256 (first 16 hex digits) of Textual 8.2's ``LinuxDriver.run_input_thread`` source, which
+#: ``QuietLinuxDriver.run_input_thread`` copies with its wait changed.
+TEXTUAL_RUN_INPUT_THREAD = "d796af6d69db337d"
+
+
+def test_textuals_input_thread_is_still_the_one_the_quiet_driver_copies() -> None:
+    from textual.drivers.linux_driver import LinuxDriver
+
+    source = inspect.getsource(LinuxDriver.run_input_thread)
+    digest = hashlib.sha256(source.encode()).hexdigest()[:16]
+    assert digest == TEXTUAL_RUN_INPUT_THREAD, (
+        "Textual's LinuxDriver.run_input_thread changed: compare it with "
+        "textual_compat.QuietLinuxDriver.run_input_thread, carry the change over, and record the new digest"
+    )
+    assert "selector.select(0.1)" in source  # the poll the quiet driver replaces is still there
+
+
+def test_the_key_parser_keeps_a_lone_escapes_deadline_where_the_quiet_driver_reads_it() -> None:
+    from textual import events
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser()
+    assert parser._timeout_time is None  # idle: the quiet driver waits with no timeout
+    assert list(parser.feed("\x1b")) == []  # a lone Esc: maybe the start of a sequence
+    due = parser._timeout_time
+    assert due is not None
+    time.sleep(max(0.0, due - textual_compat.get_time()) + 0.01)
+    keys = [event for event in parser.tick() if isinstance(event, events.Key)]
+    assert [key.key for key in keys] == ["escape"]
+    assert parser._timeout_time is None
+
+
+def test_the_quiet_driver_is_used_only_where_textual_would_use_its_linux_driver() -> None:
+    from textual.drivers.headless_driver import HeadlessDriver
+    from textual.drivers.linux_driver import LinuxDriver
+
+    from migration_tui.ui.textual_compat import QuietLinuxDriver, quiet_driver_class
+
+    assert quiet_driver_class(LinuxDriver) is QuietLinuxDriver
+    assert quiet_driver_class(HeadlessDriver) is HeadlessDriver
+    assert issubclass(QuietLinuxDriver, LinuxDriver)
+    assert "self.exit_event.set()" in inspect.getsource(LinuxDriver.disable_input)  # what wakes the thread
