@@ -473,9 +473,8 @@ class WallScreen(MigrationScreen, inherit_bindings=False):
         return action in ("help", "step_migration", "fleet", "quit") or None
 
     def build_view(self) -> View:
-        return msgspec.structs.replace(
-            super().build_view(), read_only=True
-        )  # nothing on the wall can send, even over a replay
+        # Nothing on the wall can send, even over a replay.
+        return msgspec.structs.replace(super().build_view(), read_only=True)
 
     def refresh_view(self) -> None:
         super().refresh_view()
