@@ -1089,7 +1089,7 @@ def _same_but(new: Mapping[str, Any], seen: Mapping[str, Any], moved: str, same:
 
 def _same_flat(kind: type, value: Any, _other: Any) -> bool:
     """A string, or a list of strings (a participant's values that a heartbeat leaves alone)."""
-    return kind is str or (kind is list and all(type(name) is str for name in value))
+    return kind is str or ((kind is list or kind is tuple) and all(type(name) is str for name in value))
 
 
 def _json_but(data: Mapping[str, Any], moved: str) -> bytes | None:

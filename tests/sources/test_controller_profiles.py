@@ -113,7 +113,7 @@ def test_out_of_range_numbers_become_null_and_are_named(bad: Any) -> None:
     items, _ = trading.discover([{"id": "m", "progress": bad}])
     reading = trading.normalise(items, {"participants:m": [{"id": "p", "last_heartbeat": bad}]}, NOW)
     assert reading.migrations[0]["progress"] is None and "progress" in reading.migrations[0]["invalid"]
-    assert reading.participants["m"][0]["invalid"] == ["last_heartbeat"]
+    assert reading.participants["m"][0]["invalid"] == ("last_heartbeat",)
 
 
 @given(

@@ -16,6 +16,7 @@ from typing import Any
 
 from migration_tui.model import TERMINAL_STATUSES, text
 from migration_tui.sources.profiles._common import (
+    MAX_EPOCH,
     MAX_ITEMS,
     MAX_PARTICIPANT_ITEMS,
     Reading,
@@ -196,14 +197,17 @@ def list_errors(where: str, key: str, dropped: int, duplicates: list[str], total
 
 
 def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list[str]]:
-    """Participants as event dicts ``{id, type, vote, healthy, last_heartbeat, invalid}``.
+    """Participants as event dicts ``{id, type, vote, healthy, last_heartbeat, invalid}``, their
+    ``invalid`` a tuple: holding only strings, numbers, booleans, None and that tuple, the dicts
+    are not tracked by the garbage collector (10,000 participants would double its work).
 
     A controller lists every participant on every poll and few change in between, so the
     dict made for an item is remembered (per ``where``, for the ids of the last list) with
-    the item and its values' types; an item equal to it, its values of the same types, gets
-    the same dict again (one object: treat it as read-only), not a second judging. The list as
-    a whole (not a list, items that are not objects or have no usable id, duplicates, more
-    than ``MAX_PARTICIPANT_ITEMS``) is judged as ``unique_items`` judges it.
+    the item; an item that reads the same (``_again``) gets the same dict again (one object:
+    treat it as read-only), and one whose heartbeat alone moved a copy with the new heartbeat,
+    not a second judging. The list as a whole (not a list, items that are not objects or have
+    no usable id, duplicates, more than ``MAX_PARTICIPANT_ITEMS``) is judged as
+    ``unique_items`` judges it.
 
     When the last list of ``where`` had no such fault and this one is as long, the items that
     are the very objects of the last list (``sources/lists.py`` hands unchanged items back so)
@@ -218,7 +222,7 @@ def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list
         if result is not None:
             _PARTICIPANT_MEMO[where] = memo
             return result[:], []
-    seen: dict[str, tuple[dict[str, Any], tuple[type, ...], dict[str, Any]]] = {}
+    seen: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
     known = memo.seen if memo is not None else {}
     by_key: dict[str, dict[str, Any]] = {}
     dropped = 0
@@ -226,9 +230,10 @@ def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list
     for item in body[:MAX_PARTICIPANT_ITEMS]:
         raw_id = item.get("id") if type(item) is dict else None
         hit = known.get(raw_id) if type(raw_id) is str else None  # type: ignore[arg-type]
-        if hit is not None and (hit[0] is item or (hit[0] == item and hit[1] == tuple(map(type, item.values())))):
-            participant = hit[2]
-            seen[raw_id] = hit  # type: ignore[index]  # its item is equal to this one
+        again = None if hit is None else hit[1] if hit[0] is item else _again(item, *hit)
+        if again is not None:
+            participant = again
+            seen[raw_id] = (item, again)  # type: ignore[index]
         else:
             if not isinstance(item, Mapping):
                 dropped += 1
@@ -238,8 +243,8 @@ def participant_dicts(body: Any, where: str) -> tuple[list[dict[str, Any]], list
                 dropped += 1
                 continue
             participant = _participant_dict({**item, "id": key})
-            if type(raw_id) is str and _plain(item):
-                seen[raw_id] = (item, tuple(map(type, item.values())), participant)  # type: ignore[index, arg-type]
+            if type(raw_id) is str and _flat(item):
+                seen[raw_id] = (item, participant)  # type: ignore[index]
         key = participant["id"]
         if key in by_key:
             duplicates.append(key)
@@ -273,14 +278,14 @@ def _same_ids(memo: _Memo, body: list[Any]) -> list[dict[str, Any]] | None:
         item = body[index]
         raw_id = item["id"]
         hit = known.get(raw_id)
-        if hit is not None and hit[0] == item and hit[1] == tuple(map(type, item.values())):
-            result[index] = hit[2]
-            continue
-        participant = _participant_dict({**item, "id": text(raw_id)})
-        if _plain(item):
-            known[raw_id] = (item, tuple(map(type, item.values())), participant)
-        else:
-            known.pop(raw_id, None)
+        participant = None if hit is None else _again(item, *hit)
+        if participant is None:
+            participant = _participant_dict({**item, "id": text(raw_id)})
+            if not _flat(item):
+                known.pop(raw_id, None)
+                result[index] = participant
+                continue
+        known[raw_id] = (item, participant)
         result[index] = participant
     memo.items, memo.participants = body[:], result
     return result
@@ -295,7 +300,7 @@ def _participant_dict(item: Mapping[str, Any]) -> dict[str, Any]:
         "vote": label(item.get("vote"), "pending") or "pending",
         "healthy": boolean(item, healthy_key, invalid, "healthy"),
         "last_heartbeat": epoch_field(item, "last_heartbeat", invalid),
-        "invalid": invalid,
+        "invalid": tuple(invalid),
     }
 
 
@@ -303,8 +308,8 @@ def _participant_dict(item: Mapping[str, Any]) -> dict[str, Any]:
 class _Memo:
     """``participant_dicts``' memory of one ``where``."""
 
-    #: raw id -> (the item, its values' types, its dict), for the ids of the last list.
-    seen: dict[str, tuple[dict[str, Any], tuple[type, ...], dict[str, Any]]]
+    #: raw id -> (the item, its dict), for the ids of the last list whose items are ``_flat``.
+    seen: dict[str, tuple[dict[str, Any], dict[str, Any]]]
     #: The last list's items and their participants, one for one (None when it had a fault).
     items: list[Any] | None
     participants: list[dict[str, Any]] | None
@@ -313,12 +318,38 @@ class _Memo:
 #: ``participant_dicts``' memory, per ``where``; newest last.
 _PARTICIPANT_MEMO: dict[str, _Memo] = {}
 _PARTICIPANT_MEMO_KEPT = 64
-_READ = ("id", "type", "vote", "is_healthy", "healthy", "last_heartbeat")
-_SCALARS = frozenset((str, int, float, bool, type(None)))
+#: What ``_participant_dict`` reads but the heartbeat.
+_JUDGED = ("id", "type", "vote", "is_healthy", "healthy")
+_FLAT = frozenset((str, bool, type(None)))
 
 
-def _plain(item: dict[str, Any]) -> bool:
-    """Whether every field ``_participant_dict`` reads is a plain scalar: then an equal item
-    whose values have the same types (``True == 1``, but they are judged differently) makes
-    the same dict. A NaN never matches the last poll's (NaN != NaN): judged each time."""
-    return _SCALARS.issuperset(map(type, map(item.get, _READ)))  # in C, no generator
+def _flat(item: dict[str, Any]) -> bool:
+    """Whether every field ``_participant_dict`` reads but the heartbeat is a string, a boolean
+    or missing (null): values that are equal only when they are the same JSON (``1 == 1.0 ==
+    True`` and ``-0.0 == 0.0`` in Python, but ``_participant_dict`` tells them apart)."""
+    return _FLAT.issuperset(map(type, map(item.get, _JUDGED)))  # in C, no generator
+
+
+def _again(item: dict[str, Any], seen: dict[str, Any], participant: dict[str, Any]) -> dict[str, Any] | None:
+    """``_participant_dict(item)`` without judging it, from ``participant``, made for the ``_flat``
+    item ``seen``: when ``item`` reads the same but for a heartbeat that is a valid number (the usual
+    poll), or for fields it does not read; None when it must be judged.
+
+    The same heartbeat gives ``participant`` itself, so later steps find it unchanged by identity."""
+    judged = tuple(map(item.get, _JUDGED))
+    if (
+        judged != tuple(map(seen.get, _JUDGED))
+        or not _FLAT.issuperset(map(type, judged))  # as ``seen``'s (only such are remembered): the same JSON
+        or ("is_healthy" in item) != ("is_healthy" in seen)
+        or "last_heartbeat" in participant["invalid"]
+    ):
+        return None
+    heartbeat = item.get("last_heartbeat")
+    kind = type(heartbeat)
+    if (kind is not float and kind is not int) or not 0.0 <= heartbeat <= MAX_EPOCH:  # NaN too
+        return None  # missing, null, a string, out of range: judged
+    heartbeat = float(heartbeat)  # as ``epoch`` gives it
+    held = participant["last_heartbeat"]
+    if heartbeat == held and heartbeat != 0.0:  # (0.0 == -0.0)
+        return participant
+    return {**participant, "last_heartbeat": heartbeat}

@@ -708,7 +708,7 @@ class FileProfile(Profile):
                     "vote": vote or "pending",
                     "healthy": healthy,
                     "last_heartbeat": self._epoch(fields.get("last_heartbeat"), item, invalid),
-                    "invalid": invalid,
+                    "invalid": tuple(invalid),  # as ``participant_dicts`` gives it
                 }
             )
         problems.into(errors)
