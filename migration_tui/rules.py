@@ -367,10 +367,9 @@ def _judge_other(rule: Rule, store: Store, migration: Migration, now: float, sou
                 return _holds(rule, migration, alert)
         return _ok(rule, migration)
     if rule.kind == "participant_unhealthy":
-        participants = store.participants_of(migration.id)
-        if not participants or all(p.healthy is None for p in participants):
+        reported, sick = store.participant_health(migration.id)
+        if not reported:
             return _not_judged(rule, migration, "no participant health reported")
-        sick = [p.id for p in participants if p.healthy is False]
         if not sick:
             return _ok(rule, migration)
         message = f"{_head(rule, migration)}: participant unhealthy: {', '.join(sick[:5])}"

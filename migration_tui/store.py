@@ -84,6 +84,9 @@ class Store:
         # Per migration: participant id -> revision of its last change, oldest first.
         self._participant_changes: dict[str, dict[str, int]] = {}
         self._changes_since = next(_REVISIONS)
+        # Per migration: (``revision["participants"]`` then, its participants, their health) for
+        # ``participants_of`` and ``participant_health``: each frame reads them, a poll changes them.
+        self._participants_read: dict[str, _ParticipantsRead] = {}
         self.breakers: dict[str, CircuitBreaker] = {}
         self.breaker_opens: dict[str, deque[float]] = {}
         self.series: dict[str, Series] = {}
@@ -929,8 +932,33 @@ class Store:
     def breaker_opens_since(self, name: str, since: float) -> int:
         return sum(1 for t in self.breaker_opens.get(name, ()) if t >= since)
 
-    def participants_of(self, migration_id: str) -> list[Participant]:
-        return list(self.participants.get(migration_id, {}).values())
+    def participants_of(self, migration_id: str) -> tuple[Participant, ...]:
+        """A migration's participants in order: the same tuple until one of them changes (10,000
+        of them are read by every frame and change once a poll)."""
+        return self._read_participants(migration_id).members
+
+    def participant_health(self, migration_id: str) -> tuple[bool, tuple[str, ...]]:
+        """(whether any participant's health is reported, the ids of those reported unhealthy)."""
+        read = self._read_participants(migration_id)
+        if read.health is None:
+            members = read.members
+            reported = any(p.healthy is not None for p in members)
+            read.health = (reported, tuple(p.id for p in members if p.healthy is False))
+        return read.health
+
+    def _read_participants(self, migration_id: str) -> _ParticipantsRead:
+        revision = self.revision["participants"]
+        read = self._participants_read.get(migration_id)
+        if read is None or read.revision != revision:
+            members = self.participants.get(migration_id)
+            read = _ParticipantsRead(revision, tuple(members.values()) if members else ())
+            if members is not None:  # a migration's, not any id asked for
+                if len(self._participants_read) > len(self.participants):  # some are gone
+                    self._participants_read = {
+                        k: v for k, v in self._participants_read.items() if k in self.participants
+                    }
+                self._participants_read[migration_id] = read
+        return read
 
     # --- keyframes -----------------------------------------------------------
 
@@ -952,6 +980,7 @@ class Store:
         copy._migration_memo = {}
         copy._participant_changes = {}
         copy._changes_since = next(_REVISIONS)
+        copy._participants_read = {}
         copy.breakers = dict(self.breakers)
         copy.breaker_opens = {k: deque(v, maxlen=v.maxlen) for k, v in self.breaker_opens.items()}
         copy.series = {k: v.snapshot() for k, v in self.series.items()}
@@ -1007,6 +1036,14 @@ def _transition_level(migration: Migration) -> str:
     if states & _WARNING_STATES:
         return "warning"
     return "info"
+
+
+class _ParticipantsRead(msgspec.Struct):
+    """``Store._read_participants``' answer for one migration at one participants revision."""
+
+    revision: int
+    members: tuple[Participant, ...]
+    health: tuple[bool, tuple[str, ...]] | None = None
 
 
 def _reduce_item(

@@ -261,3 +261,45 @@ def test_a_fold_tells_its_observers_what_it_applied_and_its_reader_what_it_refus
     assert [event.kind for event in s.rejected] == ["participants"] and s.rejected_events == 1
     copy = s.snapshot()
     assert copy.observers == {} and copy.rejected is None
+
+
+def test_participants_read_by_every_frame_are_the_stores_until_one_changes():
+    """``participants_of`` and ``participant_health`` answer from a copy kept per revision: after every
+    kind of change (a full list, a delta, a heartbeat, applied or folded, a migration gone, a
+    snapshot) they are the long way's, and between changes the very same tuple."""
+    from migration_tui.recording import ReadStats, decode_rows
+
+    def person(pid, healthy, beat):
+        return {"id": pid, "vote": "yes", "healthy": healthy, "last_heartbeat": beat, "invalid": ()}
+
+    steps = [
+        (1.0, "migration", {"id": "m1", "system": "2pc", "status": "in_progress", "phase": "preparing"}),
+        (2.0, "participants", {"migration_id": "m1", "participants": [person("a", None, 1.0), person("b", None, 1.0)]}),
+        (3.0, "participants_delta", {"migration_id": "m1", "changed": [person("b", False, 2.0)], "removed": []}),
+        (4.0, "heartbeat", {"migration_id": "m1", "participant_id": "a", "at": 3.5}),
+        (5.0, "participants_delta", {"migration_id": "m1", "changed": [person("c", True, 5.0)], "removed": ["b"]}),
+        (6.0, "migration_gone", {"id": "m1"}),
+    ]
+
+    def long_way(store):
+        members = tuple(store.participants.get("m1", {}).values())
+        return members, (
+            any(p.healthy is not None for p in members),
+            tuple(p.id for p in members if p.healthy is False),
+        )
+
+    applied, folded = Store(), Store()
+    answers = []
+    for ts, kind, data in steps:
+        applied.apply(ev(ts, kind, data))
+        line = orjson.dumps({"ts": ts, "source": "controller", "kind": kind, "data": data}) + b"\n"
+        folded.fold(decode_rows(iter([line]), ReadStats()))
+        for store in (applied, folded, applied.snapshot()):
+            members = store.participants_of("m1")
+            assert (members, store.participant_health("m1")) == long_way(store), (ts, kind)
+            assert store.participants_of("m1") is members  # nothing changed: the same tuple
+        answers.append((applied.participants_of("m1"), applied.participant_health("m1")))
+    assert [len(m) for m, _ in answers] == [0, 2, 2, 2, 2, 0]
+    assert [health for _, health in answers][1:5] == [(False, ()), (True, ("b",)), (True, ("b",)), (True, ())]
+    assert answers[3][0][0].last_heartbeat == 3.5
+    assert applied.participants_of("nobody") == () and "nobody" not in applied._participants_read

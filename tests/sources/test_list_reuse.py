@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from migration_tui.events import Event
 from migration_tui.sources.controller import ControllerSource
-from migration_tui.sources.deltas import diff_participants
+from migration_tui.sources.deltas import ParticipantsDiffer, diff_participants
 from migration_tui.sources.http import FetchError
 from migration_tui.sources.lists import ListReader
 from migration_tui.sources.profiles.base import (
@@ -171,6 +171,39 @@ def test_participants_and_their_diff_are_the_long_ways_poll_after_poll(first, la
             assert shortcut == long_way
         fresh = diff_participants({}, got[0], MAX_PARTICIPANT_ITEMS)
         last_emitted = fresh[0] if fresh is not None else None
+
+
+fields = participant_items.map(lambda item: {k: v for k, v in item.items() if k != "id"})
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(fields, min_size=1, max_size=6),
+    st.lists(
+        st.tuples(
+            st.lists(st.tuples(st.integers(0, 5), fields), max_size=3),  # items changed in place
+            st.one_of(st.none(), fields),  # one more listed at the end
+            st.integers(0, 2),  # items no longer listed (from the end)
+        ),
+        max_size=6,
+    ),
+)
+def test_the_differ_fed_last_polls_objects_emits_what_it_emits_fed_copies(first, later):
+    """``ParticipantsDiffer`` passes over unchanged items by identity and updates what it remembers
+    in place: poll after poll (items changing, coming and going), the events a differ fed
+    ``participant_dicts``' lists emits are those of one fed deep copies (no object shared)."""
+    where = "participants of 'differ'"
+    shared, copies = ParticipantsDiffer(MAX_PARTICIPANT_ITEMS, 1000), ParticipantsDiffer(MAX_PARTICIPANT_ITEMS, 1000)
+    body = [{"id": f"p{i}", **item} for i, item in enumerate(first)]
+    born = len(body)
+    for changes, more, fewer in [([], None, 0), *later]:
+        body = later_poll(body, [(i, {"id": body[i % len(body)]["id"], **item}) for i, item in changes if body])
+        if more is not None:
+            body = [*body, {"id": f"p{born}", **more}]
+            born += 1
+        body = body[: max(0, len(body) - fewer)]
+        listed = participant_dicts(body, where)[0]
+        assert shared.event("m", listed) == copies.event("m", copy.deepcopy(listed))
 
 
 async def test_a_big_list_held_still_reaches_the_store_as_fresh_parses_would(local_server: LocalServer) -> None:
