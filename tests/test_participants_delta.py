@@ -42,6 +42,19 @@ def test_the_differ_emits_the_whole_list_then_only_changes_then_the_whole_list_a
     assert differ.event("m1", [b2, c])[0] == "participants"  # after a failure
 
 
+def test_the_same_list_passed_again_with_an_item_replaced_is_still_diffed():
+    """The differ keeps the list it was given; a caller that replaces an item of that very list
+    and passes it again still gets the change (the items are compared, not the lists' identity)."""
+    differ = ParticipantsDiffer(MAX_PARTICIPANTS)
+    items = [{"id": "a", "vote": "yes"}, {"id": "b", "vote": "pending"}]
+    differ.event("m1", items)
+    items[1] = {"id": "b", "vote": "no"}
+    assert differ.event("m1", items) == (
+        "participants_delta",
+        {"migration_id": "m1", "changed": [{"id": "b", "vote": "no"}], "removed": []},
+    )
+
+
 def test_only_a_list_a_delta_can_say_exactly_becomes_one():
     previous = {"a": {"id": "a"}, "b": {"id": "b"}}
     assert diff_participants(previous, [{"id": "b"}, {"id": "a"}], 10) is None  # reordered

@@ -103,7 +103,7 @@ def _in_place(
     """``_same_ids`` for the differ, which owns ``previous`` (made from the list ``last``, one for
     one): ``previous`` updated in place, not copied (10,000 participants: a copy a poll, and the
     garbage collector walking it). None, ``previous`` untouched, where ``_same_ids`` gives None."""
-    if len(items) != len(last):
+    if len(items) != len(last) or items is last:  # the same list again: changed in place, maybe
         return None
     moved = list(compress(range(len(items)), map(is_not, last, items)))
     if len(moved) > len(items) // 2:
@@ -144,7 +144,10 @@ class ParticipantsDiffer:
             self._since_full.pop(migration_id, None)
 
     def event(self, migration_id: str, items: list[Any]) -> tuple[str, dict[str, Any]] | None:
-        """(kind, data) to emit for this list, or None when nothing changed since the last one."""
+        """(kind, data) to emit for this list, or None when nothing changed since the last one.
+
+        ``items`` is kept (not copied) until the next list: a new list each time, whose unchanged
+        items may be the last list's objects (``participant_dicts`` gives them so), never changed."""
         previous = self._last.get(migration_id)
         count = self._since_full.get(migration_id, 0) + 1
         diff = None
