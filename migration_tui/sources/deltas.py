@@ -74,35 +74,19 @@ def diff_participants(
 def _same_ids(
     previous: Mapping[str, Mapping[str, Any]], items: list[Any]
 ) -> tuple[dict[str, Mapping[str, Any]], list[Mapping[str, Any]], list[str]] | None:
-    """``diff_participants`` when ``items`` is as long as ``previous``: the items that are the very
-    objects of the last list (``participant_dicts`` hands unchanged ones back so) are passed over in
-    C; None (the long way) if another item is not an object with the id at its place in ``previous``,
-    or if most items are other objects."""
-    last = list(previous.values())
-    moved = list(compress(range(len(items)), map(is_not, last, items)))
-    if len(moved) > len(items) // 2:
-        return None
-    keys = list(previous)
-    for index in moved:
-        item = items[index]
-        if type(item) is not dict or item.get("id") != keys[index] or type(item.get("id")) is not str:
-            return None
-    current = dict(previous)
-    changed = []
-    for index in moved:
-        item = items[index]
-        current[keys[index]] = item
-        if not same_json(item, last[index]):  # 1 == True in Python, not in what the store reads
-            changed.append(item)
-    return current, changed, []
+    """``diff_participants`` when ``items`` is as long as ``previous``: ``_in_place`` on a copy."""
+    return _in_place(dict(previous), list(previous.values()), items)
 
 
 def _in_place(
     previous: dict[str, Mapping[str, Any]], last: list[Any], items: list[Any]
 ) -> tuple[dict[str, Mapping[str, Any]], list[Mapping[str, Any]], list[str]] | None:
-    """``_same_ids`` for the differ, which owns ``previous`` (made from the list ``last``, one for
-    one): ``previous`` updated in place, not copied (10,000 participants: a copy a poll, and the
-    garbage collector walking it). None, ``previous`` untouched, where ``_same_ids`` gives None."""
+    """``diff_participants`` when ``items`` is as long as ``last``, the list ``previous`` (items by id)
+    was made from, one for one: the items that are the very objects of ``last``
+    (``participant_dicts`` hands unchanged ones back so) are passed over in C, and ``previous`` is
+    updated in place (the differ owns it: no 10,000-entry copy a poll for the collector to walk).
+    None, ``previous`` untouched (the long way), if another item is not an object with the id at
+    its place in ``last``, if most items are other objects, or if ``items`` is ``last`` itself."""
     if len(items) != len(last) or items is last:  # the same list again: changed in place, maybe
         return None
     moved = list(compress(range(len(items)), map(is_not, last, items)))
@@ -110,7 +94,7 @@ def _in_place(
         return None
     for index in moved:
         item = items[index]
-        if type(item) is not dict or item.get("id") != last[index]["id"] or type(item.get("id")) is not str:
+        if type(item) is not dict or item.get("id") != last[index].get("id") or type(item.get("id")) is not str:
             return None
     changed = []
     for index in moved:
